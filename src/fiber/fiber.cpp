@@ -1,0 +1,275 @@
+// Fiber creation, the resume/suspend pair, and destruction with forced
+// unwind. The two switch paths below are the hot path of everything above
+// (generators, the loop's scheduler); each does, in order: exception-state
+// swap, optional FP environment swap, sanitizer announcements, the jump.
+#include "weft/fiber.hpp"
+
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "detail/fiber_control.hpp"
+#include "detail/sanitizer.hpp"
+
+namespace weft {
+namespace detail {
+
+constinit thread_local thread_state this_thread{};
+
+namespace {
+
+std::atomic<std::uint64_t> next_fiber_id{1};
+
+// How often a fiber being destroyed may suspend again before weft gives up
+// on unwinding it (a body that swallows forced_unwind in a loop).
+constexpr int max_unwind_resumes = 64;
+
+[[noreturn]] void fail(const fiber_control* f, const char* what) noexcept {
+  std::fprintf(stderr, "weft: %s (fiber #%llu '%s')\n", what,
+               static_cast<unsigned long long>(f ? f->id : 0), f ? f->name.c_str() : "");
+  std::abort();
+}
+
+eh_globals& live_eh() noexcept {
+  thread_state& ts = this_thread;
+  if (ts.eh == nullptr) [[unlikely]]
+    ts.eh = this_thread_eh_globals();
+  return *ts.eh;
+}
+
+[[noreturn]] void report_canary(const fiber_control& f) noexcept {
+  fail(&f, "stack overflow detected: the canary below a dense stack was overwritten");
+}
+
+void check_canary(const fiber_control& f) noexcept {
+  if (!f.stack.canary_intact()) [[unlikely]]
+    report_canary(f);
+}
+
+// The resumer's side of a switch: enter `f`, come back when it suspends or
+// finishes.
+void switch_into(fiber_control* f) noexcept {
+  eh_globals& live = live_eh();
+  eh_globals mine = live;
+  live = f->eh;
+  if (f->preserve_fp) {
+    f->resumer_fp = read_fp_env();
+    write_fp_env(f->fp);
+  }
+#if defined(WEFT_ASAN)
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(&fake_stack, f->stack.low, f->stack.size);
+#endif
+#if defined(WEFT_TSAN)
+  f->resumer_tsan_fiber = __tsan_get_current_fiber();
+  __tsan_switch_to_fiber(f->tsan_fiber, 0);
+#endif
+  weft_transfer t = weft_context_jump(f->context, f);
+#if defined(WEFT_ASAN)
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+  f->context = t.from;
+  if (f->preserve_fp) {
+    f->fp = read_fp_env();
+    write_fp_env(f->resumer_fp);
+  }
+  f->eh = live;
+  live = mine;
+}
+
+// The fiber's side: go back to the resumer (for the last time if
+// `finishing`), return when resumed again.
+void switch_out(fiber_control* f, bool finishing) noexcept {
+#if defined(WEFT_ASAN)
+  __sanitizer_start_switch_fiber(finishing ? nullptr : &f->fake_stack, f->resumer_stack_bottom,
+                                 f->resumer_stack_size);
+#endif
+#if defined(WEFT_TSAN)
+  __tsan_switch_to_fiber(f->resumer_tsan_fiber, 0);
+#endif
+  weft_transfer t = weft_context_jump(f->resumer, nullptr);
+  if (finishing) fail(f, "a finished fiber was resumed");
+  f->resumer = t.from;
+#if defined(WEFT_ASAN)
+  __sanitizer_finish_switch_fiber(f->fake_stack, &f->resumer_stack_bottom, &f->resumer_stack_size);
+#endif
+}
+
+[[noreturn]] void fiber_entry(weft_transfer t) noexcept {
+  auto* f = static_cast<fiber_control*>(t.data);
+  f->resumer = t.from;
+#if defined(WEFT_ASAN)
+  __sanitizer_finish_switch_fiber(nullptr, &f->resumer_stack_bottom, &f->resumer_stack_size);
+#endif
+  try {
+    f->ops->invoke(f->body);
+  } catch (const forced_unwind&) {
+  } catch (...) {
+    f->error = std::current_exception();
+  }
+  f->ops->destroy(f->body);
+  check_canary(*f);
+  f->state = fiber_state::finished;
+  switch_out(f, true);
+  std::abort();  // unreachable: switch_out(finishing) never returns
+}
+
+void resume_control(fiber_control* f) {
+  thread_state& ts = this_thread;
+  if (f->owner != &ts) [[unlikely]]
+    fail(f, "a fiber was resumed on a thread other than the one that created it");
+  if (f->state != fiber_state::created && f->state != fiber_state::suspended) [[unlikely]] {
+    throw std::logic_error(std::string("weft: resume of a ") + std::string(to_string(f->state)) +
+                           " fiber '" + f->name + "'");
+  }
+  f->parent = ts.current;
+  ts.current = f;
+  f->state = fiber_state::running;
+  switch_into(f);
+  ts.current = f->parent;
+}
+
+// Lays out control block, callable and context at the top of the stack.
+fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops, void* body) {
+  auto down = [](std::byte* p, std::size_t size, std::size_t align) {
+    return reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(p) - size) & ~(align - 1));
+  };
+  std::byte* control_at = down(stack.top(), sizeof(fiber_control), alignof(fiber_control));
+  std::byte* body_at = down(control_at, ops.size, ops.align < 16 ? 16 : ops.align);
+  std::byte* context_top = down(body_at, 0, 16);
+  if (static_cast<std::size_t>(context_top - stack.low) < page_size())
+    throw std::length_error("weft: fiber callable does not fit on its stack");
+  auto* f = ::new (control_at) fiber_control{};
+  f->stack = stack;
+  ops.move_to(body, body_at);
+  f->ops = &ops;
+  f->body = body_at;
+  f->context = weft_context_make(context_top, static_cast<std::size_t>(context_top - stack.low), &fiber_entry);
+  return f;
+}
+
+}  // namespace
+
+fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options) {
+  stack_allocation stack = allocate_stack(options.stack, options.stack_size);
+  if (stack.mode == stack_mode::guarded) install_overflow_handler();
+  fiber_control* f;
+  try {
+    f = place_on_stack(stack, ops, body);
+  } catch (...) {
+    release_stack(stack);
+    throw;
+  }
+  f->owner = &this_thread;
+  f->id = next_fiber_id.fetch_add(1, std::memory_order_relaxed);
+  f->name.assign(options.name);
+  f->preserve_fp = options.preserve_fp_env;
+  if (f->preserve_fp) f->fp = read_fp_env();
+#if defined(WEFT_TSAN)
+  f->tsan_fiber = __tsan_create_fiber(0);
+#endif
+  return f;
+}
+
+void destroy_fiber(fiber_control* f) noexcept {
+  if (f == nullptr) return;
+  if (f->owner != &this_thread) fail(f, "a fiber was destroyed on a thread other than the one that created it");
+  if (f->state == fiber_state::running) fail(f, "a running fiber was destroyed (from inside itself?)");
+  if (f->state == fiber_state::created) f->ops->destroy(f->body);
+  f->unwinding = true;
+  for (int i = 0; f->state == fiber_state::suspended; ++i) {
+    if (i == max_unwind_resumes) fail(f, "a fiber being destroyed keeps suspending (forced_unwind swallowed?)");
+    resume_control(f);
+  }
+  if (f->error) {
+    // The body turned the forced unwind into another exception; nobody can
+    // receive it now, so say so rather than lose it.
+    try {
+      std::rethrow_exception(f->error);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "weft: fiber #%llu '%s' threw while being destroyed: %s\n",
+                   static_cast<unsigned long long>(f->id), f->name.c_str(), e.what());
+    } catch (...) {
+      std::fprintf(stderr, "weft: fiber #%llu '%s' threw a non-std exception while being destroyed\n",
+                   static_cast<unsigned long long>(f->id), f->name.c_str());
+    }
+  }
+#if defined(WEFT_TSAN)
+  __tsan_destroy_fiber(f->tsan_fiber);
+#endif
+  stack_allocation stack = f->stack;
+  f->~fiber_control();
+  release_stack(stack);
+}
+
+}  // namespace detail
+
+std::string_view to_string(fiber_state state) noexcept {
+  switch (state) {
+    case fiber_state::created: return "created";
+    case fiber_state::running: return "running";
+    case fiber_state::suspended: return "suspended";
+    case fiber_state::finished: return "finished";
+  }
+  return "?";
+}
+
+void fiber::resume() {
+  if (control_ == nullptr) throw std::logic_error("weft: resume of an empty fiber");
+  detail::resume_control(control_);
+  if (control_->state == fiber_state::finished && control_->error) [[unlikely]]
+    std::rethrow_exception(std::exchange(control_->error, nullptr));
+}
+
+fiber_state fiber::state() const noexcept { return control_ ? control_->state : fiber_state::finished; }
+std::uint64_t fiber::id() const noexcept { return control_ ? control_->id : 0; }
+std::string_view fiber::name() const noexcept { return control_ ? std::string_view(control_->name) : ""; }
+stack_mode fiber::stack() const noexcept { return control_ ? control_->stack.mode : stack_mode::automatic; }
+std::size_t fiber::stack_size() const noexcept { return control_ ? control_->stack.size : 0; }
+
+std::size_t fiber::stack_high_water() const noexcept {
+  if (control_ == nullptr) return 0;
+  // Resident pages, counted down from the top until the first absent one:
+  // the kernel commits stack pages only when touched. A pooled stack keeps
+  // the pages an earlier fiber touched, so this is an upper bound.
+  const detail::stack_allocation& s = control_->stack;
+  std::size_t page = detail::page_size();
+  std::size_t pages = s.size / page;
+  std::vector<unsigned char> resident(pages);
+  std::byte* first = s.top() - pages * page;
+  if (::mincore(first, pages * page, resident.data()) != 0) return 0;
+  std::size_t touched = 0;
+  while (touched < pages && (resident[pages - 1 - touched] & 1)) ++touched;
+  return touched * page;
+}
+
+namespace this_fiber {
+
+void suspend() {
+  detail::fiber_control* f = detail::this_thread.current;
+  if (f == nullptr) throw std::logic_error("weft: this_fiber::suspend() outside a fiber");
+  detail::check_canary(*f);
+  f->state = fiber_state::suspended;
+  detail::switch_out(f, false);
+  // resume_control() has set state = running and made us current again.
+  if (f->unwinding && std::uncaught_exceptions() == 0) throw forced_unwind{};
+}
+
+bool in_fiber() noexcept { return detail::this_thread.current != nullptr; }
+std::uint64_t id() noexcept {
+  auto* f = detail::this_thread.current;
+  return f ? f->id : 0;
+}
+std::string_view name() noexcept {
+  auto* f = detail::this_thread.current;
+  return f ? std::string_view(f->name) : "";
+}
+
+}  // namespace this_fiber
+}  // namespace weft
