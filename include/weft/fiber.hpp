@@ -112,7 +112,7 @@ class fiber {
   // Runs the fiber until it suspends or finishes. If the body ended with an
   // exception, rethrows it here. Precondition: state() is created or
   // suspended, called on the fiber's thread, not from inside this fiber.
-  void resume();
+  inline void resume();
 
   fiber_state state() const noexcept;
   bool valid() const noexcept { return control_ != nullptr; }
@@ -137,7 +137,7 @@ class fiber {
 namespace this_fiber {
 // Suspends the running fiber; returns when it is resumed. Throws
 // forced_unwind if the fiber is being destroyed. Precondition: in_fiber().
-void suspend();
+inline void suspend();
 bool in_fiber() noexcept;
 // 0 and "" outside any fiber (on the thread's own stack).
 std::uint64_t id() noexcept;
@@ -145,3 +145,6 @@ std::string_view name() noexcept;
 }  // namespace this_fiber
 
 }  // namespace weft
+
+// The inline switch paths (resume, suspend) and the state they touch.
+#include "weft/detail/fiber_control.hpp"

@@ -5,7 +5,7 @@
 
 #include <type_traits>
 
-#include "detail/context.hpp"
+#include "weft/detail/context.hpp"
 
 namespace bctx = boost::context::detail;
 

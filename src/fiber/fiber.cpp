@@ -1,7 +1,6 @@
-// Fiber creation, the resume/suspend pair, and destruction with forced
-// unwind. The two switch paths below are the hot path of everything above
-// (generators, the loop's scheduler); each does, in order: exception-state
-// swap, optional FP environment swap, sanitizer announcements, the jump.
+// Fiber creation, entry and exit, destruction with forced unwind, and the
+// cold paths of resume/suspend. The hot switch paths are inline in
+// weft/detail/fiber_control.hpp.
 #include "weft/fiber.hpp"
 
 #include <sys/mman.h>
@@ -14,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "detail/fiber_control.hpp"
-#include "detail/sanitizer.hpp"
+#include "weft/detail/fiber_control.hpp"
+#include "weft/detail/sanitizer.hpp"
 
 namespace weft {
 namespace detail {
@@ -36,69 +35,17 @@ constexpr int max_unwind_resumes = 64;
   std::abort();
 }
 
-eh_globals& live_eh() noexcept {
-  thread_state& ts = this_thread;
-  if (ts.eh == nullptr) [[unlikely]]
-    ts.eh = this_thread_eh_globals();
-  return *ts.eh;
-}
-
-[[noreturn]] void report_canary(const fiber_control& f) noexcept {
-  fail(&f, "stack overflow detected: the canary below a dense stack was overwritten");
-}
-
-void check_canary(const fiber_control& f) noexcept {
-  if (!f.stack.canary_intact()) [[unlikely]]
-    report_canary(f);
-}
-
-// The resumer's side of a switch: enter `f`, come back when it suspends or
-// finishes.
-void switch_into(fiber_control* f) noexcept {
-  eh_globals& live = live_eh();
-  eh_globals mine = live;
-  live = f->eh;
-  if (f->preserve_fp) {
-    f->resumer_fp = read_fp_env();
-    write_fp_env(f->fp);
-  }
+// The fiber's last switch: its stack is about to be released, so ASan is
+// told to drop the fiber's fake frames (null save slot).
+[[noreturn]] void switch_out_finally(fiber_control* f) noexcept {
 #if defined(WEFT_ASAN)
-  void* fake_stack = nullptr;
-  __sanitizer_start_switch_fiber(&fake_stack, f->stack.low, f->stack.size);
-#endif
-#if defined(WEFT_TSAN)
-  f->resumer_tsan_fiber = __tsan_get_current_fiber();
-  __tsan_switch_to_fiber(f->tsan_fiber, 0);
-#endif
-  weft_transfer t = weft_context_jump(f->context, f);
-#if defined(WEFT_ASAN)
-  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
-#endif
-  f->context = t.from;
-  if (f->preserve_fp) {
-    f->fp = read_fp_env();
-    write_fp_env(f->resumer_fp);
-  }
-  f->eh = live;
-  live = mine;
-}
-
-// The fiber's side: go back to the resumer (for the last time if
-// `finishing`), return when resumed again.
-void switch_out(fiber_control* f, bool finishing) noexcept {
-#if defined(WEFT_ASAN)
-  __sanitizer_start_switch_fiber(finishing ? nullptr : &f->fake_stack, f->resumer_stack_bottom,
-                                 f->resumer_stack_size);
+  __sanitizer_start_switch_fiber(nullptr, f->resumer_stack_bottom, f->resumer_stack_size);
 #endif
 #if defined(WEFT_TSAN)
   __tsan_switch_to_fiber(f->resumer_tsan_fiber, 0);
 #endif
-  weft_transfer t = weft_context_jump(f->resumer, nullptr);
-  if (finishing) fail(f, "a finished fiber was resumed");
-  f->resumer = t.from;
-#if defined(WEFT_ASAN)
-  __sanitizer_finish_switch_fiber(f->fake_stack, &f->resumer_stack_bottom, &f->resumer_stack_size);
-#endif
+  weft_context_jump(f->resumer, nullptr);
+  fail(f, "a finished fiber was resumed");
 }
 
 [[noreturn]] void fiber_entry(weft_transfer t) noexcept {
@@ -116,23 +63,7 @@ void switch_out(fiber_control* f, bool finishing) noexcept {
   f->ops->destroy(f->body);
   check_canary(*f);
   f->state = fiber_state::finished;
-  switch_out(f, true);
-  std::abort();  // unreachable: switch_out(finishing) never returns
-}
-
-void resume_control(fiber_control* f) {
-  thread_state& ts = this_thread;
-  if (f->owner != &ts) [[unlikely]]
-    fail(f, "a fiber was resumed on a thread other than the one that created it");
-  if (f->state != fiber_state::created && f->state != fiber_state::suspended) [[unlikely]] {
-    throw std::logic_error(std::string("weft: resume of a ") + std::string(to_string(f->state)) +
-                           " fiber '" + f->name + "'");
-  }
-  f->parent = ts.current;
-  ts.current = f;
-  f->state = fiber_state::running;
-  switch_into(f);
-  ts.current = f->parent;
+  switch_out_finally(f);
 }
 
 // Lays out control block, callable and context at the top of the stack.
@@ -155,6 +86,31 @@ fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops
 }
 
 }  // namespace
+
+eh_globals& first_eh_globals() noexcept {
+  this_thread.eh = this_thread_eh_globals();
+  return *this_thread.eh;
+}
+
+void refuse_resume(fiber_control* f) {
+  if (f == nullptr) throw std::logic_error("weft: resume of an empty fiber");
+  if (f->owner != &this_thread) fail(f, "a fiber was resumed on a thread other than the one that created it");
+  throw std::logic_error("weft: resume of a " + std::string(to_string(f->state)) + " fiber '" + f->name + "'");
+}
+
+void rethrow_fiber_error(fiber_control* f) { std::rethrow_exception(std::exchange(f->error, nullptr)); }
+
+void suspend_outside_fiber() { throw std::logic_error("weft: this_fiber::suspend() outside a fiber"); }
+
+void report_dense_overflow(const fiber_control& f) noexcept {
+  fail(&f, "stack overflow detected: the canary below a dense stack was overwritten");
+}
+
+void throw_if_destroying() {
+  // A destructor that suspends while the forced unwind is already in flight
+  // just continues; anything else being resumed for destruction unwinds.
+  if (std::uncaught_exceptions() == 0) throw forced_unwind{};
+}
 
 fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options) {
   stack_allocation stack = allocate_stack(options.stack, options.stack_size);
@@ -220,13 +176,6 @@ std::string_view to_string(fiber_state state) noexcept {
   return "?";
 }
 
-void fiber::resume() {
-  if (control_ == nullptr) throw std::logic_error("weft: resume of an empty fiber");
-  detail::resume_control(control_);
-  if (control_->state == fiber_state::finished && control_->error) [[unlikely]]
-    std::rethrow_exception(std::exchange(control_->error, nullptr));
-}
-
 fiber_state fiber::state() const noexcept { return control_ ? control_->state : fiber_state::finished; }
 std::uint64_t fiber::id() const noexcept { return control_ ? control_->id : 0; }
 std::string_view fiber::name() const noexcept { return control_ ? std::string_view(control_->name) : ""; }
@@ -250,16 +199,6 @@ std::size_t fiber::stack_high_water() const noexcept {
 }
 
 namespace this_fiber {
-
-void suspend() {
-  detail::fiber_control* f = detail::this_thread.current;
-  if (f == nullptr) throw std::logic_error("weft: this_fiber::suspend() outside a fiber");
-  detail::check_canary(*f);
-  f->state = fiber_state::suspended;
-  detail::switch_out(f, false);
-  // resume_control() has set state = running and made us current again.
-  if (f->unwinding && std::uncaught_exceptions() == 0) throw forced_unwind{};
-}
 
 bool in_fiber() noexcept { return detail::this_thread.current != nullptr; }
 std::uint64_t id() noexcept {

@@ -16,7 +16,7 @@
 #include <mutex>
 #include <system_error>
 
-#include "detail/fiber_control.hpp"
+#include "weft/detail/fiber_control.hpp"
 
 namespace weft::detail {
 namespace {

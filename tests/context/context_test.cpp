@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "detail/context.hpp"
+#include "weft/detail/context.hpp"
 
 namespace {
 

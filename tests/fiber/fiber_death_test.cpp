@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "detail/fiber_control.hpp"
+#include "weft/detail/fiber_control.hpp"
 #include "weft/fiber.hpp"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <csignal>
 #include <cstring>
 
-#include "detail/stack_pool.hpp"
+#include "weft/detail/stack_allocation.hpp"
 
 namespace {
 

