@@ -1,6 +1,5 @@
 // Three fibers take turns: each prints a line and suspends; main resumes
 // them round-robin until all have finished. The smallest weft program.
-#include <weft/context.hpp>
 #include <weft/fiber.hpp>
 
 #include <cstdio>
@@ -18,8 +17,6 @@ int main() {
         },
         weft::fiber_options{.name = name});
   }
-  std::printf("weft %s switch, %s stacks\n", weft::context_backend().data(),
-              weft::to_string(fibers.front().stack()).data());
   bool any_left = true;
   while (any_left) {
     any_left = false;
