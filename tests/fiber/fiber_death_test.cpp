@@ -1,5 +1,9 @@
 // Crashes weft turns into one clear line: stack overflow (guard page and
 // canary) and fibers used from the wrong thread.
+//
+// Death tests use GoogleTest's default "fast" style (fork, no exec): ctest
+// runs each test in a process of its own, and the "threadsafe" style's
+// re-exec of the binary fails under qemu-user without binfmt_misc.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -22,7 +26,6 @@ int recurse(int depth, int limit) {
 }
 
 TEST(fiber_death, guard_page_overflow_names_the_fiber_and_its_stack_size) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
         fiber f([] { recurse(0, 1 << 30); }, {.name = "deep", .stack_size = 64 * 1024, .stack = weft::stack_mode::guarded});
@@ -32,7 +35,6 @@ TEST(fiber_death, guard_page_overflow_names_the_fiber_and_its_stack_size) {
 }
 
 TEST(fiber_death, broken_dense_canary_is_reported_at_the_next_switch) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
         fiber f([] {
@@ -48,7 +50,6 @@ TEST(fiber_death, broken_dense_canary_is_reported_at_the_next_switch) {
 }
 
 TEST(fiber_death, resuming_on_another_thread_aborts_with_a_message) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
         fiber f([] {}, {.name = "homebody"});

@@ -1,0 +1,109 @@
+// What a task is inside the loop: a fiber plus the bookkeeping that lets the
+// scheduler run it, park it, wake it, cancel it and hand out its result.
+//
+// Ownership: a task_state is reference counted (single-threaded). Every
+// task<T> handle holds one reference; the loop holds one from spawn until
+// the task finishes. The fiber inside is destroyed (stack back to the pool)
+// as soon as the task finishes, while the result stays for the handles.
+// Everything here is touched only by the loop's thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "weft/detail/intrusive_list.hpp"
+#include "weft/fiber.hpp"
+
+namespace weft::detail {
+
+class loop_core;
+struct task_base;
+
+using loop_clock = std::chrono::steady_clock;
+using loop_time = loop_clock::time_point;
+inline constexpr loop_time no_deadline = loop_time::max();
+
+// An item of the loop's FIFO run queue: a task to resume or a callback.
+struct runnable {
+  runnable* next_in_fifo = nullptr;
+  void (*run)(runnable*) = nullptr;
+};
+
+// Why a parked task was woken.
+enum class wake_reason : unsigned char { woken, timed_out, cancelled };
+
+// What a parked task waits on, for fiber dumps and deadlock reports.
+enum class wait_kind : unsigned char { none, sleep, readable, writable, join, primitive, executor, signal };
+
+struct wait_info {
+  wait_kind kind = wait_kind::none;
+  std::string_view what;  // e.g. "event", "queue.get", "lock"; static or owned by the object
+  std::string_view name;  // the primitive's or joined task's name
+  int fd = -1;
+};
+
+// A task parked in some primitive's wait list. Lives on the waiting task's
+// stack for exactly the duration of the wait.
+struct waiter : list_hook {
+  task_base* task = nullptr;
+};
+
+struct task_base : runnable, list_hook {  // list_hook: the loop's list of live tasks
+  loop_core* loop = nullptr;
+  fiber fib;
+  std::uint32_t refs = 0;
+  bool done = false;
+  bool parked = false;
+  bool cancel_requested = false;  // cancel() called and not yet delivered
+  bool was_cancelled = false;     // finished by cancellation
+  bool retrieved = false;         // someone looked at the outcome
+  bool detached = false;
+  wake_reason reason = wake_reason::woken;
+  unsigned shield_depth = 0;
+  std::exception_ptr error;  // the body's exception, or cancelled
+  list<waiter> joiners;
+  wait_info waiting;
+  loop_time parked_since{};
+  std::source_location spawned_at;
+  std::string name;  // outlives the fiber, which goes when the task finishes
+  void (*destroy)(task_base*) noexcept = nullptr;  // deletes the derived state
+};
+
+template <class T>
+struct task_state : task_base {
+  std::optional<T> value;
+};
+
+template <>
+struct task_state<void> : task_base {};
+
+// Out of line (src/loop/task.cpp).
+// The body of every task's fiber: runs invoke(ctx) unless cancelled before
+// it started, records the outcome, wakes the joiners. Lets only
+// forced_unwind through (the loop is tearing the task down).
+void run_task_body(task_base* t, void (*invoke)(void*), void* ctx);
+template <class F>
+void run_task(task_base* t, F&& f) {
+  run_task_body(t, [](void* ctx) { (*static_cast<std::remove_reference_t<F>*>(ctx))(); }, &f);
+}
+void release_task(task_base* t) noexcept;  // drop one reference
+void wait_until_done(task_base* t);        // park the running task until t is done
+[[noreturn]] void throw_not_done(const task_base* t);
+bool cancel_task(task_base* t) noexcept;
+std::string_view task_name(const task_base* t) noexcept;
+
+// Throws invalid_state if not done, rethrows the task's exception (marking
+// it retrieved).
+inline void check_outcome(task_base* t) {
+  if (!t->done) throw_not_done(t);
+  t->retrieved = true;
+  if (t->error) std::rethrow_exception(t->error);
+}
+
+}  // namespace weft::detail

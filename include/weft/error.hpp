@@ -1,0 +1,40 @@
+// The exceptions weft raises for protocol and state errors. OS failures are
+// std::system_error carrying errno; broken invariants abort with a message.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace weft {
+
+// Raised inside a task at its suspension point when the task is cancelled
+// (asyncio.CancelledError). A task may catch it to clean up; letting it
+// escape marks the task cancelled.
+class cancelled : public std::runtime_error {
+ public:
+  cancelled() : std::runtime_error("weft: task cancelled") {}
+  explicit cancelled(const std::string& why) : std::runtime_error(why) {}
+};
+
+// A deadline around a blocking operation passed (asyncio.TimeoutError).
+class timeout_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+  timeout_error() : std::runtime_error("weft: operation timed out") {}
+};
+
+// An operation that the object's state does not allow: result() of a task
+// that is not done, a loop run twice at once (asyncio.InvalidStateError).
+class invalid_state : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+// Every task of a loop is waiting and nothing can ever wake one. The message
+// lists each waiting task and what it waits on.
+class deadlock_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace weft

@@ -1,0 +1,166 @@
+// The event loop: one per thread, running tasks (fibers) and callbacks.
+//
+//   weft::loop lp;
+//   int answer = lp.run_until_complete([] { weft::sleep_for(1s); return 42; });
+//
+// Scheduling is deterministic: one FIFO run queue holds ready tasks and
+// callbacks alike; a task that is woken, spawned or yields goes to the back.
+// Each turn of the loop runs the items that were ready when the turn began,
+// then moves due timers to the queue in (deadline, scheduling order), then
+// polls the reactor. So a program on virtual time produces the same trace
+// on every run. docs/event-loop.md maps asyncio's constructs to these.
+//
+// Thread affinity: a loop is bound to the thread that runs it. Only
+// call_soon_threadsafe() and keep_alive may be used from other threads.
+// The loop owns every task it runs; close() (and the destructor) cancels
+// the tasks still alive, lets them run their cleanup, and reports
+// exceptions never retrieved.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "weft/task.hpp"
+#include "weft/timer.hpp"
+
+namespace weft {
+
+struct loop_options {
+  // Virtual time: the clock stands still while anything can run and jumps
+  // to the next timer when every task waits, so a day of timers runs in
+  // milliseconds. now() and wall_now() both follow it.
+  bool virtual_time = false;
+  // With virtual_time, what wall_now() says at the start (default: the real
+  // wall clock when the loop is made).
+  std::optional<std::chrono::system_clock::time_point> virtual_wall_start = std::nullopt;
+  // When every task waits and nothing can wake one, raise deadlock_error
+  // from run_until_complete/run_forever instead of hanging.
+  bool detect_deadlock = true;
+  // How long close() lets cancelled tasks clean up (they may still wait,
+  // e.g. to flush) before unwinding the stragglers by force.
+  std::chrono::steady_clock::duration close_grace = std::chrono::seconds(1);
+};
+
+// What the loop reports through its exception handler.
+struct exception_report {
+  std::string message;       // one line, e.g. "Task exception was never retrieved"
+  std::string task_name;     // empty for callbacks
+  std::exception_ptr error;
+};
+
+class loop {
+ public:
+  using clock = std::chrono::steady_clock;
+  using time_point = clock::time_point;
+  using duration = clock::duration;
+
+  explicit loop(loop_options options = {});
+  ~loop();
+  loop(const loop&) = delete;
+  loop& operator=(const loop&) = delete;
+
+  // Runs fn as a task named "main" and the loop until it is done; returns
+  // its result or rethrows its exception (asyncio.run / run_until_complete).
+  template <class F>
+  auto run_until_complete(F&& fn, task_options options = {.name = "main"}) {
+    auto t = spawn(std::forward<F>(fn), options);
+    run_until_done(t.state());
+    return t.result();
+  }
+
+  // Runs until stop() is called (from a task or callback).
+  void run_forever();
+  void stop() noexcept;
+  bool is_running() const noexcept;
+
+  // Cancels every live task, runs the loop until they have finished,
+  // reports exceptions nobody retrieved. Idempotent; the destructor calls it.
+  void close();
+
+  // Starts fn() as a new task, queued behind whatever is ready now.
+  template <class F>
+  auto spawn(F&& fn, task_options options = {}, std::source_location where = std::source_location::current()) {
+    using result_t = std::invoke_result_t<std::decay_t<F>&>;
+    auto* state = new detail::task_state<result_t>();
+    state->destroy = [](detail::task_base* t) noexcept { delete static_cast<detail::task_state<result_t>*>(t); };
+    task<result_t> handle(state);
+    auto run_body = [state, body = std::forward<F>(fn)]() mutable {
+      detail::run_task(state, [&] {
+        if constexpr (std::is_void_v<result_t>) body();
+        else state->value.emplace(body());
+      });
+    };
+    state->fib = fiber(std::move(run_body), {.name = options.name, .stack_size = options.stack_size,
+                                             .stack = options.stack});
+    start_task(state, where);
+    return handle;
+  }
+
+  timer_handle call_soon(std::function<void()> callback);
+  timer_handle call_later(duration delay, std::function<void()> callback);
+  timer_handle call_at(time_point when, std::function<void()> callback);
+  // From any thread: runs callback on the loop's thread, waking it.
+  void call_soon_threadsafe(std::function<void()> callback);
+
+  // While a keep_alive exists, the loop does not consider itself
+  // deadlocked: something outside (another thread) may still wake it.
+  // Copyable and usable from any thread.
+  class keep_alive {
+   public:
+    explicit keep_alive(loop& lp);
+    keep_alive(const keep_alive& other);
+    keep_alive& operator=(const keep_alive&) = delete;
+    ~keep_alive();
+
+   private:
+    detail::loop_core* core_;
+  };
+
+  time_point now() const noexcept;
+  std::chrono::system_clock::time_point wall_now() const noexcept;
+  bool virtual_time() const noexcept;
+
+  // Replaces the default handler (one line to stderr).
+  void set_exception_handler(std::function<void(const exception_report&)> handler);
+
+  // Every live task with its state and what it waits on, one per line.
+  std::string dump() const;
+
+  // The loop running on this thread, or null.
+  static loop* current() noexcept;
+
+  detail::loop_core& core() noexcept { return *core_; }
+
+ private:
+  void start_task(detail::task_base* state, std::source_location where);
+  void run_until_done(detail::task_base* t);
+
+  std::unique_ptr<detail::loop_core> core_;
+};
+
+// --- operations of the running task (asyncio.sleep and friends) ---------
+// Each must be called from a task; each is a suspension point where
+// weft::cancelled may be raised.
+
+void sleep_for(loop::duration d);
+void sleep_until(loop::time_point t);
+// Goes to the back of the run queue (asyncio.sleep(0)).
+void yield_now();
+
+// Starts a task on the running task's loop.
+template <class F>
+auto spawn(F&& fn, task_options options = {}, std::source_location where = std::source_location::current()) {
+  loop* lp = loop::current();
+  if (lp == nullptr) throw invalid_state("weft::spawn outside a running loop");
+  return lp->spawn(std::forward<F>(fn), options, where);
+}
+
+}  // namespace weft

@@ -1,0 +1,115 @@
+// Tasks: functions running as fibers of a loop, with a handle to their
+// outcome (asyncio.Task).
+//
+// A task<T> is a shared handle: copies refer to the same task. The loop
+// keeps a task alive until it finishes even if every handle is gone. A task
+// that ends with an exception nobody retrieves (result(), join(),
+// exception(), or a gather) is reported through the loop's exception
+// handler when its last handle goes away, when it finishes detached, or when
+// the loop closes — never silently lost.
+//
+// All members must be called on the loop's thread.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "weft/detail/task_state.hpp"
+#include "weft/error.hpp"
+#include "weft/stack.hpp"
+
+namespace weft {
+
+struct task_options {
+  std::string_view name = {};  // copied; default "task-<id>"
+  std::size_t stack_size = 0;
+  stack_mode stack = stack_mode::automatic;
+};
+
+template <class T>
+class task {
+ public:
+  task() noexcept = default;
+  task(const task& other) noexcept : state_(other.state_) { retain(); }
+  task(task&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  task& operator=(task other) noexcept {
+    std::swap(state_, other.state_);
+    return *this;
+  }
+  ~task() {
+    if (state_) detail::release_task(state_);
+  }
+
+  bool valid() const noexcept { return state_ != nullptr; }
+  bool done() const noexcept { return state_->done; }
+  // True if the task finished by cancellation.
+  bool cancelled() const noexcept { return state_->was_cancelled; }
+  std::string_view name() const noexcept { return detail::task_name(state_); }
+
+  // Requests cancellation: weft::cancelled is raised in the task at its
+  // current (or next) suspension point, unless it is inside a
+  // cancellation_shield, in which case at the first one after. Returns false
+  // (and does nothing) if the task is already done.
+  bool cancel() noexcept { return detail::cancel_task(state_); }
+
+  // The outcome of a finished task: its value, or its exception rethrown
+  // (weft::cancelled if it was cancelled). invalid_state if not done.
+  T result() {
+    detail::check_outcome(state_);
+    if constexpr (!std::is_void_v<T>) {
+      if constexpr (std::is_copy_constructible_v<T>) return *state_->value;
+      else return std::move(*state_->value);
+    }
+  }
+
+  // The task's exception (null if it succeeded), marking it retrieved.
+  std::exception_ptr exception() {
+    if (!state_->done) detail::throw_not_done(state_);
+    state_->retrieved = true;
+    return state_->error;
+  }
+
+  // Suspends the running task until this one is done, then result().
+  // Must be called from a task of the same loop.
+  T join() {
+    if (!state_->done) detail::wait_until_done(state_);
+    return result();
+  }
+
+  // Gives up the handle's claim on the outcome: if the task fails, its
+  // exception is reported when it finishes.
+  void detach() noexcept {
+    state_->detached = true;
+    detail::release_task(std::exchange(state_, nullptr));
+  }
+
+  detail::task_state<T>* state() const noexcept { return state_; }
+
+  // Adopts a reference (used by loop::spawn).
+  explicit task(detail::task_state<T>* s) noexcept : state_(s) { retain(); }
+
+ private:
+  void retain() noexcept {
+    if (state_) ++state_->refs;
+  }
+  detail::task_state<T>* state_ = nullptr;
+};
+
+// Defers cancellation of the running task while in scope: a cancel()
+// arriving meanwhile is delivered at the first suspension point after the
+// shield ends. Nestable.
+class cancellation_shield {
+ public:
+  cancellation_shield();
+  ~cancellation_shield();
+  cancellation_shield(const cancellation_shield&) = delete;
+  cancellation_shield& operator=(const cancellation_shield&) = delete;
+
+ private:
+  detail::task_base* task_;
+};
+
+}  // namespace weft

@@ -1,0 +1,61 @@
+// Deadlines around blocking work (asyncio.timeout and asyncio.wait_for).
+//
+//   auto reply = weft::with_timeout(2s, [&] { return sock.read_line(); });
+//
+// When the deadline passes, the running task is cancelled at its current
+// suspension point; the cancelled exception unwinds the inner work and
+// with_timeout turns it into weft::timeout_error. A cancel() from elsewhere
+// still arrives as weft::cancelled.
+#pragma once
+
+#include <type_traits>
+#include <utility>
+
+#include "weft/error.hpp"
+#include "weft/loop.hpp"
+#include "weft/task.hpp"
+
+namespace weft {
+
+namespace detail {
+// Arms a timer that cancels the running task at the deadline; disarms it
+// (and withdraws a cancellation it requested but that was never delivered)
+// when the scope ends.
+class timeout_scope {
+ public:
+  explicit timeout_scope(loop::duration d);
+  ~timeout_scope();
+  timeout_scope(const timeout_scope&) = delete;
+  timeout_scope& operator=(const timeout_scope&) = delete;
+  bool expired() const noexcept { return expired_; }
+
+ private:
+  task_base* task_;
+  timer_handle timer_;
+  bool expired_ = false;
+};
+}  // namespace detail
+
+template <class F>
+auto with_timeout(loop::duration d, F&& fn) -> std::invoke_result_t<F&> {
+  detail::timeout_scope scope(d);
+  try {
+    return fn();
+  } catch (const cancelled&) {
+    if (scope.expired()) throw timeout_error();
+    throw;
+  }
+}
+
+// Waits for t at most d; on timeout cancels t and raises timeout_error.
+template <class T>
+T wait_for(task<T>& t, loop::duration d) {
+  try {
+    return with_timeout(d, [&]() -> T { return t.join(); });
+  } catch (const timeout_error&) {
+    t.cancel();
+    throw;
+  }
+}
+
+}  // namespace weft

@@ -1,0 +1,123 @@
+// call_soon / call_later / call_at / call_soon_threadsafe and their handles.
+#include "loop/loop_core.hpp"
+#include "weft/timer.hpp"
+
+namespace weft {
+namespace detail {
+
+namespace {
+
+void run_callback(runnable* r) {
+  auto* node = static_cast<callback_node*>(r);
+  if (node->state == callback_node::phase::queued) {
+    node->state = callback_node::phase::done;
+    try {
+      node->fn();
+    } catch (...) {
+      node->loop->report({"Exception in callback", "", std::current_exception()});
+    }
+  }
+  release_callback(node);  // the loop's reference
+}
+
+void callback_due(timer_node* n) {
+  auto* node = static_cast<callback_node*>(n);
+  node->state = callback_node::phase::queued;
+  node->loop->push_ready(node);
+}
+
+callback_node* make_callback(loop_core& core, std::function<void()> fn, loop_time when) {
+  if (core.closed) throw invalid_state("weft: callback scheduled on a closed loop");
+  if (!fn) throw std::invalid_argument("weft: empty callback");
+  auto* node = new callback_node();
+  node->loop = &core;
+  node->fn = std::move(fn);
+  node->refs = 2;  // the loop's and the handle's
+  node->when = when;
+  node->run = &run_callback;
+  node->fire = &callback_due;
+  return node;
+}
+
+}  // namespace
+
+void release_callback(callback_node* node) noexcept {
+  if (--node->refs == 0) delete node;
+}
+
+void loop_core::drop_callbacks() noexcept {
+  while (!ready.empty()) {
+    runnable* r = ready.pop_front();
+    if (r->run == &run_callback) release_callback(static_cast<callback_node*>(r));
+  }
+  while (!timers.empty()) {
+    timer_node* n = timers.pop();
+    if (n->fire == &callback_due) release_callback(static_cast<callback_node*>(n));
+  }
+}
+
+}  // namespace detail
+
+timer_handle loop::call_soon(std::function<void()> callback) {
+  auto* node = detail::make_callback(*core_, std::move(callback), core_->now());
+  node->state = detail::callback_node::phase::queued;
+  core_->push_ready(node);
+  return timer_handle(node);
+}
+
+timer_handle loop::call_at(time_point when, std::function<void()> callback) {
+  auto* node = detail::make_callback(*core_, std::move(callback), when);
+  node->deadline = when;
+  core_->arm(node);
+  return timer_handle(node);
+}
+
+timer_handle loop::call_later(duration delay, std::function<void()> callback) {
+  return call_at(core_->now() + delay, std::move(callback));
+}
+
+void loop::call_soon_threadsafe(std::function<void()> callback) {
+  if (!callback) throw std::invalid_argument("weft: empty callback");
+  {
+    std::lock_guard<std::mutex> lock(core_->remote_mutex);
+    core_->remote.push_back(std::move(callback));
+    core_->remote_pending.store(true, std::memory_order_release);
+  }
+  core_->reactor.wake();
+}
+
+timer_handle::timer_handle(detail::callback_node* node) noexcept : node_(node) {}
+timer_handle::timer_handle(const timer_handle& other) noexcept : node_(other.node_) {
+  if (node_) ++node_->refs;
+}
+timer_handle::timer_handle(timer_handle&& other) noexcept : node_(std::exchange(other.node_, nullptr)) {}
+timer_handle& timer_handle::operator=(timer_handle other) noexcept {
+  std::swap(node_, other.node_);
+  return *this;
+}
+timer_handle::~timer_handle() {
+  if (node_) detail::release_callback(node_);
+}
+
+bool timer_handle::cancel() noexcept {
+  using phase = detail::callback_node::phase;
+  if (node_ == nullptr || node_->state == phase::done || node_->state == phase::cancelled) return false;
+  if (node_->armed()) {  // still in the timer heap: take it out now
+    node_->loop->disarm(node_);
+    detail::release_callback(node_);  // the loop's reference (the handle keeps its own)
+    node_->state = phase::cancelled;
+    return true;
+  }
+  node_->state = phase::cancelled;  // queued: run_callback will skip it
+  return true;
+}
+
+bool timer_handle::cancelled() const noexcept {
+  return node_ && node_->state == detail::callback_node::phase::cancelled;
+}
+bool timer_handle::done() const noexcept { return node_ && node_->state == detail::callback_node::phase::done; }
+std::chrono::steady_clock::time_point timer_handle::when() const noexcept {
+  return node_ ? node_->when : std::chrono::steady_clock::time_point{};
+}
+
+}  // namespace weft

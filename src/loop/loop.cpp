@@ -1,0 +1,259 @@
+// The loop's turn, its entry points, parking and waking.
+#include "loop/loop_core.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+#include "weft/error.hpp"
+#include "weft/fiber.hpp"
+
+namespace weft {
+namespace detail {
+
+constinit thread_local loop_core* current_core = nullptr;
+
+namespace {
+
+void default_exception_handler(const exception_report& r) {
+  std::string what = "unknown exception";
+  try {
+    if (r.error) std::rethrow_exception(r.error);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  if (r.task_name.empty()) std::fprintf(stderr, "weft: %s: %s\n", r.message.c_str(), what.c_str());
+  else std::fprintf(stderr, "weft: %s: task '%s': %s\n", r.message.c_str(), r.task_name.c_str(), what.c_str());
+}
+
+// A park() deadline: wakes the task with timed_out.
+struct park_timer : timer_node {
+  task_base* task = nullptr;
+};
+
+std::string_view to_string(wait_kind k) {
+  switch (k) {
+    case wait_kind::none: return "ready";
+    case wait_kind::sleep: return "sleep";
+    case wait_kind::readable: return "fd readable";
+    case wait_kind::writable: return "fd writable";
+    case wait_kind::join: return "join";
+    case wait_kind::primitive: return "sync";
+    case wait_kind::executor: return "executor";
+    case wait_kind::signal: return "signal";
+  }
+  return "?";
+}
+
+}  // namespace
+
+loop_core::loop_core(weft::loop& o, const loop_options& opts) : owner(o), options(opts) {
+  virtual_now = virtual_start = loop_clock::now();
+  wall_start = opts.virtual_wall_start.value_or(std::chrono::system_clock::now());
+  exception_handler = &default_exception_handler;
+}
+
+void loop_core::unpark(task_base* t, wake_reason why) noexcept {
+  if (!t->parked) return;
+  t->parked = false;
+  t->reason = why;
+  ready.push_back(t);
+}
+
+void loop_core::take_remote() {
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> lock(remote_mutex);
+    batch.swap(remote);
+    remote_pending.store(false, std::memory_order_relaxed);
+  }
+  for (auto& fn : batch) owner.call_soon(std::move(fn));
+}
+
+bool loop_core::turn() {
+  bool can_block = reactor.watched() > 0 || keep_alive_count.load(std::memory_order_acquire) > 0 ||
+                   remote_pending.load(std::memory_order_acquire) || !options.detect_deadlock;
+  if (ready.empty() && timers.empty() && !can_block) return false;
+
+  // 1. Run what was ready when the turn began; what they make ready runs
+  //    next turn, after I/O has had a look.
+  for (std::size_t n = ready.size(); n > 0 && !ready.empty(); --n) {
+    runnable* r = ready.pop_front();
+    r->run(r);
+  }
+  if (remote_pending.load(std::memory_order_acquire)) take_remote();
+
+  // 2. How long the reactor may wait: not at all if something is ready,
+  //    until the next timer, or (something outside can still wake us)
+  //    indefinitely. With nothing at all left, the next turn says so.
+  std::optional<std::chrono::nanoseconds> timeout;
+  if (!ready.empty() || returning()) timeout = std::chrono::nanoseconds::zero();
+  else if (!timers.empty())
+    timeout = options.virtual_time ? std::chrono::nanoseconds::zero()
+                                   : std::chrono::duration_cast<std::chrono::nanoseconds>(timers.top()->deadline - now());
+  else if (reactor.watched() == 0 && keep_alive_count.load(std::memory_order_acquire) == 0 && options.detect_deadlock)
+    return true;
+
+  // 3. Poll; on virtual time, jump to the next deadline if nothing else can
+  //    run (time stands still while anything is runnable).
+  // A zero-timeout poll with no fd watched would be a wasted syscall (the
+  // remote queue has its own flag).
+  bool io_happened = false;
+  if (!timeout || timeout->count() > 0 || reactor.watched() > 0) {
+    io_ready_.clear();
+    io_happened = reactor.poll(timeout, io_ready_);
+    for (task_base* t : io_ready_) unpark(t, wake_reason::woken);
+  }
+  if (remote_pending.load(std::memory_order_acquire)) take_remote();
+  if (options.virtual_time && ready.empty() && !io_happened && !returning() && !timers.empty() &&
+      timers.top()->deadline > virtual_now)
+    virtual_now = timers.top()->deadline;
+
+  // 4. Due timers, in (deadline, scheduling) order.
+  loop_time t_now = now();
+  while (!timers.empty() && timers.top()->deadline <= t_now) {
+    timer_node* node = timers.pop();
+    node->fire(node);
+  }
+  return true;
+}
+
+void loop_core::raise_deadlock() const {
+  throw deadlock_error("weft: deadlock: every task is waiting and nothing can wake one\n" + dump());
+}
+
+std::string loop_core::dump() const {
+  std::ostringstream out;
+  loop_time t_now = now();
+  tasks.for_each([&](task_base* t) {
+    out << "  task #" << t->fib.id() << " '" << t->fib.name() << "' ";
+    if (t == running) out << "running";
+    else if (!t->parked) out << "ready";
+    else {
+      out << "waiting on " << to_string(t->waiting.kind);
+      if (!t->waiting.what.empty()) out << " " << t->waiting.what;
+      if (!t->waiting.name.empty()) out << " '" << t->waiting.name << "'";
+      if (t->waiting.fd >= 0) out << " fd " << t->waiting.fd;
+      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(t_now - t->parked_since);
+      out << " for " << waited.count() << " ms";
+    }
+    out << " (spawned at " << t->spawned_at.file_name() << ":" << t->spawned_at.line() << ")\n";
+  });
+  return out.str();
+}
+
+void loop_core::report(exception_report r) noexcept {
+  try {
+    exception_handler(r);
+  } catch (...) {
+    default_exception_handler(r);
+  }
+}
+
+task_base& running_task() {
+  loop_core* core = current_core;
+  if (core == nullptr || core->running == nullptr)
+    throw invalid_state("weft: this operation must be called from a task of a running loop");
+  return *core->running;
+}
+
+wake_reason park(const wait_info& what, loop_time deadline) {
+  task_base& t = running_task();
+  if (this_fiber::id() != t.fib.id())
+    throw std::logic_error("weft: a loop wait inside a generator or nested fiber of a task");
+  if (t.cancel_requested && t.shield_depth == 0) {
+    t.cancel_requested = false;
+    return wake_reason::cancelled;
+  }
+  loop_core& core = *t.loop;
+  park_timer timer;
+  struct disarm_on_exit {
+    loop_core& core;
+    park_timer& timer;
+    ~disarm_on_exit() { core.disarm(&timer); }
+  } guard{core, timer};
+  if (deadline != no_deadline) {
+    timer.deadline = deadline;
+    timer.task = &t;
+    timer.fire = [](timer_node* n) {
+      auto* pt = static_cast<park_timer*>(n);
+      pt->task->loop->unpark(pt->task, wake_reason::timed_out);
+    };
+    core.arm(&timer);
+  }
+  t.parked = true;
+  t.waiting = what;
+  t.parked_since = core.now();
+  this_fiber::suspend();
+  t.waiting = {};
+  if (t.reason == wake_reason::cancelled) t.cancel_requested = false;
+  return t.reason;
+}
+
+void unpark(task_base* t, wake_reason why) noexcept { t->loop->unpark(t, why); }
+
+loop_time loop_now() {
+  loop_core* core = current_core;
+  if (core == nullptr) throw invalid_state("weft: no loop is running on this thread");
+  return core->now();
+}
+
+}  // namespace detail
+
+// --- weft::loop ---------------------------------------------------------
+
+loop::loop(loop_options options) : core_(std::make_unique<detail::loop_core>(*this, options)) {}
+
+loop::~loop() { close(); }
+
+void loop::run_until_done(detail::task_base* t) {
+  detail::running_scope scope(*core_);
+  core_->awaited = t;
+  struct forget {
+    detail::loop_core& core;
+    ~forget() { core.awaited = nullptr; }
+  } guard{*core_};
+  while (!t->done)
+    if (!core_->turn()) core_->raise_deadlock();
+}
+
+void loop::run_forever() {
+  detail::running_scope scope(*core_);
+  core_->stop_requested = false;
+  while (!core_->stop_requested)
+    if (!core_->turn()) core_->raise_deadlock();
+  core_->stop_requested = false;
+}
+
+void loop::stop() noexcept { core_->stop_requested = true; }
+bool loop::is_running() const noexcept { return core_->is_running; }
+
+loop::time_point loop::now() const noexcept { return core_->now(); }
+
+std::chrono::system_clock::time_point loop::wall_now() const noexcept {
+  if (!core_->options.virtual_time) return std::chrono::system_clock::now();
+  return core_->wall_start +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(core_->virtual_now - core_->virtual_start);
+}
+
+bool loop::virtual_time() const noexcept { return core_->options.virtual_time; }
+
+void loop::set_exception_handler(std::function<void(const exception_report&)> handler) {
+  core_->exception_handler = handler ? std::move(handler) : &detail::default_exception_handler;
+}
+
+std::string loop::dump() const { return core_->dump(); }
+
+loop* loop::current() noexcept { return detail::current_core ? &detail::current_core->owner : nullptr; }
+
+loop::keep_alive::keep_alive(loop& lp) : core_(lp.core_.get()) {
+  core_->keep_alive_count.fetch_add(1, std::memory_order_acq_rel);
+}
+loop::keep_alive::keep_alive(const keep_alive& other) : core_(other.core_) {
+  core_->keep_alive_count.fetch_add(1, std::memory_order_acq_rel);
+}
+loop::keep_alive::~keep_alive() {
+  if (core_->keep_alive_count.fetch_sub(1, std::memory_order_acq_rel) == 1) core_->reactor.wake();
+}
+
+}  // namespace weft

@@ -1,0 +1,128 @@
+// The loop's state and its turn. Private to src/loop; the public face is
+// weft::loop (include/weft/loop.hpp).
+//
+// Invariants (all on the loop's thread):
+//  - A task is in exactly one of: the run queue (queued to start or woken),
+//    parked (waiting, reachable only through whatever will wake it: a timer,
+//    the reactor, a primitive's wait list, a joined task), or running.
+//  - `tasks` lists every unfinished task; `held` every finished one that a
+//    handle still references (so close() can report and disown them).
+//  - A callback node is referenced by the loop while scheduled and by each
+//    timer_handle.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loop/reactor_epoll.hpp"
+#include "loop/timer_heap.hpp"
+#include "weft/detail/intrusive_list.hpp"
+#include "weft/detail/park.hpp"
+#include "weft/detail/task_state.hpp"
+#include "weft/error.hpp"
+#include "weft/loop.hpp"
+
+namespace weft::detail {
+
+// A callback from call_soon/call_later/call_at.
+struct callback_node : runnable, timer_node {
+  loop_core* loop = nullptr;
+  std::function<void()> fn;
+  std::uint32_t refs = 0;
+  enum class phase : unsigned char { waiting, queued, done, cancelled } state = phase::waiting;
+  loop_time when{};
+};
+void release_callback(callback_node* node) noexcept;
+
+class loop_core {
+ public:
+  explicit loop_core(weft::loop& owner, const loop_options& options);
+
+  loop_time now() const noexcept {
+    return options.virtual_time ? virtual_now : loop_clock::now();
+  }
+
+  void push_ready(runnable* r) noexcept { ready.push_back(r); }
+  // Moves a parked task to the run queue; a no-op if it is not parked.
+  void unpark(task_base* t, wake_reason why) noexcept;
+  void arm(timer_node* node) { timers.push(node); }
+  void disarm(timer_node* node) noexcept {
+    if (node->armed()) timers.erase(node);
+  }
+
+  // One turn of the loop: run what is ready, poll, fire due timers. Returns
+  // false, doing nothing, when nothing is ready and nothing could ever
+  // become ready (no timers, no fd waits, no keep_alive).
+  bool turn();
+  [[noreturn]] void raise_deadlock() const;
+  // The run is about to return (stop() was called, or the awaited task is
+  // done): the turn must neither block nor move virtual time on.
+  bool returning() const noexcept { return stop_requested || (awaited != nullptr && awaited->done); }
+
+  void task_finished(task_base* t) noexcept;
+  // Empties the run queue and the timer heap, releasing the callbacks in
+  // them (close()). Tasks found there stay owned by the `tasks` list.
+  void drop_callbacks() noexcept;
+  void report(exception_report r) noexcept;
+  std::string dump() const;
+
+  weft::loop& owner;
+  loop_options options;
+  fifo<runnable> ready;
+  timer_heap timers;
+  reactor_epoll reactor;
+  list<task_base> tasks;  // unfinished
+  list<task_base> held;   // finished, referenced by handles
+  task_base* running = nullptr;
+  task_base* awaited = nullptr;  // run_until_complete's task: once done, don't block
+  bool is_running = false;
+  bool stop_requested = false;
+  bool closed = false;
+  loop_time virtual_now{};
+  loop_time virtual_start{};
+  std::chrono::system_clock::time_point wall_start{};
+  std::function<void(const exception_report&)> exception_handler;
+  std::atomic<int> keep_alive_count{0};
+
+  std::mutex remote_mutex;  // guards remote
+  std::vector<std::function<void()>> remote;
+  std::atomic<bool> remote_pending{false};
+
+ private:
+  void take_remote();
+  std::vector<task_base*> io_ready_;  // reused by every poll
+};
+
+// The loop whose turn is running on this thread.
+extern constinit thread_local loop_core* current_core;
+
+// Sets the thread's current loop for the duration of a run.
+class running_scope {
+ public:
+  explicit running_scope(loop_core& core) : core_(core), previous_(current_core) {
+    if (core.closed) throw invalid_state("weft: the loop is closed");
+    if (core.is_running) throw invalid_state("weft: the loop is already running");
+    if (previous_ != nullptr) throw invalid_state("weft: another loop is running on this thread");
+    core.is_running = true;
+    current_core = &core;
+  }
+  ~running_scope() {
+    core_.is_running = false;
+    current_core = previous_;
+  }
+  running_scope(const running_scope&) = delete;
+  running_scope& operator=(const running_scope&) = delete;
+
+ private:
+  loop_core& core_;
+  loop_core* previous_;
+};
+
+
+}  // namespace weft::detail

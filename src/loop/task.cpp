@@ -1,0 +1,160 @@
+// Task lifetime: start, body, finish, references, cancellation, joining,
+// and closing a loop with tasks still alive.
+#include <string>
+
+#include "loop/loop_core.hpp"
+#include "weft/error.hpp"
+#include "weft/task.hpp"
+
+namespace weft {
+namespace detail {
+
+namespace {
+
+void resume_task(runnable* r) {
+  auto* t = static_cast<task_base*>(r);
+  loop_core& core = *t->loop;
+  core.running = t;
+  t->fib.resume();  // the body catches everything; nothing escapes here
+  core.running = nullptr;
+  if (t->fib.finished()) core.task_finished(t);
+}
+
+void report_unretrieved(loop_core& core, task_base* t) noexcept {
+  t->retrieved = true;
+  core.report({"Task exception was never retrieved", std::string(task_name(t)), t->error});
+}
+
+}  // namespace
+
+void run_task_body(task_base* t, void (*invoke)(void*), void* ctx) {
+  if (t->cancel_requested) {
+    t->cancel_requested = false;
+    t->was_cancelled = true;
+    t->error = std::make_exception_ptr(cancelled());
+  } else {
+    try {
+      invoke(ctx);
+    } catch (const forced_unwind&) {
+      throw;  // the loop is tearing this task down; task_finished records it
+    } catch (const cancelled&) {
+      t->was_cancelled = true;
+      t->error = std::current_exception();
+    } catch (...) {
+      t->error = std::current_exception();
+    }
+  }
+  t->done = true;
+  t->joiners.for_each([t](waiter* w) {
+    t->joiners.erase(w);
+    unpark(w->task);
+  });
+}
+
+void loop_core::task_finished(task_base* t) noexcept {
+  if (!t->done) {  // unwound by close(): it never got to record an outcome
+    t->done = true;
+    t->was_cancelled = true;
+    t->error = std::make_exception_ptr(cancelled("weft: task destroyed when its loop closed"));
+  }
+  tasks.erase(t);
+  t->fib = fiber();  // the stack goes back to the pool now, not with the last handle
+  held.push_back(t);
+  release_task(t);  // the loop's reference
+}
+
+void release_task(task_base* t) noexcept {
+  if (--t->refs > 0) return;
+  if (t->loop != nullptr) {
+    if (t->error && !t->retrieved && !t->was_cancelled) report_unretrieved(*t->loop, t);
+    if (t->linked()) t->loop->held.erase(t);
+  }
+  t->destroy(t);
+}
+
+void wait_until_done(task_base* t) {
+  task_base& self = running_task();
+  if (&self == t) throw invalid_state("weft: a task cannot join itself");
+  waiter w;
+  w.task = &self;
+  t->joiners.push_back(&w);
+  struct unlink_on_exit {
+    task_base* t;
+    waiter& w;
+    ~unlink_on_exit() {
+      if (w.linked()) t->joiners.erase(&w);
+    }
+  } guard{t, w};
+  wake_reason why = park({wait_kind::join, "task", task_name(t)});
+  if (why == wake_reason::cancelled) throw cancelled();
+}
+
+void throw_not_done(const task_base* t) {
+  throw invalid_state("weft: task '" + std::string(task_name(t)) + "' is not done");
+}
+
+bool cancel_task(task_base* t) noexcept {
+  if (t->done) return false;
+  t->cancel_requested = true;
+  if (t->parked && t->shield_depth == 0) t->loop->unpark(t, wake_reason::cancelled);
+  return true;
+}
+
+std::string_view task_name(const task_base* t) noexcept { return t->name; }
+
+}  // namespace detail
+
+void loop::start_task(detail::task_base* t, std::source_location where) {
+  detail::loop_core& core = *core_;
+  if (core.closed) {
+    detail::release_task(t);  // never started: nothing to report
+    throw invalid_state("weft: spawn on a closed loop");
+  }
+  t->loop = &core;
+  t->spawned_at = where;
+  t->run = &detail::resume_task;
+  ++t->refs;  // the loop's, until the task finishes
+  t->name = t->fib.name().empty() ? "task-" + std::to_string(t->fib.id()) : std::string(t->fib.name());
+  t->fib.control()->name = t->name;
+  core.tasks.push_back(t);
+  core.push_ready(t);
+}
+
+void loop::close() {
+  detail::loop_core& core = *core_;
+  if (core.closed) return;
+  if (core.is_running) throw invalid_state("weft: close() of a running loop");
+  // Cancel what is alive and let it clean up, for at most the grace period
+  // (on the loop's clock) and as long as anything can still happen.
+  core.tasks.for_each([](detail::task_base* t) { detail::cancel_task(t); });
+  if (!core.tasks.empty()) {
+    detail::running_scope scope(core);
+    timer_handle grace = call_later(core.options.close_grace, [&core] { core.stop_requested = true; });
+    while (!core.tasks.empty() && !core.stop_requested && core.turn()) {
+    }
+    core.stop_requested = false;
+    grace.cancel();
+    // Whatever is still stuck is unwound by force (its destructors run);
+    // first empty the run queue, which may still hold some of them.
+    core.drop_callbacks();
+    core.tasks.for_each([&core](detail::task_base* t) {
+      core.running = t;  // code unwinding in it may still ask for its task
+      t->fib = fiber();
+      core.running = nullptr;
+      core.task_finished(t);
+    });
+  }
+  core.held.for_each([&core](detail::task_base* t) {
+    if (t->error && !t->retrieved && !t->was_cancelled) detail::report_unretrieved(core, t);
+    core.held.erase(t);
+    t->loop = nullptr;
+  });
+  core.drop_callbacks();
+  core.closed = true;
+}
+
+cancellation_shield::cancellation_shield() : task_(&detail::running_task()) { ++task_->shield_depth; }
+
+cancellation_shield::~cancellation_shield() { --task_->shield_depth; }
+
+}  // namespace weft

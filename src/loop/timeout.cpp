@@ -1,0 +1,20 @@
+#include "loop/loop_core.hpp"
+#include "weft/timeout.hpp"
+
+namespace weft::detail {
+
+timeout_scope::timeout_scope(loop::duration d) : task_(&running_task()) {
+  timer_ = task_->loop->owner.call_later(d, [this] {
+    expired_ = true;
+    cancel_task(task_);
+  });
+}
+
+timeout_scope::~timeout_scope() {
+  timer_.cancel();
+  // The deadline passed but the work finished without reaching another
+  // suspension point: the cancellation we asked for is not the caller's.
+  if (expired_) task_->cancel_requested = false;
+}
+
+}  // namespace weft::detail

@@ -1,0 +1,196 @@
+// Entry points, run-queue order, callbacks, stop, close, deadlock.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "weft/detail/park.hpp"
+#include "weft/loop.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using weft::loop;
+
+TEST(loop_run, run_until_complete_returns_the_main_result) {
+  loop lp;
+  EXPECT_EQ(lp.run_until_complete([] { return 42; }), 42);
+}
+
+TEST(loop_run, run_until_complete_rethrows_the_main_exception_with_its_type) {
+  loop lp;
+  EXPECT_THROW(lp.run_until_complete([]() -> int { throw std::out_of_range("x"); }), std::out_of_range);
+}
+
+TEST(loop_run, spawned_tasks_start_in_fifo_order_and_interleave_at_yields) {
+  loop lp;
+  std::vector<std::string> trace;
+  lp.run_until_complete([&] {
+    auto worker = [&](std::string name) {
+      return [&trace, name] {
+        for (int i = 0; i < 2; ++i) {
+          trace.push_back(name + std::to_string(i));
+          weft::yield_now();
+        }
+      };
+    };
+    auto a = weft::spawn(worker("a"));
+    auto b = weft::spawn(worker("b"));
+    auto c = weft::spawn(worker("c"));
+    a.join();
+    b.join();
+    c.join();
+  });
+  EXPECT_EQ(trace, (std::vector<std::string>{"a0", "b0", "c0", "a1", "b1", "c1"}));
+}
+
+TEST(loop_run, call_soon_callbacks_and_tasks_share_one_fifo) {
+  loop lp;
+  std::vector<int> order;
+  lp.run_until_complete([&] {
+    lp.call_soon([&] { order.push_back(1); });
+    auto t = weft::spawn([&] { order.push_back(2); });
+    lp.call_soon([&] { order.push_back(3); });
+    t.join();
+    order.push_back(4);
+  });
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+}
+
+TEST(loop_run, run_forever_runs_until_stop) {
+  loop lp;
+  int ticks = 0;
+  std::function<void()> tick = [&] {
+    if (++ticks == 5) lp.stop();
+    else lp.call_soon(tick);
+  };
+  lp.call_soon(tick);
+  lp.run_forever();
+  EXPECT_EQ(ticks, 5);
+  EXPECT_FALSE(lp.is_running());
+}
+
+TEST(loop_run, running_a_running_loop_again_is_invalid_state) {
+  loop lp;
+  EXPECT_THROW(lp.run_until_complete([&] { lp.run_until_complete([] {}); }), weft::invalid_state);
+}
+
+TEST(loop_run, spawn_outside_a_running_loop_is_invalid_state) {
+  EXPECT_THROW(weft::spawn([] {}), weft::invalid_state);
+  EXPECT_THROW(weft::sleep_for(1ms), weft::invalid_state);
+}
+
+TEST(loop_run, exception_in_a_callback_goes_to_the_handler_and_the_loop_goes_on) {
+  loop lp;
+  std::vector<std::string> reports;
+  lp.set_exception_handler([&](const weft::exception_report& r) { reports.push_back(r.message); });
+  bool after = false;
+  lp.call_soon([] { throw std::runtime_error("boom"); });
+  lp.run_until_complete([&] {
+    weft::yield_now();
+    after = true;
+  });
+  EXPECT_TRUE(after);
+  EXPECT_EQ(reports, (std::vector<std::string>{"Exception in callback"}));
+}
+
+TEST(loop_run, close_cancels_live_tasks_and_lets_them_clean_up) {
+  std::vector<std::string> log;
+  {
+    loop lp;
+    lp.run_until_complete([&] {
+      weft::spawn([&] {
+        try {
+          weft::sleep_for(1h);
+        } catch (const weft::cancelled&) {
+          log.push_back("cleanup");
+          throw;
+        }
+      }).detach();
+      weft::yield_now();  // let it start sleeping
+    });
+    lp.close();
+    log.push_back("closed");
+    EXPECT_THROW(lp.call_soon([] {}), weft::invalid_state);
+  }
+  EXPECT_EQ(log, (std::vector<std::string>{"cleanup", "closed"}));
+}
+
+TEST(loop_run, close_unwinds_a_task_that_ignores_cancellation) {
+  struct witness {
+    bool* flag;
+    ~witness() { *flag = true; }
+  };
+  bool destroyed = false;
+  loop lp({.virtual_time = true});
+  auto t0 = lp.now();
+  lp.run_until_complete([&] {
+    weft::spawn([&] {
+      witness w{&destroyed};
+      for (;;) {
+        try {
+          weft::sleep_for(1h);
+        } catch (const weft::cancelled&) {
+          // swallowed: the task keeps waiting
+        }
+      }
+    }).detach();
+    weft::yield_now();
+  });
+  lp.close();
+  EXPECT_TRUE(destroyed);
+  EXPECT_EQ(lp.now() - t0, 1s);  // the default grace period, then forced unwind
+}
+
+TEST(loop_run, deadlock_is_raised_and_names_every_waiting_task) {
+  loop lp;
+  try {
+    lp.run_until_complete([] {
+      weft::spawn([] { weft::detail::park({weft::detail::wait_kind::primitive, "event", "other-event"}); },
+                  {.name = "helper"})
+          .detach();
+      weft::detail::park({weft::detail::wait_kind::primitive, "event", "never-set"});
+    });
+    FAIL() << "no deadlock raised";
+  } catch (const weft::deadlock_error& e) {
+    std::string what = e.what();
+    EXPECT_NE(what.find("'main' waiting on sync event 'never-set'"), std::string::npos) << what;
+    EXPECT_NE(what.find("'helper' waiting on sync event 'other-event'"), std::string::npos) << what;
+  }
+}
+
+TEST(loop_run, an_idle_loop_with_a_pending_timer_is_not_deadlocked) {
+  loop lp({.virtual_time = true});
+  auto start = lp.now();
+  lp.run_until_complete([] { weft::sleep_for(5s); });
+  EXPECT_EQ(lp.now() - start, 5s);
+}
+
+TEST(loop_run, call_soon_threadsafe_wakes_a_loop_blocked_on_a_keep_alive) {
+  loop lp;
+  std::thread other;
+  int got = lp.run_until_complete([&] {
+    int value = 0;
+    auto waiter = weft::spawn([&] {
+      weft::detail::park({weft::detail::wait_kind::primitive, "remote", ""});
+      return value;
+    });
+    weft::yield_now();
+    loop::keep_alive alive(lp);
+    auto* target = waiter.state();
+    other = std::thread([&lp, alive, target, &value] {
+      lp.call_soon_threadsafe([target, &value] {
+        value = 7;
+        weft::detail::unpark(target);
+      });
+    });
+    return waiter.join();
+  });
+  other.join();
+  EXPECT_EQ(got, 7);
+}
+
+}  // namespace
