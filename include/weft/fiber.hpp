@@ -114,7 +114,7 @@ class fiber {
   // suspended, called on the fiber's thread, not from inside this fiber.
   inline void resume();
 
-  fiber_state state() const noexcept;
+  inline fiber_state state() const noexcept;
   bool valid() const noexcept { return control_ != nullptr; }
   explicit operator bool() const noexcept { return valid(); }
   bool finished() const noexcept { return state() == fiber_state::finished; }

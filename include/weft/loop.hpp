@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "weft/detail/park.hpp"
 #include "weft/task.hpp"
 #include "weft/timer.hpp"
 
@@ -153,7 +154,7 @@ class loop {
 void sleep_for(loop::duration d);
 void sleep_until(loop::time_point t);
 // Goes to the back of the run queue (asyncio.sleep(0)).
-void yield_now();
+inline void yield_now();
 
 // Starts a task on the running task's loop.
 template <class F>
@@ -161,6 +162,21 @@ auto spawn(F&& fn, task_options options = {}, std::source_location where = std::
   loop* lp = loop::current();
   if (lp == nullptr) throw invalid_state("weft::spawn outside a running loop");
   return lp->spawn(std::forward<F>(fn), options, where);
+}
+
+// Inline because it is the scheduler's hottest path: out of line, the
+// return after the switch mispredicts (see weft/detail/fiber_control.hpp).
+inline void yield_now() {
+  detail::scheduler_state* s = detail::current_scheduler;
+  detail::task_base* t = s != nullptr ? s->running : nullptr;
+  if (t == nullptr || t->cancel_requested || detail::this_thread.current != t->fib.control()) [[unlikely]] {
+    detail::yield_slow();
+    return;
+  }
+  s->ready.push_back(t);
+  this_fiber::suspend();
+  if (t->cancel_requested && t->shield_depth == 0) [[unlikely]]
+    detail::deliver_cancel(t);
 }
 
 }  // namespace weft

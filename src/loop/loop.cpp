@@ -11,6 +11,7 @@ namespace weft {
 namespace detail {
 
 constinit thread_local loop_core* current_core = nullptr;
+constinit thread_local scheduler_state* current_scheduler = nullptr;
 
 namespace {
 
@@ -79,9 +80,12 @@ bool loop_core::turn() {
   //    next turn, after I/O has had a look.
   for (std::size_t n = ready.size(); n > 0 && !ready.empty(); --n) {
     runnable* r = ready.pop_front();
-    r->run(r);
+    if (r->run == nullptr) resume(static_cast<task_base*>(r));
+    else r->run(r);
   }
   if (remote_pending.load(std::memory_order_acquire)) take_remote();
+  // Fast path: more is ready, no fd to look at, no timer that could be due.
+  if (!ready.empty() && timers.empty() && reactor.watched() == 0) return true;
 
   // 2. How long the reactor may wait: not at all if something is ready,
   //    until the next timer, or (something outside can still wake us)
@@ -110,6 +114,7 @@ bool loop_core::turn() {
     virtual_now = timers.top()->deadline;
 
   // 4. Due timers, in (deadline, scheduling) order.
+  if (timers.empty()) return true;
   loop_time t_now = now();
   while (!timers.empty() && timers.top()->deadline <= t_now) {
     timer_node* node = timers.pop();
@@ -126,13 +131,14 @@ std::string loop_core::dump() const {
   std::ostringstream out;
   loop_time t_now = now();
   tasks.for_each([&](task_base* t) {
-    out << "  task #" << t->fib.id() << " '" << t->fib.name() << "' ";
+    out << "  task #" << t->id << " '" << task_name(t) << "' ";
     if (t == running) out << "running";
     else if (!t->parked) out << "ready";
     else {
       out << "waiting on " << to_string(t->waiting.kind);
       if (!t->waiting.what.empty()) out << " " << t->waiting.what;
       if (!t->waiting.name.empty()) out << " '" << t->waiting.name << "'";
+      if (t->waiting.joined != nullptr) out << " '" << task_name(t->waiting.joined) << "'";
       if (t->waiting.fd >= 0) out << " fd " << t->waiting.fd;
       auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(t_now - t->parked_since);
       out << " for " << waited.count() << " ms";

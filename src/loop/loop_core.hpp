@@ -40,7 +40,7 @@ struct callback_node : runnable, timer_node {
 };
 void release_callback(callback_node* node) noexcept;
 
-class loop_core {
+class loop_core : public scheduler_state {
  public:
   explicit loop_core(weft::loop& owner, const loop_options& options);
 
@@ -65,6 +65,14 @@ class loop_core {
   // done): the turn must neither block nor move virtual time on.
   bool returning() const noexcept { return stop_requested || (awaited != nullptr && awaited->done); }
 
+  // Runs a ready task until it suspends or finishes. Inline into turn():
+  // the switch back lands in turn()'s own frame.
+  void resume(task_base* t) {
+    running = t;
+    t->fib.resume();  // the body catches everything; nothing escapes here
+    running = nullptr;
+    if (t->fib.finished()) task_finished(t);
+  }
   void task_finished(task_base* t) noexcept;
   // Empties the run queue and the timer heap, releasing the callbacks in
   // them (close()). Tasks found there stay owned by the `tasks` list.
@@ -74,12 +82,10 @@ class loop_core {
 
   weft::loop& owner;
   loop_options options;
-  fifo<runnable> ready;
   timer_heap timers;
   reactor_epoll reactor;
   list<task_base> tasks;  // unfinished
   list<task_base> held;   // finished, referenced by handles
-  task_base* running = nullptr;
   task_base* awaited = nullptr;  // run_until_complete's task: once done, don't block
   bool is_running = false;
   bool stop_requested = false;
@@ -89,6 +95,10 @@ class loop_core {
   std::chrono::system_clock::time_point wall_start{};
   std::function<void(const exception_report&)> exception_handler;
   std::atomic<int> keep_alive_count{0};
+  // The default executor (weft/executor.hpp), type-erased so the loop does
+  // not depend on that layer; made on first use, destroyed by close() once
+  // every task has finished.
+  std::shared_ptr<void> default_executor;
 
   std::mutex remote_mutex;  // guards remote
   std::vector<std::function<void()>> remote;
@@ -111,10 +121,12 @@ class running_scope {
     if (previous_ != nullptr) throw invalid_state("weft: another loop is running on this thread");
     core.is_running = true;
     current_core = &core;
+    current_scheduler = &core;
   }
   ~running_scope() {
     core_.is_running = false;
     current_core = previous_;
+    current_scheduler = previous_;
   }
   running_scope(const running_scope&) = delete;
   running_scope& operator=(const running_scope&) = delete;

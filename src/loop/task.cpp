@@ -11,15 +11,6 @@ namespace detail {
 
 namespace {
 
-void resume_task(runnable* r) {
-  auto* t = static_cast<task_base*>(r);
-  loop_core& core = *t->loop;
-  core.running = t;
-  t->fib.resume();  // the body catches everything; nothing escapes here
-  core.running = nullptr;
-  if (t->fib.finished()) core.task_finished(t);
-}
-
 void report_unretrieved(loop_core& core, task_base* t) noexcept {
   t->retrieved = true;
   core.report({"Task exception was never retrieved", std::string(task_name(t)), t->error});
@@ -47,7 +38,8 @@ void run_task_body(task_base* t, void (*invoke)(void*), void* ctx) {
   t->done = true;
   t->joiners.for_each([t](waiter* w) {
     t->joiners.erase(w);
-    unpark(w->task);
+    if (w->notify != nullptr) w->notify(w);
+    else unpark(w->task);
   });
 }
 
@@ -85,7 +77,7 @@ void wait_until_done(task_base* t) {
       if (w.linked()) t->joiners.erase(&w);
     }
   } guard{t, w};
-  wake_reason why = park({wait_kind::join, "task", task_name(t)});
+  wake_reason why = park({wait_kind::join, "task", {}, -1, t});
   if (why == wake_reason::cancelled) throw cancelled();
 }
 
@@ -100,7 +92,12 @@ bool cancel_task(task_base* t) noexcept {
   return true;
 }
 
-std::string_view task_name(const task_base* t) noexcept { return t->name; }
+std::string_view task_name(const task_base* t) noexcept {
+  // Made on demand: most tasks are never named in a report, and building
+  // the string at spawn would cost two allocations per task.
+  if (t->name.empty()) t->name = "task-" + std::to_string(t->id);
+  return t->name;
+}
 
 }  // namespace detail
 
@@ -112,10 +109,9 @@ void loop::start_task(detail::task_base* t, std::source_location where) {
   }
   t->loop = &core;
   t->spawned_at = where;
-  t->run = &detail::resume_task;
   ++t->refs;  // the loop's, until the task finishes
-  t->name = t->fib.name().empty() ? "task-" + std::to_string(t->fib.id()) : std::string(t->fib.name());
-  t->fib.control()->name = t->name;
+  t->id = t->fib.id();
+  if (!t->fib.name().empty()) t->name = t->fib.name();
   core.tasks.push_back(t);
   core.push_ready(t);
 }
@@ -150,6 +146,7 @@ void loop::close() {
     t->loop = nullptr;
   });
   core.drop_callbacks();
+  core.default_executor.reset();  // no task is left to wait on its jobs
   core.closed = true;
 }
 

@@ -36,6 +36,10 @@ inline void copy_eh(eh_globals& to, const eh_globals& from) noexcept {
 #endif
 }
 
+inline bool eh_empty(const eh_globals& eh) noexcept {
+  return eh.caught_exceptions == nullptr && eh.uncaught_exceptions == 0;
+}
+
 inline eh_globals* this_thread_eh_globals() noexcept {
   return reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
 }

@@ -92,11 +92,17 @@ inline void check_canary(const fiber_control& f) noexcept {
 }
 
 // The resumer's side: enter `f`, come back when it suspends or finishes.
+// The exception-state swap is skipped when neither side has an exception
+// caught or in flight, which is nearly always: four loads instead of eight
+// loads and eight stores.
 inline void switch_into(fiber_control* f) noexcept {
   eh_globals& live = live_eh();
+  const bool swap_eh = !eh_empty(live) || !eh_empty(f->eh);
   eh_globals mine;
-  copy_eh(mine, live);
-  copy_eh(live, f->eh);
+  if (swap_eh) [[unlikely]] {
+    copy_eh(mine, live);
+    copy_eh(live, f->eh);
+  }
   if (f->preserve_fp) [[unlikely]] {
     f->resumer_fp = read_fp_env();
     write_fp_env(f->fp);
@@ -118,8 +124,10 @@ inline void switch_into(fiber_control* f) noexcept {
     f->fp = read_fp_env();
     write_fp_env(f->resumer_fp);
   }
-  copy_eh(f->eh, live);
-  copy_eh(live, mine);
+  if (swap_eh || !eh_empty(live)) [[unlikely]] {
+    copy_eh(f->eh, live);
+    copy_eh(live, swap_eh ? mine : eh_globals{});
+  }
 }
 
 // The fiber's side: go back to the resumer, return when resumed again.
@@ -160,6 +168,10 @@ inline void fiber::resume() {
   detail::resume_control(control_);
   if (control_->error) [[unlikely]]
     detail::rethrow_fiber_error(control_);
+}
+
+inline fiber_state fiber::state() const noexcept {
+  return control_ ? control_->state : fiber_state::finished;
 }
 
 inline void this_fiber::suspend() {

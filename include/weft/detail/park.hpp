@@ -15,9 +15,26 @@
 // waiter behind.
 #pragma once
 
+#include "weft/detail/fiber_control.hpp"
 #include "weft/detail/task_state.hpp"
 
 namespace weft::detail {
+
+// The part of a loop that the inline fast paths (yield_now) touch. The loop
+// (src/loop/loop_core.hpp) derives from it. Loop thread only.
+struct scheduler_state {
+  fifo<runnable> ready;         // tasks (run == nullptr) and callbacks, FIFO
+  task_base* running = nullptr;  // the task whose fiber is running
+};
+
+// The scheduler of the loop running on this thread, or null.
+extern constinit thread_local scheduler_state* current_scheduler;
+
+// yield_now()'s uncommon cases: outside a task, inside a nested fiber,
+// cancellation pending.
+void yield_slow();
+// Clears the pending cancellation and raises weft::cancelled.
+[[noreturn]] void deliver_cancel(task_base* t);
 
 // The running task of this thread's running loop; invalid_state outside.
 task_base& running_task();

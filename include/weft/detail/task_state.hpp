@@ -32,7 +32,7 @@ inline constexpr loop_time no_deadline = loop_time::max();
 // An item of the loop's FIFO run queue: a task to resume or a callback.
 struct runnable {
   runnable* next_in_fifo = nullptr;
-  void (*run)(runnable*) = nullptr;
+  void (*run)(runnable*) = nullptr;  // null for a task: the loop resumes it inline
 };
 
 // Why a parked task was woken.
@@ -44,14 +44,19 @@ enum class wait_kind : unsigned char { none, sleep, readable, writable, join, pr
 struct wait_info {
   wait_kind kind = wait_kind::none;
   std::string_view what;  // e.g. "event", "queue.get", "lock"; static or owned by the object
-  std::string_view name;  // the primitive's or joined task's name
+  std::string_view name;  // the primitive's name
   int fd = -1;
+  const task_base* joined = nullptr;  // kind == join: named only when reported
 };
 
 // A task parked in some primitive's wait list. Lives on the waiting task's
 // stack for exactly the duration of the wait.
 struct waiter : list_hook {
   task_base* task = nullptr;
+  // In a task's `joiners` only: if set, called (after unlinking) instead of
+  // unpark(task) when that task finishes, so that one task can watch many
+  // and learn which finished, in order (gather, wait, as_completed).
+  void (*notify)(waiter*) noexcept = nullptr;
 };
 
 struct task_base : runnable, list_hook {  // list_hook: the loop's list of live tasks
@@ -71,7 +76,8 @@ struct task_base : runnable, list_hook {  // list_hook: the loop's list of live 
   wait_info waiting;
   loop_time parked_since{};
   std::source_location spawned_at;
-  std::string name;  // outlives the fiber, which goes when the task finishes
+  std::uint64_t id = 0;      // the fiber's id, kept after the fiber is gone
+  mutable std::string name;  // given, or "task-<id>" made when first asked for
   void (*destroy)(task_base*) noexcept = nullptr;  // deletes the derived state
 };
 
