@@ -49,7 +49,7 @@ std::string_view to_string(wait_kind k) {
 }  // namespace
 
 loop_core::loop_core(weft::loop& o, const loop_options& opts) : owner(o), options(opts) {
-  virtual_now = virtual_start = loop_clock::now();
+  virtual_now = virtual_start = last_now = loop_clock::now();
   wall_start = opts.virtual_wall_start.value_or(std::chrono::system_clock::now());
   exception_handler = &default_exception_handler;
 }
@@ -94,7 +94,7 @@ bool loop_core::turn() {
   if (!ready.empty() || returning()) timeout = std::chrono::nanoseconds::zero();
   else if (!timers.empty())
     timeout = options.virtual_time ? std::chrono::nanoseconds::zero()
-                                   : std::chrono::duration_cast<std::chrono::nanoseconds>(timers.top()->deadline - now());
+                                   : std::chrono::duration_cast<std::chrono::nanoseconds>(timers.top_deadline() - now());
   else if (reactor.watched() == 0 && keep_alive_count.load(std::memory_order_acquire) == 0 && options.detect_deadlock)
     return true;
 
@@ -110,13 +110,13 @@ bool loop_core::turn() {
   }
   if (remote_pending.load(std::memory_order_acquire)) take_remote();
   if (options.virtual_time && ready.empty() && !io_happened && !returning() && !timers.empty() &&
-      timers.top()->deadline > virtual_now)
-    virtual_now = timers.top()->deadline;
+      timers.top_deadline() > virtual_now)
+    virtual_now = timers.top_deadline();
 
   // 4. Due timers, in (deadline, scheduling) order.
   if (timers.empty()) return true;
-  loop_time t_now = now();
-  while (!timers.empty() && timers.top()->deadline <= t_now) {
+  loop_time t_now = last_now = now();
+  while (!timers.empty() && timers.top_deadline() <= t_now) {
     timer_node* node = timers.pop();
     node->fire(node);
   }
@@ -189,7 +189,7 @@ wake_reason park(const wait_info& what, loop_time deadline) {
   }
   t.parked = true;
   t.waiting = what;
-  t.parked_since = core.now();
+  t.parked_since = core.last_now;
   this_fiber::suspend();
   t.waiting = {};
   if (t.reason == wake_reason::cancelled) t.cancel_requested = false;

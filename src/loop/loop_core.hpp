@@ -91,6 +91,9 @@ class loop_core : public scheduler_state {
   bool stop_requested = false;
   bool closed = false;
   loop_time virtual_now{};
+  // The clock as last read by a turn: what "waiting since" records, so that
+  // parking costs no clock read. Read at least once per turn with timers.
+  loop_time last_now{};
   loop_time virtual_start{};
   std::chrono::system_clock::time_point wall_start{};
   std::function<void(const exception_report&)> exception_handler;
