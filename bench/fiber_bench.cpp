@@ -15,6 +15,17 @@ void BM_fiber_roundtrip(benchmark::State& state) {
 }
 BENCHMARK(BM_fiber_roundtrip);
 
+// The per-fiber opt-in to keep its own floating-point control state.
+void BM_fiber_roundtrip_preserve_fp(benchmark::State& state) {
+  weft::fiber f(
+      [] {
+        for (;;) weft::this_fiber::suspend();
+      },
+      {.preserve_fp_env = true});
+  for (auto _ : state) f.resume();
+}
+BENCHMARK(BM_fiber_roundtrip_preserve_fp)->Name("BM_fiber_roundtrip/preserve_fp_env");
+
 void BM_fiber_create_destroy(benchmark::State& state) {
   for (auto _ : state) {
     weft::fiber f([] {});

@@ -82,6 +82,27 @@ void BM_switch_roundtrip_bare(benchmark::State& state) {
   void* c = make_bare(stack);
   for (auto _ : state) c = bench_bare_jump(c);
 }
+
+// --- the bare floor + MXCSR/x87 control word on every switch ---
+extern "C" void* bench_fp_jump(void* to);
+extern "C" void bench_fp_echo();
+
+void BM_switch_roundtrip_bare_fp(benchmark::State& state) {
+  bench_stack stack;
+  auto top = reinterpret_cast<std::uintptr_t>(stack.top()) & ~std::uintptr_t{15};
+  auto* frame = reinterpret_cast<std::uint32_t*>(top - 0x50);
+  std::uint32_t mxcsr;
+  std::uint16_t x87;
+  asm volatile("stmxcsr %0" : "=m"(mxcsr));
+  asm volatile("fnstcw %0" : "=m"(x87));
+  frame[0] = mxcsr;
+  frame[1] = x87;
+  auto* gprs = reinterpret_cast<void**>(frame + 2);
+  for (int i = 0; i < 6; ++i) gprs[i] = nullptr;
+  gprs[6] = reinterpret_cast<void*>(&bench_fp_echo);
+  void* c = frame;
+  for (auto _ : state) c = bench_fp_jump(c);
+}
 #endif
 
 void register_switch_benchmarks() {
@@ -96,6 +117,7 @@ void register_switch_benchmarks() {
   benchmark::RegisterBenchmark("BM_switch_roundtrip/ucontext", BM_switch_roundtrip_ucontext);
 #if defined(__x86_64__)
   benchmark::RegisterBenchmark("BM_switch_roundtrip/bare_limit", BM_switch_roundtrip_bare);
+  benchmark::RegisterBenchmark("BM_switch_roundtrip/bare_limit_fp", BM_switch_roundtrip_bare_fp);
 #endif
 }
 
