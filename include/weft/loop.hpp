@@ -48,13 +48,20 @@ struct loop_options {
   // How long close() lets cancelled tasks clean up (they may still wait,
   // e.g. to flush) before unwinding the stragglers by force.
   std::chrono::steady_clock::duration close_grace = std::chrono::seconds(1);
+  // Slow-task detector (asyncio debug mode's slow_callback_duration): a
+  // task that runs longer than this between two suspensions is reported
+  // through the exception handler, by name, spawn location and duration,
+  // once it suspends. Zero: off, and then it costs nothing.
+  std::chrono::steady_clock::duration slow_task_threshold = std::chrono::steady_clock::duration::zero();
 };
 
-// What the loop reports through its exception handler.
+// What the loop reports through its exception handler: an exception nobody
+// retrieved, an exception in a callback, or a slow task (error null).
 struct exception_report {
   std::string message;       // one line, e.g. "Task exception was never retrieved"
   std::string task_name;     // empty for callbacks
-  std::exception_ptr error;
+  std::exception_ptr error;  // null for diagnostics that are not errors
+  std::chrono::steady_clock::duration duration{};  // a slow task: how long it ran
 };
 
 class loop {

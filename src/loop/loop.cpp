@@ -16,9 +16,13 @@ constinit thread_local scheduler_state* current_scheduler = nullptr;
 namespace {
 
 void default_exception_handler(const exception_report& r) {
+  if (!r.error) {
+    std::fprintf(stderr, "weft: %s\n", r.message.c_str());
+    return;
+  }
   std::string what = "unknown exception";
   try {
-    if (r.error) std::rethrow_exception(r.error);
+    std::rethrow_exception(r.error);
   } catch (const std::exception& e) {
     what = e.what();
   } catch (...) {
@@ -71,6 +75,36 @@ void loop_core::take_remote() {
   for (auto& fn : batch) owner.call_soon(std::move(fn));
 }
 
+template <bool timed>
+void loop_core::run_ready() {
+  for (std::size_t n = ready.size(); n > 0 && !ready.empty(); --n) {
+    runnable* r = ready.pop_front();
+    if (r->run != nullptr) {
+      r->run(r);
+    } else if constexpr (timed) {
+      auto* t = static_cast<task_base*>(r);
+      auto start = loop_clock::now();
+      resume(t);
+      auto ran = loop_clock::now() - start;
+      if (ran > options.slow_task_threshold) report_slow(t, ran);
+    } else {
+      resume(static_cast<task_base*>(r));
+    }
+  }
+}
+
+void loop_core::report_slow(const task_base* t, loop_clock::duration ran) noexcept {
+  try {
+    std::ostringstream msg;
+    msg << "Executing task '" << task_name(t) << "' (spawned at " << t->spawned_at.file_name() << ":"
+        << t->spawned_at.line() << ") took " << std::chrono::duration<double>(ran).count() << " seconds";
+    exception_report r{msg.str(), std::string(task_name(t)), nullptr};
+    r.duration = ran;
+    report(std::move(r));
+  } catch (const std::bad_alloc&) {
+  }
+}
+
 bool loop_core::turn() {
   bool can_block = reactor.watched() > 0 || keep_alive_count.load(std::memory_order_acquire) > 0 ||
                    remote_pending.load(std::memory_order_acquire) || !options.detect_deadlock;
@@ -78,11 +112,8 @@ bool loop_core::turn() {
 
   // 1. Run what was ready when the turn began; what they make ready runs
   //    next turn, after I/O has had a look.
-  for (std::size_t n = ready.size(); n > 0 && !ready.empty(); --n) {
-    runnable* r = ready.pop_front();
-    if (r->run == nullptr) resume(static_cast<task_base*>(r));
-    else r->run(r);
-  }
+  if (options.slow_task_threshold.count() > 0) run_ready<true>();
+  else run_ready<false>();
   if (remote_pending.load(std::memory_order_acquire)) take_remote();
   // Fast path: more is ready, no fd to look at, no timer that could be due.
   if (!ready.empty() && timers.empty() && reactor.watched() == 0) return true;

@@ -74,6 +74,9 @@ class loop_core : public scheduler_state {
     if (t->fib.finished()) task_finished(t);
   }
   void task_finished(task_base* t) noexcept;
+  template <bool timed>
+  void run_ready();  // step 1 of a turn; timed: with the slow-task detector
+  void report_slow(const task_base* t, loop_clock::duration ran) noexcept;
   // Empties the run queue and the timer heap, releasing the callbacks in
   // them (close()). Tasks found there stay owned by the `tasks` list.
   void drop_callbacks() noexcept;

@@ -224,3 +224,41 @@ TEST(task, a_task_cannot_join_itself) {
 }
 
 }  // namespace
+
+namespace {
+
+// Computes for at least `d` of real time without suspending.
+void busy_for(std::chrono::steady_clock::duration d) {
+  auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+TEST(slow_task, a_task_running_50ms_without_suspending_is_reported_by_name_and_duration) {
+  loop lp({.virtual_time = false, .slow_task_threshold = 10ms});
+  captured_reports cap;
+  cap.attach(lp);
+  lp.run_until_complete([] {
+    weft::spawn([] { busy_for(50ms); }, {.name = "hog"}).join();
+    weft::spawn([] { weft::yield_now(); }, {.name = "quick"}).join();
+  });
+  std::vector<weft::exception_report> slow;
+  for (auto& r : cap.reports)
+    if (r.task_name == "hog") slow.push_back(r);
+  ASSERT_EQ(slow.size(), 1u);
+  EXPECT_GE(slow[0].duration, 50ms);
+  EXPECT_EQ(slow[0].error, nullptr);
+  EXPECT_NE(slow[0].message.find("Executing task 'hog' (spawned at "), std::string::npos) << slow[0].message;
+  EXPECT_NE(slow[0].message.find("task_test.cpp:"), std::string::npos) << slow[0].message;
+  for (auto& r : cap.reports) EXPECT_NE(r.task_name, "quick");
+}
+
+TEST(slow_task, the_detector_is_off_by_default) {
+  loop lp;
+  captured_reports cap;
+  cap.attach(lp);
+  lp.run_until_complete([] { busy_for(15ms); });
+  EXPECT_TRUE(cap.reports.empty());
+}
+
+}  // namespace
