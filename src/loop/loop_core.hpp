@@ -63,7 +63,9 @@ class loop_core : public scheduler_state {
   [[noreturn]] void raise_deadlock() const;
   // The run is about to return (stop() was called, or the awaited task is
   // done): the turn must neither block nor move virtual time on.
-  bool returning() const noexcept { return stop_requested || (awaited != nullptr && awaited->done); }
+  bool returning() const noexcept {
+    return stop_requested || (awaited != nullptr && awaited->done) || (closing && tasks.empty());
+  }
 
   // Runs a ready task until it suspends or finishes. Inline into turn():
   // the switch back lands in turn()'s own frame.
@@ -93,6 +95,7 @@ class loop_core : public scheduler_state {
   bool is_running = false;
   bool stop_requested = false;
   bool closed = false;
+  bool closing = false;  // close() is letting cancelled tasks finish
   loop_time virtual_now{};
   // The clock as last read by a turn: what "waiting since" records, so that
   // parking costs no clock read. Read at least once per turn with timers.

@@ -125,10 +125,12 @@ void loop::close() {
   core.tasks.for_each([](detail::task_base* t) { detail::cancel_task(t); });
   if (!core.tasks.empty()) {
     detail::running_scope scope(core);
+    core.closing = true;
     timer_handle grace = call_later(core.options.close_grace, [&core] { core.stop_requested = true; });
     while (!core.tasks.empty() && !core.stop_requested && core.turn()) {
     }
     core.stop_requested = false;
+    core.closing = false;
     grace.cancel();
     // Whatever is still stuck is unwound by force (its destructors run);
     // first empty the run queue, which may still hold some of them.

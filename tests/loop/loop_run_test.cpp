@@ -119,6 +119,14 @@ TEST(loop_run, close_cancels_live_tasks_and_lets_them_clean_up) {
   EXPECT_EQ(log, (std::vector<std::string>{"cleanup", "closed"}));
 }
 
+TEST(loop_run, close_returns_as_soon_as_the_cancelled_tasks_have_finished) {
+  loop lp;
+  lp.run_until_complete([] { weft::spawn([] { weft::sleep_for(1h); }).detach(); });
+  auto t0 = std::chrono::steady_clock::now();
+  lp.close();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);  // not the 1 s grace period
+}
+
 TEST(loop_run, close_unwinds_a_task_that_ignores_cancellation) {
   struct witness {
     bool* flag;

@@ -1,0 +1,360 @@
+// Combinators over tasks (asyncio.gather, asyncio.wait, asyncio.as_completed).
+//
+//   auto [page, user] = weft::gather(fetch_page, weft::spawn(load_user));
+//   auto all = weft::gather(weft::return_exceptions, a, b, c);  // outcomes
+//   auto [done, pending] = weft::wait(tasks, weft::return_when::first_completed, 5s);
+//   for (auto t : weft::as_completed(tasks)) use(t.result());
+//
+// Each is called from a task and suspends only that task. The tasks given
+// must belong to the running task's loop. "Completion order" is the order in
+// which the tasks finished; tasks already done when the call starts come
+// first, in the order given. None of them cancels the tasks it watches,
+// except gather when the gathering task itself is cancelled (asyncio does the
+// same).
+//
+// gather(args...): each argument is a task<T> or a callable, which is spawned
+// as a task. Returns a tuple of the results in argument order (std::monostate
+// for task<void>). The first task to fail (in completion order) makes gather
+// raise its exception at once; the other tasks keep running, unaffected. A
+// task that was cancelled counts as failed with weft::cancelled. With
+// return_exceptions first, gather waits for every task and returns a tuple of
+// outcome<T>: the value or the exception, never raising for a task. Cancelling
+// the gathering task cancels every task that is not done, waits for them to
+// finish (shielded from further cancels), then raises weft::cancelled.
+// gather(std::vector<task<T>>) works the same and returns a vector.
+//
+// gather marks the exceptions it returns or raises as retrieved; a failure of
+// another task after gather has raised is still reported by that task's
+// handles ("Task exception was never retrieved") unless someone looks at it.
+//
+// wait(tasks, return_when, timeout) returns when the condition is met or the
+// timeout passed: {done (completion order), pending (order given)}. It never
+// raises for the tasks and never cancels them. first_exception counts a task
+// that raised something other than cancellation; with none such, it is
+// all_completed.
+//
+// as_completed(tasks, timeout) yields the tasks as they finish: next()
+// suspends until the next one is done and returns it (std::nullopt after the
+// last), or range-for over it. Past the timeout, next() raises
+// weft::timeout_error.
+//
+// Everything here may raise weft::cancelled while waiting, and leaves no
+// waiter behind in the watched tasks on any way out.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <exception>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "weft/detail/park.hpp"
+#include "weft/error.hpp"
+#include "weft/loop.hpp"
+#include "weft/task.hpp"
+
+namespace weft {
+
+// What a task produced: its value, or the exception it raised. The element
+// type of gather(return_exceptions, ...).
+template <class T>
+class outcome {
+ public:
+  explicit outcome(T value) : v_(std::in_place_index<0>, std::move(value)) {}
+  explicit outcome(std::exception_ptr error) : v_(std::in_place_index<1>, std::move(error)) {}
+
+  bool has_value() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return has_value(); }
+  // The value; rethrows the exception if there is one.
+  T& value() & {
+    if (!has_value()) std::rethrow_exception(std::get<1>(v_));
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    if (!has_value()) std::rethrow_exception(std::get<1>(v_));
+    return std::get<0>(v_);
+  }
+  T&& value() && { return std::move(value()); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  // The exception, or null.
+  std::exception_ptr error() const noexcept { return has_value() ? nullptr : std::get<1>(v_); }
+
+ private:
+  std::variant<T, std::exception_ptr> v_;
+};
+
+template <>
+class outcome<void> {
+ public:
+  outcome() noexcept = default;
+  explicit outcome(std::exception_ptr error) noexcept : error_(std::move(error)) {}
+  bool has_value() const noexcept { return error_ == nullptr; }
+  explicit operator bool() const noexcept { return has_value(); }
+  void value() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+  std::exception_ptr error() const noexcept { return error_; }
+
+ private:
+  std::exception_ptr error_;
+};
+
+// Selects gather's form that returns outcomes instead of raising.
+struct return_exceptions_t {
+  explicit return_exceptions_t() = default;
+};
+inline constexpr return_exceptions_t return_exceptions{};
+
+// gather's element type for a task<T>: T, or std::monostate for void.
+template <class T>
+using gather_value_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+enum class return_when { first_completed, first_exception, all_completed };
+
+template <class T>
+struct wait_result {
+  std::vector<task<T>> done;     // in completion order
+  std::vector<task<T>> pending;  // in the order given
+};
+
+namespace detail {
+
+// Watches tasks of the running task's loop and records the order in which
+// they finish, through a waiter in each one's `joiners` whose notify hook
+// records it (and wakes the watching task if it is parked in wait()). Made
+// and used by one task; unlinks every waiter when destroyed.
+class completion_watch {
+ public:
+  // Tasks already done count as finished at once, in the order given.
+  // invalid_state outside a task or for a task of another loop.
+  completion_watch(task_base* const* tasks, std::size_t count);
+  ~completion_watch();
+  completion_watch(const completion_watch&) = delete;
+  completion_watch& operator=(const completion_watch&) = delete;
+
+  // The index of the next task to have finished, in completion order;
+  // nullopt if no finish is waiting to be popped.
+  std::optional<std::size_t> pop() noexcept;
+  // Parks the running task until there is a finish to pop (at once if there
+  // is one), the deadline passes or it is cancelled. Shown in dumps as
+  // "waiting on join <what> '<a pending task>'".
+  wake_reason wait(std::string_view what, loop_time deadline = no_deadline);
+  // Tasks not finished yet.
+  std::size_t unfinished() const noexcept { return count_ - finished_.size(); }
+
+ private:
+  struct watch_waiter : waiter {
+    completion_watch* owner = nullptr;
+    std::size_t index = 0;
+  };
+  static void on_finish(waiter* w) noexcept;
+
+  task_base* const* tasks_;
+  std::size_t count_;
+  task_base* watcher_;
+  std::unique_ptr<watch_waiter[]> waiters_;
+  std::vector<std::size_t> finished_;  // indices, completion order
+  std::size_t popped_ = 0;
+  std::size_t pending_hint_ = 0;  // no task below it is unfinished (for dumps)
+  bool waiting_ = false;
+};
+
+// gather's wait: returns when every task is done or (stop_at_first_error)
+// rethrows the first failure, marking it retrieved. Cancelled: cancels the
+// tasks, waits for them shielded, raises cancelled.
+void gather_wait(task_base* const* tasks, std::size_t count, bool stop_at_first_error);
+
+// wait's core: the indices of the done tasks, in completion order.
+std::vector<std::size_t> wait_done(task_base* const* tasks, std::size_t count, return_when when,
+                                   loop_time deadline);
+
+template <class X>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<task<T>> : std::true_type {};
+
+template <class A>
+concept gatherable = is_task<std::remove_cvref_t<A>>::value || std::invocable<std::decay_t<A>&>;
+
+template <class A>
+auto to_task(A&& a) {
+  if constexpr (is_task<std::remove_cvref_t<A>>::value) return std::remove_cvref_t<A>(a);
+  else return weft::spawn(std::forward<A>(a));
+}
+
+template <class T>
+gather_value_t<T> gather_value(task<T>& t) {
+  if constexpr (std::is_void_v<T>) {
+    t.result();
+    return {};
+  } else {
+    return t.result();
+  }
+}
+
+template <class T>
+outcome<T> gather_outcome(task<T>& t) {
+  if (std::exception_ptr e = t.exception()) return outcome<T>(std::move(e));
+  if constexpr (std::is_void_v<T>) return outcome<void>();
+  else return outcome<T>(t.result());
+}
+
+}  // namespace detail
+
+// gather(tasks or callables...) -> std::tuple<gather_value_t<T>...>
+template <detail::gatherable... A>
+auto gather(A&&... args) {
+  std::tuple tasks{detail::to_task(std::forward<A>(args))...};
+  return std::apply(
+      [](auto&... t) {
+        detail::task_base* states[] = {t.state()..., nullptr};
+        detail::gather_wait(states, sizeof...(A), true);
+        return std::tuple<decltype(detail::gather_value(t))...>{detail::gather_value(t)...};
+      },
+      tasks);
+}
+
+// gather(return_exceptions, tasks or callables...) -> std::tuple<outcome<T>...>
+template <detail::gatherable... A>
+auto gather(return_exceptions_t, A&&... args) {
+  std::tuple tasks{detail::to_task(std::forward<A>(args))...};
+  return std::apply(
+      [](auto&... t) {
+        detail::task_base* states[] = {t.state()..., nullptr};
+        detail::gather_wait(states, sizeof...(A), false);
+        return std::tuple<decltype(detail::gather_outcome(t))...>{detail::gather_outcome(t)...};
+      },
+      tasks);
+}
+
+template <class T>
+std::vector<gather_value_t<T>> gather(const std::vector<task<T>>& tasks) {
+  std::vector<task<T>> held(tasks);
+  std::vector<detail::task_base*> states;
+  states.reserve(held.size());
+  for (auto& t : held) states.push_back(t.state());
+  detail::gather_wait(states.data(), states.size(), true);
+  std::vector<gather_value_t<T>> results;
+  results.reserve(held.size());
+  for (auto& t : held) results.push_back(detail::gather_value(t));
+  return results;
+}
+
+template <class T>
+std::vector<outcome<T>> gather(return_exceptions_t, const std::vector<task<T>>& tasks) {
+  std::vector<task<T>> held(tasks);
+  std::vector<detail::task_base*> states;
+  states.reserve(held.size());
+  for (auto& t : held) states.push_back(t.state());
+  detail::gather_wait(states.data(), states.size(), false);
+  std::vector<outcome<T>> results;
+  results.reserve(held.size());
+  for (auto& t : held) results.push_back(detail::gather_outcome(t));
+  return results;
+}
+
+template <class T>
+wait_result<T> wait(const std::vector<task<T>>& tasks, return_when when = return_when::all_completed,
+                    std::optional<loop::duration> timeout = std::nullopt) {
+  std::vector<detail::task_base*> states;
+  states.reserve(tasks.size());
+  for (auto& t : tasks) states.push_back(t.state());
+  detail::loop_time deadline = timeout ? detail::loop_now() + *timeout : detail::no_deadline;
+  std::vector<std::size_t> done = detail::wait_done(states.data(), states.size(), when, deadline);
+  wait_result<T> r;
+  std::vector<bool> is_done(tasks.size());
+  r.done.reserve(done.size());
+  for (std::size_t i : done) {
+    r.done.push_back(tasks[i]);
+    is_done[i] = true;
+  }
+  r.pending.reserve(tasks.size() - done.size());
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    if (!is_done[i]) r.pending.push_back(tasks[i]);
+  return r;
+}
+
+// The tasks of as_completed(), handed out as they finish. Holds a handle to
+// each. Used by the task that made it.
+template <class T>
+class completion_order {
+ public:
+  completion_order(std::vector<task<T>> tasks, std::optional<loop::duration> timeout)
+      : tasks_(std::move(tasks)),
+        deadline_(timeout ? detail::loop_now() + *timeout : detail::no_deadline) {
+    states_.reserve(tasks_.size());
+    for (auto& t : tasks_) states_.push_back(t.state());
+    watch_ = std::make_unique<detail::completion_watch>(states_.data(), states_.size());
+  }
+
+  // The next task to finish (suspending until one does); nullopt when all
+  // have been handed out. timeout_error past the deadline, cancelled.
+  std::optional<task<T>> next() {
+    for (;;) {
+      if (std::optional<std::size_t> i = watch_->pop()) return hand_out(*i);
+      if (watch_->unfinished() == 0) return std::nullopt;
+      switch (watch_->wait("as_completed", deadline_)) {
+        case detail::wake_reason::woken: break;
+        case detail::wake_reason::timed_out:
+          if (std::optional<std::size_t> i = watch_->pop()) return hand_out(*i);
+          throw timeout_error("weft: as_completed timed out");
+        case detail::wake_reason::cancelled: throw cancelled();
+      }
+    }
+  }
+  // Tasks not handed out yet.
+  std::size_t remaining() const noexcept { return tasks_.size() - handed_out_; }
+
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = task<T>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    task<T>& operator*() { return *current_; }
+    task<T>* operator->() { return &*current_; }
+    iterator& operator++() {
+      current_ = order_->next();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return !it.current_; }
+
+   private:
+    friend class completion_order;
+    explicit iterator(completion_order* order) : order_(order), current_(order->next()) {}
+    completion_order* order_ = nullptr;
+    std::optional<task<T>> current_;
+  };
+  iterator begin() { return iterator(this); }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+ private:
+  task<T> hand_out(std::size_t i) {
+    ++handed_out_;
+    return tasks_[i];
+  }
+
+  std::vector<task<T>> tasks_;
+  std::vector<detail::task_base*> states_;
+  detail::loop_time deadline_;
+  std::unique_ptr<detail::completion_watch> watch_;  // destroyed before tasks_
+  std::size_t handed_out_ = 0;
+};
+
+template <class T>
+completion_order<T> as_completed(std::vector<task<T>> tasks, std::optional<loop::duration> timeout = std::nullopt) {
+  return completion_order<T>(std::move(tasks), timeout);
+}
+
+}  // namespace weft

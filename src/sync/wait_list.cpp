@@ -1,0 +1,59 @@
+// The wait list of the synchronisation primitives (weft/sync/detail/wait_list.hpp).
+#include "weft/sync/detail/wait_list.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace weft::detail {
+
+wait_list::~wait_list() {
+  while (sync_waiter* w = waiters_.pop_front()) {
+    // The primitive's name dies with it; the dump must not read it.
+    if (w->task->parked) w->task->waiting = {wait_kind::primitive, "destroyed primitive", "", -1};
+  }
+}
+
+wake_reason wait_list::wait(sync_waiter& w, const wait_info& what, loop_time deadline) {
+  w.task = &running_task();
+  w.chosen = false;
+  waiters_.push_back(&w);
+  struct unlink_on_exit {
+    list<sync_waiter>& waiters;
+    sync_waiter& w;
+    ~unlink_on_exit() {
+      if (w.linked()) waiters.erase(&w);
+    }
+  } guard{waiters_, w};
+  wake_reason why = park(what, deadline);
+  if (why == wake_reason::woken && !w.chosen) {
+    // Only pop() + wake() may wake a task parked here with `woken`.
+    std::fprintf(stderr, "weft: broken invariant: a task waiting on %.*s '%.*s' was woken but not chosen\n",
+                 static_cast<int>(what.what.size()), what.what.data(), static_cast<int>(what.name.size()),
+                 what.name.data());
+    std::abort();
+  }
+  return why;
+}
+
+sync_waiter* wait_list::pop() noexcept {
+  while (sync_waiter* w = waiters_.pop_front()) {
+    // Not parked: already woken by its deadline or a cancellation and
+    // queued to run; it leaves with timed_out/cancelled and takes nothing.
+    if (w->task->parked) {
+      w->chosen = true;
+      return w;
+    }
+  }
+  return nullptr;
+}
+
+std::size_t wait_list::wake_all() noexcept {
+  std::size_t n = 0;
+  while (sync_waiter* w = pop()) {
+    wake(w);
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace weft::detail
