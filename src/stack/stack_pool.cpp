@@ -212,6 +212,10 @@ class stack_pool {
     std::size_t header = detail::page_size();
     std::size_t bytes = header + dense_slab_stacks * b.region;
     std::byte* base = map_anonymous(bytes, "weft: mmap of a dense stack slab");
+    // With transparent huge pages set to "always", a slab would be backed
+    // by 2 MiB pages and each fiber's one touched page would cost ~60 KiB
+    // of memory. EINVAL (a kernel without THP) is fine to ignore.
+    ::madvise(base, bytes, MADV_NOHUGEPAGE);
     b.slabs.push_back({base, bytes});
     // Handed out lowest first, so neighbours fill in address order.
     for (std::size_t i = dense_slab_stacks; i-- > 0;) b.free.push_back(base + header + i * b.region);
