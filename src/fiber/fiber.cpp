@@ -99,6 +99,30 @@ fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops
 
 }  // namespace
 
+void switch_into_slow(fiber_control* f) noexcept {
+  eh_globals& live = live_eh();
+  eh_globals mine;
+  copy_eh(mine, live);
+  copy_eh(live, f->eh);
+  if (f->preserve_fp) {
+    f->resumer_fp = read_fp_env();
+    write_fp_env(f->fp);
+  }
+  enter(f);
+  if (f->preserve_fp) {
+    f->fp = read_fp_env();
+    write_fp_env(f->resumer_fp);
+  }
+  copy_eh(f->eh, live);
+  copy_eh(live, mine);
+}
+
+void keep_fiber_eh(fiber_control* f) noexcept {
+  eh_globals& live = *this_thread.eh;
+  copy_eh(f->eh, live);
+  copy_eh(live, eh_globals{});
+}
+
 eh_globals& first_eh_globals() noexcept {
   this_thread.eh = this_thread_eh_globals();
   return *this_thread.eh;

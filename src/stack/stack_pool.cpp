@@ -120,6 +120,12 @@ void unmap_guarded(const detail::stack_allocation& s) {
   guarded_live.fetch_sub(1, std::memory_order_relaxed);
 }
 
+// Set when this thread's pool has been destroyed: at thread exit, or for
+// the main thread at process exit, before objects with static storage
+// duration are. A static fiber destroyed after that must not touch the
+// pool (found by ASan in a generator example).
+constinit thread_local bool pool_gone = false;
+
 // Per-thread recycling. Buckets are few (one per distinct stack size in
 // use), so linear search beats a map.
 class stack_pool {
@@ -136,6 +142,7 @@ class stack_pool {
     for (auto& b : dense_)
       if (b.live == 0)
         for (auto& slab : b.slabs) ::munmap(slab.base, slab.bytes);
+    pool_gone = true;
   }
 
   detail::stack_allocation take(stack_mode mode, std::size_t size) {
@@ -273,11 +280,25 @@ stack_allocation allocate_stack(stack_mode mode, std::size_t size) {
   mode = resolve(mode);
   std::size_t usable = round_to_pages(size != 0 ? size : default_stack_size(mode));
   // A dense region is page-aligned, its usable part one canary slot short.
+  if (pool_gone) [[unlikely]] {  // a fiber made during static destruction
+    stack_allocation s = map_guarded(round_to_pages(size != 0 ? size : guarded_default));
+    register_with_tools(s);
+    return s;
+  }
   if (mode == stack_mode::dense) usable -= canary_slot;
   return this_thread_pool().take(mode, usable);
 }
 
-void release_stack(const stack_allocation& stack) noexcept { this_thread_pool().give_back(stack); }
+void release_stack(const stack_allocation& stack) noexcept {
+  if (pool_gone) [[unlikely]] {
+    // No pool to return to: a guarded stack is unmapped; a dense one stays
+    // in its slab, which the pool left mapped because it was still in use.
+    unregister_with_tools(stack);
+    if (stack.mode == stack_mode::guarded) unmap_guarded(stack);
+    return;
+  }
+  this_thread_pool().give_back(stack);
+}
 
 }  // namespace detail
 }  // namespace weft

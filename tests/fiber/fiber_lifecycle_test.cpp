@@ -190,3 +190,16 @@ TEST(fiber, fibers_on_two_threads_run_independently) {
 }
 
 }  // namespace
+
+namespace {
+
+// Destroyed at process exit, after the main thread's stack pool: its stack
+// must not go back to a pool that no longer exists (ASan checks this run).
+weft::fiber fiber_with_static_storage([] { weft::this_fiber::suspend(); });
+
+TEST(fiber, a_fiber_with_static_storage_duration_can_be_used) {
+  if (fiber_with_static_storage.state() == fiber_state::created) fiber_with_static_storage.resume();
+  EXPECT_EQ(fiber_with_static_storage.state(), fiber_state::suspended);
+}
+
+}  // namespace

@@ -91,22 +91,10 @@ inline void check_canary(const fiber_control& f) noexcept {
     report_dense_overflow(f);
 }
 
-// The resumer's side: enter `f`, come back when it suspends or finishes.
-// The exception-state swap is skipped when neither side has an exception
-// caught or in flight, which is nearly always: four loads instead of eight
-// loads and eight stores.
-inline void switch_into(fiber_control* f) noexcept {
-  eh_globals& live = live_eh();
-  const bool swap_eh = !eh_empty(live) || !eh_empty(f->eh);
-  eh_globals mine;
-  if (swap_eh) [[unlikely]] {
-    copy_eh(mine, live);
-    copy_eh(live, f->eh);
-  }
-  if (f->preserve_fp) [[unlikely]] {
-    f->resumer_fp = read_fp_env();
-    write_fp_env(f->fp);
-  }
+// The jump into `f` and back, with the sanitizer announcements around it.
+// Only `f` is live across the jump: anything else would be spilled to the
+// stack and reloaded on every resume.
+inline void enter(fiber_control* f) noexcept {
 #if defined(WEFT_ASAN)
   void* fake_stack = nullptr;
   __sanitizer_start_switch_fiber(&fake_stack, f->stack.low, f->stack.size);
@@ -115,19 +103,30 @@ inline void switch_into(fiber_control* f) noexcept {
   f->resumer_tsan_fiber = __tsan_get_current_fiber();
   __tsan_switch_to_fiber(f->tsan_fiber, 0);
 #endif
-  weft_transfer t = weft_context_jump(f->context, f);
+  f->context = weft_context_jump(f->context, f).from;
 #if defined(WEFT_ASAN)
   __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
 #endif
-  f->context = t.from;
-  if (f->preserve_fp) [[unlikely]] {
-    f->fp = read_fp_env();
-    write_fp_env(f->resumer_fp);
+}
+
+// The uncommon resumes, out of line (src/fiber/fiber.cpp): either side has
+// C++ exception state to swap, or the fiber keeps its own FP environment.
+void switch_into_slow(fiber_control* f) noexcept;
+// The fiber suspended inside a catch block or during unwinding: its
+// exception state moves from the thread into f->eh.
+void keep_fiber_eh(fiber_control* f) noexcept;
+
+// The resumer's side: enter `f`, come back when it suspends or finishes.
+// Nearly always neither side has an exception caught or in flight, and the
+// fast path then only checks that, before and after.
+inline void switch_into(fiber_control* f) noexcept {
+  if (!eh_empty(live_eh()) || !eh_empty(f->eh) || f->preserve_fp) [[unlikely]] {
+    switch_into_slow(f);
+    return;
   }
-  if (swap_eh || !eh_empty(live)) [[unlikely]] {
-    copy_eh(f->eh, live);
-    copy_eh(live, swap_eh ? mine : eh_globals{});
-  }
+  enter(f);
+  if (!eh_empty(*this_thread.eh)) [[unlikely]]
+    keep_fiber_eh(f);
 }
 
 // The fiber's side: go back to the resumer, return when resumed again.

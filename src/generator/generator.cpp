@@ -1,0 +1,105 @@
+// The cold paths of weft/generator.hpp: protocol errors with the
+// generator's name in the message, the signals a paused yield acts on, and
+// the destructor's report. Nothing here runs per value.
+#include "weft/generator.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+namespace weft {
+
+std::string_view to_string(generator_state state) noexcept {
+  switch (state) {
+    case generator_state::created: return "created";
+    case generator_state::running: return "running";
+    case generator_state::suspended: return "suspended";
+    case generator_state::closed: return "closed";
+  }
+  return "?";
+}
+
+const char* stop_iteration::what() const noexcept { return "weft: generator exhausted (stop_iteration)"; }
+
+namespace detail {
+
+std::string generator_label(const fiber_control& f) {
+  if (!f.name.empty()) return "generator '" + f.name + "'";
+  return "generator #" + std::to_string(f.id);
+}
+
+void throw_already_executing(const fiber_control& f) {
+  throw generator_already_executing("weft: " + generator_label(f) + " already executing");
+}
+
+void throw_not_started(const fiber_control& f) {
+  throw generator_not_started("weft: can't send a value to just-started " + generator_label(f) +
+                              " (call next() first)");
+}
+
+void throw_ignored_exit(const fiber_control& f) {
+  throw generator_ignored_exit("weft: " + generator_label(f) + " ignored generator_exit");
+}
+
+void throw_stop_iteration() { throw stop_iteration{}; }
+
+void throw_no_exception(const fiber_control& f) {
+  throw std::invalid_argument("weft: throw_in() on " + generator_label(f) + " with a null exception_ptr");
+}
+
+void throw_no_return_value(const fiber_control& f) {
+  throw std::logic_error("weft: yield_from in " + generator_label(f) +
+                         ": the delegate ended without returning a value");
+}
+
+void yield_outside_body(const fiber_control* f) noexcept {
+  std::fprintf(stderr, "weft: yield on %s from outside its body (another fiber or thread)\n",
+               f ? generator_label(*f).c_str() : "a generator that has ended");
+  std::abort();
+}
+
+void raise_signal(generator_signal& signal, std::exception_ptr& raised) {
+  switch (signal) {
+    case generator_signal::none: return;
+    case generator_signal::raise:
+      signal = generator_signal::none;
+      std::rethrow_exception(std::exchange(raised, nullptr));
+    case generator_signal::exit:
+      signal = generator_signal::none;
+      // A destructor yielding while an exception (say, the generator_exit
+      // of an earlier close()) unwinds the body: let that unwind finish it.
+      if (std::uncaught_exceptions() > 0) return;
+      throw generator_exit{};
+    case generator_signal::unwind:
+      // Stays set: every later yield of a generator being destroyed unwinds.
+      throw_if_destroying();
+      return;
+  }
+}
+
+std::exception_ptr stop_iteration_escaped(const fiber_control& f) {
+  try {
+    std::throw_with_nested(generator_raised_stop_iteration("weft: " + generator_label(f) + " raised stop_iteration"));
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
+void report_close_failure(const fiber_control& f, std::exception_ptr error) noexcept {
+  std::string label = generator_label(f);
+  try {
+    std::rethrow_exception(error);
+  } catch (const generator_ignored_exit&) {
+    std::fprintf(stderr, "weft: %s ignored generator_exit while being destroyed; unwinding it\n", label.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "weft: %s threw while being closed by its destructor: %s\n", label.c_str(), e.what());
+  } catch (...) {
+    std::fprintf(stderr, "weft: %s threw a non-std exception while being closed by its destructor\n",
+                 label.c_str());
+  }
+}
+
+}  // namespace detail
+}  // namespace weft
