@@ -46,6 +46,14 @@ SECTIONS = [
      "jumps back; every switch mechanism in the same binary."),
     ("Fibers", r"^BM_fiber_",
      "The fiber layer: a resume/suspend round trip, and create/destroy on pooled stacks."),
+    ("Generators", r"^BM_generator_",
+     "One value per iteration out of a generator (next), into and out of one (send), and through "
+     "a recursion N calls deep (yield_depth/N); Boost.Coroutine2's pull_type in the same binary."),
+    ("Event loop", r"^BM_(yield_pingpong|spawn_join|queue_pingpong|timers)",
+     "The scheduler against Boost.Fiber in the same binary. yield_pingpong: one iteration is a round "
+     "in which each of two tasks yields once (ns_per_yield is half). spawn_join: spawn an empty task "
+     "and join it. queue_pingpong: a round trip through two queues. timers/N: N tasks sleeping a "
+     "random 0-1 s on virtual time, all joined (CPU cost per timer = median / N)."),
 ]
 
 # (benchmark, relation, factor, reference, source): median(benchmark)
@@ -54,6 +62,11 @@ CLAIMS = [
     ("BM_switch_roundtrip/asm", "<=", 1.0, "BM_switch_roundtrip/boost_fcontext", "issue 3"),
     ("BM_switch_roundtrip/asm", "<=", 1.15, "BM_switch_roundtrip/bare_limit", "issue 3"),
     ("BM_switch_roundtrip/ucontext", ">=", 20.0, "BM_switch_roundtrip/asm", "issue 3"),
+    ("BM_generator_next", "<=", 0.5, "BM_generator_next/boost_coroutine2", "issue 4"),
+    ("BM_generator_next", "<=", 1.5, "BM_switch_roundtrip/asm", "issue 4"),
+    ("BM_generator_yield_depth/256", "<=", 1.2, "BM_generator_yield_depth/1", "issue 4"),
+    ("BM_yield_pingpong", "<=", 0.25, "BM_yield_pingpong/boost_fiber", "issue 5"),
+    ("BM_spawn_join", "<=", 0.2, "BM_spawn_join/boost_fiber", "issue 5"),
 ]
 
 # (benchmark, its function as callgrind names it). Wildcards allowed; the
@@ -66,6 +79,29 @@ CALLGRIND = [
     ("BM_switch_roundtrip/ucontext", "*BM_switch_roundtrip_ucontext(benchmark::State&)"),
     ("BM_switch_roundtrip/bare_limit", "*BM_switch_roundtrip_bare(benchmark::State&)"),
     ("BM_fiber_roundtrip", "*BM_fiber_roundtrip(benchmark::State&)"),
+    ("BM_generator_next", "*BM_generator_next(benchmark::State&)"),
+    ("BM_generator_next/boost_coroutine2", "*BM_generator_next_boost_coroutine2(benchmark::State&)"),
+]
+
+# Programs whose output goes into the report verbatim, each under its title:
+# (option, title, what it shows, arguments).
+PROGRAMS = [
+    ("sleepers", "One million sleeping tasks",
+     "bench/million_sleepers.cpp: 1,000,000 tasks asleep at once on one loop (real time, random "
+     "0-1 s), with the RSS per sleeping task (issue 5).", []),
+    ("lateness", "Timer lateness",
+     "bench/timer_lateness.cpp: 10,000 tasks each sleeping a random 1-10 ms in a loop for 10 s of "
+     "real time; how late each wake-up came (issue 5: p99 <= 200 us).", []),
+    ("rotated_scale", "rotated at scale",
+     "examples/rotated: 10,000 watched files on one thread and 1,000 files due at once (issue 6).", []),
+]
+
+# The same loop scenarios on other runtimes (bench/peers), run when their
+# interpreter or compiler is present: (title, command).
+PEERS = [
+    ("Python asyncio and uvloop", ["/usr/bin/python3", "bench/peers/asyncio_scenarios.py"]),
+    ("Go (GOMAXPROCS=1)", ["go", "run", "bench/peers/go_scenarios.go"]),
+    ("CPython generator send", ["/usr/bin/python3", "bench/python_generator_send.py"]),
 ]
 
 # (what, regex with one number group on the million-fibers output, relation,
@@ -262,7 +298,7 @@ def claim_text(claim):
     return f"`{name}` {RELATION_TEXT[relation]} {factor:g} × `{reference}`"
 
 
-def render(args, summary, errors, context, command, verdicts, instructions, million, facts):
+def render(args, summary, errors, context, command, verdicts, instructions, million, facts, extra, peers):
     lines = []
     add = lines.append
     regenerate = "python3 bench/report.py " + " ".join(args.argv)
@@ -391,6 +427,34 @@ def render(args, summary, errors, context, command, verdicts, instructions, mill
             add(f"| {what} {RELATION_TEXT[relation]} {limit:g} {unit} | {source} | {measured} | **{verdict}** |")
     else:
         add("Not run (pass `--million PATH` to include it).")
+
+    for option, title, what, _ in PROGRAMS:
+        add("")
+        add(f"## {title}")
+        add("")
+        output = extra.get(option)
+        if output is None:
+            add(f"Not run (pass `--{option.replace('_', '-')} PATH` to include it).")
+            continue
+        add(what)
+        add("")
+        add("```")
+        add(output.rstrip())
+        add("```")
+
+    add("")
+    add("## The same scenarios on other runtimes")
+    add("")
+    add("bench/peers runs the loop scenarios (and bench/python_generator_send.py the generator one) on "
+        "other runtimes, on the same machine right after the run above. Lines read `scenario runtime "
+        "median_ns min_ns max_ns` per operation, 5 repetitions.")
+    for title, output in peers:
+        add("")
+        add(f"### {title}")
+        add("")
+        add("```")
+        add(output.rstrip())
+        add("```")
     return "\n".join(lines) + "\n"
 
 
@@ -399,6 +463,9 @@ def main():
     parser.add_argument("--bench", default="build-bench/bench/weft_bench", help="the weft_bench binary")
     parser.add_argument("--filter", help="--benchmark_filter for the timed run")
     parser.add_argument("--million", help="the million_fibers binary; its output goes into the report")
+    for option, title, _, _ in PROGRAMS:
+        parser.add_argument(f"--{option.replace('_', '-')}", dest=option, help=f"the program for '{title}'")
+    parser.add_argument("--peers", action="store_true", help="run bench/peers where python3/go exist")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--output", default="docs/performance.md")
     parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts")
@@ -422,8 +489,22 @@ def main():
                 instructions[name] = callgrind_per_iteration(args.bench, name, function)
 
     million = run_million(args.million) if args.million else None
+    extra = {}
+    for option, _, _, arguments in PROGRAMS:
+        program = getattr(args, option)
+        if program:
+            print(f"report.py: running {program}", file=sys.stderr)
+            extra[option] = run([program] + arguments).stdout
+    peers = []
+    if args.peers:
+        for title, peer_command in PEERS:
+            if shutil.which(peer_command[0]):
+                print(f"report.py: running {' '.join(peer_command)}", file=sys.stderr)
+                peers.append((title, run(peer_command).stdout))
+            else:
+                peers.append((title, f"not run: {peer_command[0]} not found"))
     facts = build_facts(args.bench)
-    text = render(args, summary, errors, context, command, verdicts, instructions, million, facts)
+    text = render(args, summary, errors, context, command, verdicts, instructions, million, facts, extra, peers)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as f:
         f.write(text)

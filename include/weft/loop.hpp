@@ -53,6 +53,11 @@ struct loop_options {
   // through the exception handler, by name, spawn location and duration,
   // once it suspends. Zero: off, and then it costs nothing.
   std::chrono::steady_clock::duration slow_task_threshold = std::chrono::steady_clock::duration::zero();
+  // Fiber dump on demand: when this signal arrives (e.g. SIGUSR1, from
+  // `kill -USR1 <pid>`), the loop writes dump() to stderr at its next turn.
+  // The handler is installed while such a loop exists; it only sets a flag
+  // and wakes the loop. 0: off. See docs/debugging.md.
+  int dump_signal = 0;
 };
 
 // What the loop reports through its exception handler: an exception nobody
@@ -78,8 +83,9 @@ class loop {
   // Runs fn as a task named "main" and the loop until it is done; returns
   // its result or rethrows its exception (asyncio.run / run_until_complete).
   template <class F>
-  auto run_until_complete(F&& fn, task_options options = {.name = "main"}) {
-    auto t = spawn(std::forward<F>(fn), options);
+  auto run_until_complete(F&& fn, task_options options = {.name = "main"},
+                          std::source_location where = std::source_location::current()) {
+    auto t = spawn(std::forward<F>(fn), options, where);
     run_until_done(t.state());
     return t.result();
   }

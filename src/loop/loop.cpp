@@ -106,6 +106,7 @@ void loop_core::report_slow(const task_base* t, loop_clock::duration ran) noexce
 }
 
 bool loop_core::turn() {
+  registration.dump_if_requested();
   bool can_block = reactor.watched() > 0 || keep_alive_count.load(std::memory_order_acquire) > 0 ||
                    remote_pending.load(std::memory_order_acquire) || !options.detect_deadlock;
   if (ready.empty() && timers.empty() && !can_block) return false;
@@ -138,6 +139,9 @@ bool loop_core::turn() {
     io_ready_.clear();
     io_happened = reactor.poll(timeout, io_ready_);
     for (task_base* t : io_ready_) unpark(t, wake_reason::woken);
+    // Time passed while it blocked: "waiting since" must not date from
+    // before. One clock read per blocking poll, a syscall anyway.
+    if (!timeout || timeout->count() > 0) last_now = now();
   }
   if (remote_pending.load(std::memory_order_acquire)) take_remote();
   if (options.virtual_time && ready.empty() && !io_happened && !returning() && !timers.empty() &&

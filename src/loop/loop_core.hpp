@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "debug/registry.hpp"
 #include "loop/reactor_epoll.hpp"
 #include "loop/timer_heap.hpp"
 #include "weft/detail/intrusive_list.hpp"
@@ -116,6 +117,11 @@ class loop_core : public scheduler_state {
  private:
   void take_remote();
   std::vector<task_base*> io_ready_;  // reused by every poll
+
+ public:
+  // Last member: in the list of live loops for debuggers once fully built,
+  // out of it before anything else is destroyed (src/debug/registry.hpp).
+  loop_registration registration{*this};
 };
 
 // The loop whose turn is running on this thread.

@@ -1,0 +1,543 @@
+#include "config.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace rotated {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+std::optional<std::uint64_t> to_u64(std::string_view s) {
+  if (!all_digits(s)) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    auto d = static_cast<std::uint64_t>(c - '0');
+    if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+// Collects errors with the file name and a line. toml++ iterates a table
+// in key order, so the messages are sorted by line when taken.
+class reporter {
+ public:
+  explicit reporter(const std::string& source) : source_(source) {}
+  void at(int line, const std::string& message) { errors.emplace_back(line, message); }
+  void at(const toml::node& node, const std::string& message) { at(line_of(node), message); }
+  static int line_of(const toml::node& node) { return static_cast<int>(node.source().begin.line); }
+  std::vector<std::string> take() {
+    std::stable_sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> out;
+    for (const auto& [line, message] : errors) out.push_back(source_ + ":" + std::to_string(line) + ": " + message);
+    return out;
+  }
+  std::vector<std::pair<int, std::string>> errors;
+
+ private:
+  const std::string& source_;
+};
+
+const char* type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+std::optional<std::string> want_string(reporter& r, std::string_view key, const toml::node& n) {
+  if (auto s = n.value<std::string>(); s && n.is_string()) return s;
+  r.at(n, "'" + std::string(key) + "' must be a string, not " + type_name(n));
+  return std::nullopt;
+}
+
+std::optional<bool> want_bool(reporter& r, std::string_view key, const toml::node& n) {
+  if (n.is_boolean()) return n.value<bool>();
+  r.at(n, "'" + std::string(key) + "' must be true or false, not " + type_name(n));
+  return std::nullopt;
+}
+
+std::optional<std::chrono::nanoseconds> want_duration(reporter& r, std::string_view key, const toml::node& n) {
+  auto s = want_string(r, key, n);
+  if (!s) return std::nullopt;
+  auto d = parse_duration(*s);
+  if (!d) {
+    r.at(n, "'" + std::string(key) + "': invalid duration \"" + *s +
+                "\" (expected e.g. \"30s\", \"5m\", \"1h30m\", \"100ms\"; units ms s m h d, no spaces)");
+    return std::nullopt;
+  }
+  if (d->count() <= 0) {
+    r.at(n, "'" + std::string(key) + "' must be longer than zero");
+    return std::nullopt;
+  }
+  return d;
+}
+
+// Normalises an absolute path: no empty, "." or ".." components, no
+// trailing slash. Returns an empty string and a reason when it cannot.
+std::string normalise_path(const std::string& raw, std::string& why) {
+  if (raw.empty() || raw[0] != '/') {
+    why = "must be an absolute path";
+    return {};
+  }
+  if (raw.find('\n') != std::string::npos || raw.find('\0') != std::string::npos) {
+    why = "must not contain a newline or NUL";
+    return {};
+  }
+  std::string out;
+  std::size_t i = 0;
+  while (i < raw.size()) {
+    while (i < raw.size() && raw[i] == '/') ++i;
+    std::size_t j = raw.find('/', i);
+    if (j == std::string::npos) j = raw.size();
+    std::string_view part(raw.data() + i, j - i);
+    if (part == "..") {
+      why = "must not contain '..'";
+      return {};
+    }
+    if (!part.empty() && part != ".") {
+      out += '/';
+      out += part;
+    }
+    i = j;
+  }
+  if (out.empty()) {
+    why = "names no file";
+    return {};
+  }
+  if (raw.back() == '/') {
+    why = "must name a file, not end with '/'";
+    return {};
+  }
+  return out;
+}
+
+void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
+  const toml::table* t = n.as_table();
+  if (t == nullptr) {
+    r.at(n, "'notify' must be a table such as { pidfile = \"/run/app.pid\", signal = \"HUP\" } or "
+            "{ command = [\"prog\", \"arg\"] }");
+    return;
+  }
+  notify_spec spec;
+  bool has_pidfile = false, has_command = false, has_signal = false;
+  for (auto&& [k, v] : *t) {
+    std::string_view key = k.str();
+    if (key == "pidfile") {
+      has_pidfile = true;
+      if (auto s = want_string(r, "notify.pidfile", v)) {
+        std::string why;
+        spec.pidfile = normalise_path(*s, why);
+        if (spec.pidfile.empty()) r.at(v, "'notify.pidfile' " + why);
+      }
+    } else if (key == "signal") {
+      has_signal = true;
+      if (v.is_integer()) {
+        auto num = *v.value<std::int64_t>();
+        if (num <= 0 || num >= NSIG || num == SIGKILL || num == SIGSTOP)
+          r.at(v, "'notify.signal' " + std::to_string(num) + " is not a signal rotated may send");
+        else spec.signal = static_cast<int>(num);
+      } else if (auto s = want_string(r, "notify.signal", v)) {
+        if (auto sig = parse_signal(*s)) spec.signal = *sig;
+        else r.at(v, "'notify.signal': unknown signal \"" + *s + "\" (e.g. \"HUP\", \"USR1\")");
+      }
+    } else if (key == "command") {
+      has_command = true;
+      const toml::array* a = v.as_array();
+      if (a == nullptr || a->empty()) {
+        r.at(v, "'notify.command' must be a non-empty array of strings (argv; no shell is used)");
+        continue;
+      }
+      for (const toml::node& arg : *a) {
+        if (auto s = want_string(r, "notify.command[]", arg)) spec.command.push_back(*s);
+      }
+      if (!spec.command.empty() && spec.command[0].empty()) r.at(v, "'notify.command' has an empty program name");
+    } else {
+      r.at(static_cast<int>(k.source().begin.line), "unknown key 'notify." + std::string(key) +
+                                                         "' (expected pidfile, signal or command)");
+    }
+  }
+  if (has_pidfile == has_command) {
+    r.at(n, "'notify' needs exactly one of 'pidfile' or 'command'");
+    return;
+  }
+  if (has_signal && has_command) r.at(n, "'notify.signal' goes with 'pidfile', not with 'command'");
+  f.notify = std::move(spec);
+}
+
+void parse_create(reporter& r, const toml::node& n, file_policy& f) {
+  if (n.is_boolean()) {
+    f.create.enabled = *n.value<bool>();
+    return;
+  }
+  const toml::table* t = n.as_table();
+  if (t == nullptr) {
+    r.at(n, "'create' must be false or a table such as { mode = \"0640\", owner = \"root\", group = \"adm\" }");
+    return;
+  }
+  for (auto&& [k, v] : *t) {
+    std::string_view key = k.str();
+    if (key == "mode") {
+      auto s = want_string(r, "create.mode", v);
+      if (!s) continue;
+      bool octal = !s->empty() && s->size() <= 5;
+      for (char c : *s) octal = octal && c >= '0' && c <= '7';
+      unsigned long m = octal ? std::stoul(*s, nullptr, 8) : 0;
+      if (!octal || m > 07777) r.at(v, "'create.mode' must be octal digits such as \"0640\", not \"" + *s + "\"");
+      else f.create.mode = static_cast<mode_t>(m);
+    } else if (key == "owner") {
+      auto s = want_string(r, "create.owner", v);
+      if (!s) continue;
+      if (auto id = to_u64(*s); id && *id < std::numeric_limits<uid_t>::max()) {
+        f.create.owner = static_cast<uid_t>(*id);
+      } else if (struct passwd* pw = ::getpwnam(s->c_str())) {
+        f.create.owner = pw->pw_uid;
+      } else {
+        r.at(v, "'create.owner': no user named \"" + *s + "\"");
+      }
+    } else if (key == "group") {
+      auto s = want_string(r, "create.group", v);
+      if (!s) continue;
+      if (auto id = to_u64(*s); id && *id < std::numeric_limits<gid_t>::max()) {
+        f.create.group = static_cast<gid_t>(*id);
+      } else if (struct group* gr = ::getgrnam(s->c_str())) {
+        f.create.group = gr->gr_gid;
+      } else {
+        r.at(v, "'create.group': no group named \"" + *s + "\"");
+      }
+    } else {
+      r.at(static_cast<int>(k.source().begin.line),
+           "unknown key 'create." + std::string(key) + "' (expected mode, owner or group)");
+    }
+  }
+}
+
+std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
+  file_policy f;
+  f.line = static_cast<int>(t.source().begin.line);
+  std::size_t errors_before = r.errors.size();
+  bool has_path = false, has_keep = false, has_check_every = false, has_watch = false;
+  int check_every_line = 0, watch_line = 0;
+  for (auto&& [k, v] : t) {
+    std::string_view key = k.str();
+    int key_line = static_cast<int>(k.source().begin.line);
+    if (key == "path") {
+      has_path = true;
+      if (auto s = want_string(r, key, v)) {
+        std::string why;
+        f.path = normalise_path(*s, why);
+        if (f.path.empty()) r.at(v, "'path' " + why);
+      }
+    } else if (key == "keep") {
+      has_keep = true;
+      auto n = v.value<std::int64_t>();
+      if (!v.is_integer() || !n) r.at(v, std::string("'keep' must be an integer, not ") + type_name(v));
+      else if (*n < 1 || *n > 100000) r.at(v, "'keep' must be between 1 and 100000, not " + std::to_string(*n));
+      else f.keep = static_cast<unsigned>(*n);
+    } else if (key == "every") {
+      f.every = want_duration(r, key, v);
+    } else if (key == "daily") {
+      if (v.is_boolean()) {
+        if (*v.value<bool>()) f.daily = std::chrono::seconds(0);
+      } else if (auto s = want_string(r, key, v)) {
+        f.daily = parse_time_of_day(*s);
+        if (!f.daily) r.at(v, "'daily' must be a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), not \"" + *s + "\"");
+      }
+    } else if (key == "max_size") {
+      if (v.is_integer()) {
+        auto n = *v.value<std::int64_t>();
+        if (n < 0) r.at(v, "'max_size' must not be negative");
+        else f.max_size = static_cast<std::uint64_t>(n);
+      } else if (auto s = want_string(r, key, v)) {
+        f.max_size = parse_size(*s);
+        if (!f.max_size)
+          r.at(v, "'max_size': invalid size \"" + *s + "\" (expected e.g. \"512KiB\", \"1MiB\", \"10MB\", \"100B\")");
+      }
+    } else if (key == "check_every") {
+      has_check_every = true;
+      check_every_line = key_line;
+      if (auto d = want_duration(r, key, v)) f.check_every = *d;
+    } else if (key == "compress") {
+      if (v.is_boolean()) {
+        if (*v.value<bool>()) r.at(v, "'compress' must be \"gzip\" (or false)");
+      } else if (auto s = want_string(r, key, v)) {
+        if (*s == "gzip") f.compress = true;
+        else r.at(v, "'compress': unknown method \"" + *s + "\" (only \"gzip\")");
+      }
+    } else if (key == "notify") {
+      parse_notify(r, v, f);
+    } else if (key == "create") {
+      parse_create(r, v, f);
+    } else if (key == "copytruncate") {
+      if (auto b = want_bool(r, key, v)) f.copytruncate = *b;
+    } else if (key == "missing_ok") {
+      if (auto b = want_bool(r, key, v)) f.missing_ok = *b;
+    } else if (key == "not_if_empty") {
+      if (auto b = want_bool(r, key, v)) f.not_if_empty = *b;
+    } else if (key == "watch") {
+      has_watch = true;
+      watch_line = key_line;
+      if (auto b = want_bool(r, key, v)) f.watch = *b;
+    } else if (key == "allow_world_writable") {
+      if (auto b = want_bool(r, key, v)) f.allow_world_writable = *b;
+    } else {
+      r.at(key_line, "unknown key '" + std::string(key) + "' in [[file]]");
+    }
+  }
+  if (!has_path) r.at(f.line, "[[file]] needs a 'path'");
+  if (!has_keep) r.at(f.line, "[[file]] needs 'keep' (how many versions to keep, at least 1)");
+  if (r.errors.size() == errors_before) {
+    if (!f.every && !f.daily && !f.max_size)
+      r.at(f.line, "[[file]] " + f.path + " has no trigger: set 'every', 'daily' or 'max_size'");
+    if (has_check_every && !f.max_size) r.at(check_every_line, "'check_every' goes with 'max_size'");
+    if (has_watch && !f.max_size) r.at(watch_line, "'watch' goes with 'max_size'");
+    if (f.copytruncate && !f.create.enabled)
+      r.at(f.line, "'copytruncate' keeps the file in place; 'create = false' makes no sense with it");
+    if (f.compress && f.keep < 2)
+      r.at(f.line, "'compress' applies to versions 2 and up, so it needs keep >= 2");
+  }
+  if (r.errors.size() != errors_before) return std::nullopt;
+  return f;
+}
+
+}  // namespace
+
+std::string file_policy::dir() const {
+  std::size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string file_policy::name() const { return path.substr(path.rfind('/') + 1); }
+
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
+  struct unit {
+    std::string_view name;
+    std::chrono::nanoseconds size;
+  };
+  // Longest names first where one is a prefix of another ("ms" before "m").
+  static constexpr unit units[] = {{"d", 24h}, {"h", 1h}, {"ms", 1ms}, {"m", 1min}, {"s", 1s}};
+  auto rank = [](std::string_view u) {
+    static constexpr std::string_view order[] = {"d", "h", "m", "s", "ms"};
+    for (int i = 0; i < 5; ++i)
+      if (order[i] == u) return i;
+    return -1;
+  };
+  if (text.empty()) return std::nullopt;
+  std::chrono::nanoseconds total{0};
+  int last_rank = -1;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    auto number = to_u64(text.substr(i, j - i));
+    if (!number || j == text.size()) return std::nullopt;
+    const unit* found = nullptr;
+    for (const unit& u : units) {
+      if (text.substr(j, u.name.size()) == u.name) {
+        found = &u;
+        break;
+      }
+    }
+    if (found == nullptr) return std::nullopt;
+    int r = rank(found->name);
+    if (r <= last_rank) return std::nullopt;  // units in decreasing order, each once
+    last_rank = r;
+    constexpr auto max_ns = std::numeric_limits<std::int64_t>::max();
+    auto per = static_cast<std::uint64_t>(found->size.count());
+    if (*number > static_cast<std::uint64_t>(max_ns) / per) return std::nullopt;
+    auto add = std::chrono::nanoseconds(static_cast<std::int64_t>(*number * per));
+    if (total.count() > max_ns - add.count()) return std::nullopt;
+    total += add;
+    i = j + found->name.size();
+  }
+  return total;
+}
+
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::size_t j = 0;
+  while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+  auto number = to_u64(text.substr(0, j));
+  if (!number) return std::nullopt;
+  std::string_view suffix = text.substr(j);
+  static constexpr std::pair<std::string_view, std::uint64_t> units[] = {
+      {"B", 1},
+      {"KB", 1000ull},
+      {"KiB", 1ull << 10},
+      {"MB", 1000ull * 1000},
+      {"MiB", 1ull << 20},
+      {"GB", 1000ull * 1000 * 1000},
+      {"GiB", 1ull << 30},
+      {"TB", 1000ull * 1000 * 1000 * 1000},
+      {"TiB", 1ull << 40}};
+  for (auto [name, mult] : units) {
+    if (suffix == name) {
+      if (*number > std::numeric_limits<std::uint64_t>::max() / mult) return std::nullopt;
+      return *number * mult;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::chrono::seconds> parse_time_of_day(std::string_view text) {
+  auto two = [&](std::size_t at) -> int {
+    if (at + 2 > text.size() || !all_digits(text.substr(at, 2))) return -1;
+    return (text[at] - '0') * 10 + (text[at + 1] - '0');
+  };
+  if (text.size() != 5 && text.size() != 8) return std::nullopt;
+  int h = two(0), m = two(3), s = text.size() == 8 ? two(6) : 0;
+  if (text[2] != ':' || (text.size() == 8 && text[5] != ':')) return std::nullopt;
+  if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59) return std::nullopt;
+  return std::chrono::seconds(h * 3600 + m * 60 + s);
+}
+
+std::optional<int> parse_signal(std::string_view name) {
+  if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
+  static constexpr std::pair<std::string_view, int> signals[] = {
+      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+      {"TERM", SIGTERM}, {"ALRM", SIGALRM}, {"CONT", SIGCONT}, {"WINCH", SIGWINCH}};
+  for (auto [n, s] : signals)
+    if (n == name) return s;
+  return std::nullopt;
+}
+
+std::string format_duration(std::chrono::nanoseconds d) {
+  if (d.count() == 0) return "0s";
+  std::string out;
+  auto take = [&](std::chrono::nanoseconds unit, const char* name) {
+    auto n = d / unit;
+    if (n > 0) {
+      out += std::to_string(n) + name;
+      d -= n * unit;
+    }
+  };
+  take(24h, "d");
+  take(1h, "h");
+  take(1min, "m");
+  take(1s, "s");
+  take(1ms, "ms");
+  if (d.count() > 0) out += std::to_string(d.count()) + "ns";
+  return out;
+}
+
+config_result parse_config(std::string_view text, const std::string& source) {
+  config_result result;
+  reporter r(source);
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    r.at(static_cast<int>(e.source().begin.line), std::string(e.description()));
+    result.errors = r.take();
+    return result;
+  }
+  config cfg;
+  cfg.source = source;
+  std::set<std::string> paths;
+  bool any_file = false;
+  for (auto&& [k, v] : root) {
+    std::string_view key = k.str();
+    int key_line = static_cast<int>(k.source().begin.line);
+    if (key == "state_dir") {
+      if (auto s = want_string(r, key, v)) {
+        std::string why;
+        cfg.state_dir = normalise_path(*s, why);
+        if (cfg.state_dir.empty()) r.at(v, "'state_dir' " + why);
+      }
+    } else if (key == "file") {
+      const toml::array* files = v.as_array();
+      if (files == nullptr || !files->is_array_of_tables()) {
+        r.at(key_line, "'file' must be written as [[file]] tables");
+        continue;
+      }
+      for (const toml::node& n : *files) {
+        any_file = true;
+        auto f = parse_file(r, *n.as_table());
+        if (!f) continue;
+        if (!paths.insert(f->path).second) {
+          r.at(f->line, "'" + f->path + "' is watched twice");
+          continue;
+        }
+        cfg.files.push_back(std::move(*f));
+      }
+    } else {
+      r.at(key_line, "unknown key '" + std::string(key) + "' (expected state_dir or [[file]] tables)");
+    }
+  }
+  if (!any_file && r.errors.empty()) r.at(1, "no [[file]] table: nothing to watch");
+  result.errors = r.take();
+  if (result.errors.empty()) result.value = std::move(cfg);
+  return result;
+}
+
+config_result load_config(const std::string& path, bool as_root) {
+  config_result result;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) {
+    result.errors.push_back(path + ": cannot open: " + std::strerror(errno));
+    return result;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    result.errors.push_back(path + ": not a regular file");
+    return result;
+  }
+  if (as_root && st.st_uid != 0) {
+    ::close(fd);
+    result.errors.push_back(path + ": refusing a configuration not owned by root (running as root)");
+    return result;
+  }
+  if (as_root && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    ::close(fd);
+    result.errors.push_back(path + ": refusing a configuration writable by group or others (running as root)");
+    return result;
+  }
+  std::string text;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      result.errors.push_back(path + ": cannot read: " + std::strerror(err));
+      return result;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return parse_config(text, path);
+}
+
+}  // namespace rotated

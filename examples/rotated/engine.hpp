@@ -1,0 +1,107 @@
+// The rotation engine: the file-system work of one rotation, blocking and
+// synchronous (the daemon runs it on weft's executor, off the loop).
+//
+// Safety rules, all enforced here:
+//  - Everything goes through a descriptor of the watched file's directory
+//    and *at() calls with AT_SYMLINK_NOFOLLOW / O_NOFOLLOW; nothing is ever
+//    written outside that directory (the journal aside, in the state dir).
+//  - Only a regular file with a single link is rotated; a symlink, hard
+//    link, FIFO, socket, device or directory at the path is skipped with
+//    the reason, never followed and never opened for blocking I/O.
+//  - As root, a directory writable by others is refused unless the file's
+//    entry says allow_world_writable.
+//  - The cascade keeps exactly `keep` versions (name.1 .. name.K, .gz for
+//    2..K when compressing) and is journaled (journal.hpp) before its
+//    first rename; recover() completes an interrupted one.
+//  - The fresh file is created under a temp name with its final mode and
+//    owner, then renamed into place without replacing a file the writer
+//    recreated meanwhile (RENAME_NOREPLACE).
+//  - Compression writes NAME.i.gz through a temp file, fsyncs it, renames
+//    it, fsyncs the directory and only then unlinks NAME.i; any failure
+//    (a full disk) removes the temp file and leaves NAME.i as it was.
+//
+// Thread safety: calls for different files may run concurrently; calls
+// for one file must not overlap (the daemon serialises them).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "civil_time.hpp"
+#include "config.hpp"
+#include "journal.hpp"
+
+namespace rotated {
+
+enum class outcome { rotated, skipped, failed };
+const char* to_string(outcome o) noexcept;
+
+struct rotation_report {
+  outcome status = outcome::failed;
+  std::string reason;                // why skipped or failed
+  std::vector<std::string> actions;  // what was done, for the log
+  std::string journal;               // its journal record: engine::finish it once the state is saved
+};
+
+struct compress_report {
+  std::vector<std::string> done;    // "app.log.2 -> app.log.2.gz (10240 -> 1234 bytes)"
+  std::vector<std::string> errors;  // each left its version uncompressed
+};
+
+struct recovered_rotation {
+  std::string path;
+  wall_time at;
+  std::vector<std::string> actions;
+  std::string journal;
+};
+
+// Raised by the crash-injection hook (tests only): the engine stops dead,
+// leaving the file system as a crash at that point would.
+struct simulated_crash : std::runtime_error {
+  simulated_crash() : std::runtime_error("simulated crash") {}
+};
+
+struct engine_options {
+  std::string state_dir;  // the journal is STATE_DIR/journal.log
+  bool as_root = false;   // enforce the root-only rules (directory o+w)
+  // Test hooks: a pause after each step (lets an end-to-end test kill the
+  // process mid-rotation), and a simulated crash after the N-th step.
+  std::chrono::microseconds step_delay{0};
+  int crash_after_steps = -1;
+};
+
+class engine {
+ public:
+  explicit engine(engine_options options);
+  ~engine();
+
+  // Journal, cascade, fresh file (or copy and truncate). `at` is recorded in
+  // the journal and becomes the state's last rotation.
+  rotation_report rotate(const file_policy& f, wall_time at);
+  // Compresses every plain version 2..keep (when f.compress).
+  compress_report compress(const file_policy& f);
+  // What rotate() would do now, touching nothing (--dry-run).
+  std::vector<std::string> describe(const file_policy& f);
+  // Marks a rotation's journal record done (after the state recording it
+  // is saved).
+  void finish(const std::string& journal);
+  // Completes every journaled rotation a crash left pending. The caller
+  // records them in the state, then finish()es them. Call before rotate().
+  std::vector<recovered_rotation> recover();
+
+  const engine_options& options() const noexcept { return options_; }
+
+ private:
+  void checkpoint();
+
+  engine_options options_;
+  std::unique_ptr<journal_log> log_;
+  std::atomic<int> steps_done_{0};  // for crash_after_steps (tests, one file at a time)
+};
+
+}  // namespace rotated

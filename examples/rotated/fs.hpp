@@ -1,0 +1,62 @@
+// Small POSIX file helpers for rotated. Failures throw std::system_error
+// carrying errno, with the path in the message.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace rotated {
+
+// Owns a file descriptor; closes it on destruction.
+class unique_fd {
+ public:
+  unique_fd() noexcept = default;
+  explicit unique_fd(int fd) noexcept : fd_(fd) {}
+  unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  unique_fd& operator=(unique_fd&& o) noexcept;
+  ~unique_fd();
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_ = -1;
+};
+
+[[noreturn]] void throw_errno(int err, const std::string& what);
+
+// Opens a directory (following symlinks in `path` itself) for *at() calls.
+unique_fd open_directory(const std::string& path);
+void fsync_fd(int fd, const std::string& what);
+
+// fsync of a directory with group commit: concurrent callers for the same
+// directory share one fsync when it began after their request (it then
+// covers their changes), so N rotations in one directory finishing at
+// once cost a few fsyncs, not N. Thread-safe.
+void fsync_directory(int dirfd, const std::string& what);
+
+// Writes `content` to dirfd/name through a temp file in the same
+// directory: write, fsync, fchmod(mode), rename over name, fsync the
+// directory. Readers see the old or the new content, never a mix.
+void write_file_atomic(int dirfd, const std::string& name, std::string_view content, mode_t mode,
+                       const std::string& what);
+
+// Reads a whole regular file (not following a final symlink); nullopt if
+// it does not exist.
+std::optional<std::string> read_file_at(int dirfd, const std::string& name);
+void write_all(int fd, const char* data, std::size_t size, const std::string& what);
+
+// mkdir -p with `mode` for the directories it creates.
+void make_directories(const std::string& path, mode_t mode);
+
+// lstat-like at a directory fd; nullopt for ENOENT.
+std::optional<struct stat> stat_at(int dirfd, const std::string& name);
+
+}  // namespace rotated

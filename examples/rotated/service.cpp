@@ -1,0 +1,192 @@
+#include "service.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <weft/executor.hpp>
+
+#include "fs.hpp"
+#include "log.hpp"
+
+extern char** environ;
+
+namespace rotated {
+
+namespace {
+
+// The pidfile names no running process: the writer is not there to tell.
+struct writer_gone : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (const std::string& p : parts) {
+    if (!out.empty()) out += sep;
+    out += p;
+  }
+  return out;
+}
+
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
+}
+
+// Runs argv directly (no shell) with default signal dispositions and an
+// empty signal mask (the loop's thread blocks the signals it handles), and
+// waits for it. Returns a description of how it ended.
+std::string run_command(const std::vector<std::string>& command, const std::string& path) {
+  std::vector<char*> argv;
+  for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawnattr_t attr;
+  ::posix_spawnattr_init(&attr);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int s : {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGCHLD}) sigaddset(&defaults, s);
+  ::posix_spawnattr_setsigmask(&attr, &none);
+  ::posix_spawnattr_setsigdefault(&attr, &defaults);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // The child learns which file rotated from ROTATED_FILE.
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, "ROTATED_FILE=", 13) != 0) env_store.emplace_back(*e);
+  env_store.push_back("ROTATED_FILE=" + path);
+  std::vector<char*> envp;
+  for (std::string& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = ::posix_spawnp(&pid, argv[0], nullptr, &attr, argv.data(), envp.data());
+  ::posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw_errno(rc, "run " + command[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw_errno(errno, "wait for " + command[0]);
+  }
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by " + signal_name(WTERMSIG(status));
+  return "ended";
+}
+
+// Reads the pid from a pidfile and sends it the signal.
+std::string signal_pidfile(const std::string& pidfile, int sig) {
+  auto dir = pidfile.substr(0, pidfile.rfind('/'));
+  unique_fd dfd = open_directory(dir.empty() ? "/" : dir);
+  auto text = read_file_at(dfd.get(), pidfile.substr(pidfile.rfind('/') + 1));
+  if (!text) throw_errno(ENOENT, "pidfile " + pidfile);
+  long pid = 0;
+  std::size_t i = 0;
+  while (i < text->size() && (*text)[i] == ' ') ++i;
+  std::size_t start = i;
+  while (i < text->size() && (*text)[i] >= '0' && (*text)[i] <= '9' && pid < 1000000000) pid = pid * 10 + ((*text)[i++] - '0');
+  if (i == start || pid <= 1) throw_errno(EINVAL, "pidfile " + pidfile + " holds no usable pid");
+  if (::kill(static_cast<pid_t>(pid), sig) != 0) {
+    if (errno == ESRCH) throw writer_gone("no process " + std::to_string(pid) + " (" + pidfile + ")");
+    throw_errno(errno, "kill " + std::to_string(pid));
+  }
+  return "sent " + signal_name(sig) + " to pid " + std::to_string(pid) + " (" + pidfile + ")";
+}
+
+}  // namespace
+
+service::service(engine_options options, bool dry_run, std::size_t threads)
+    : engine_(std::move(options)), dry_run_(dry_run), pool_(threads) {}
+
+scheduler_hooks service::hooks() {
+  scheduler_hooks h;
+  h.rotate = [this](const file_policy& f, const std::string& reason, wall_time at) { return rotate(f, reason, at); };
+  if (!dry_run_) {
+    std::string dir = engine_.options().state_dir;
+    h.save = [this, dir](const state_table& s) { pool_.run([&] { save_state(dir, s); }); };
+    h.finish = [this](const std::string& journal) {
+      try {
+        pool_.run([&] { engine_.finish(journal); });
+      } catch (const std::exception& e) {
+        log::error(e.what());
+      }
+    };
+  }
+  return h;
+}
+
+void service::notify(const file_policy& f) {
+  if (!f.notify) return;
+  try {
+    std::string did = pool_.run([&] {
+      if (!f.notify->pidfile.empty()) return signal_pidfile(f.notify->pidfile, f.notify->signal);
+      return "ran " + join(f.notify->command, " ") + " (" + run_command(f.notify->command, f.path) + ")";
+    });
+    log::info("notified " + f.path + ": " + did);
+  } catch (const writer_gone& e) {
+    log::warning("did not notify the writer of " + f.path + ": " + e.what());
+  } catch (const std::exception& e) {
+    log::error("cannot notify the writer of " + f.path + ": " + e.what());
+  }
+}
+
+rotation_result service::rotate(const file_policy& f, const std::string& reason, wall_time at) {
+  if (dry_run_) {
+    auto lines = pool_.run([&] { return engine_.describe(f); });
+    bool skip = !lines.empty() && lines[0].rfind("would be ", 0) == 0;
+    log::info((skip ? "" : "would rotate ") + f.path + " (" + reason + "): " + join(lines, "; "));
+    return {skip ? outcome::skipped : outcome::rotated, {}};
+  }
+  rotation_report r = pool_.run([&] { return engine_.rotate(f, at); });
+  switch (r.status) {
+    case outcome::skipped:
+      (f.missing_ok && r.reason.rfind("missing", 0) == 0 ? log::debug : log::warning)("skipped " + f.path + " (" + reason +
+                                                                                       "): " + r.reason);
+      return {outcome::skipped, {}};
+    case outcome::failed:
+      log::error("failed to rotate " + f.path + " (" + reason + "): " + r.reason +
+                 (r.actions.empty() ? "" : "; done before the failure: " + join(r.actions, "; ")));
+      return {outcome::failed, {}};
+    case outcome::rotated: break;
+  }
+  log::info("rotated " + f.path + " (" + reason + "): " + join(r.actions, "; "));
+  notify(f);
+  if (f.compress) {
+    compress_report c = pool_.run([&] { return engine_.compress(f); });
+    for (const std::string& s : c.done) log::info("compressed " + f.dir() + "/" + s);
+    for (const std::string& s : c.errors) log::error("compression in " + f.dir() + ": " + s);
+  }
+  return {outcome::rotated, r.journal};
+}
+
+std::size_t service::recover(const config& cfg, state_table& state) {
+  if (dry_run_) return 0;
+  auto done = pool_.run([&] { return engine_.recover(); });
+  if (done.empty()) return 0;
+  std::size_t completed = 0;
+  for (const recovered_rotation& r : done) {
+    if (r.path.empty()) {
+      for (const std::string& a : r.actions) log::warning(a);
+      continue;
+    }
+    ++completed;
+    log::info("recovered " + r.path + " (a rotation interrupted at " + format_local(r.at) + "): " +
+              (r.actions.empty() ? std::string("nothing was left to do") : join(r.actions, "; ")));
+    auto last = state.last(r.path);
+    if (!last || *last < r.at) state.set(r.path, r.at);
+  }
+  std::string dir = engine_.options().state_dir;
+  pool_.run([&] { save_state(dir, state); });
+  for (const recovered_rotation& r : done) {
+    pool_.run([&] { engine_.finish(r.journal); });
+  }
+  // The writer may not have been told before the crash.
+  for (const recovered_rotation& r : done)
+    for (const file_policy& f : cfg.files)
+      if (f.path == r.path) notify(f);
+  return completed;
+}
+
+}  // namespace rotated

@@ -1,0 +1,90 @@
+#include "state.hpp"
+
+#include <cerrno>
+#include <system_error>
+
+#include "fs.hpp"
+
+namespace rotated {
+
+std::optional<wall_time> state_table::last(const std::string& path) const {
+  auto it = last_.find(path);
+  if (it == last_.end()) return std::nullopt;
+  return it->second;
+}
+
+void state_table::set(const std::string& path, wall_time at) { last_[path] = at; }
+
+std::string state_table::serialize() const {
+  std::string out = "# rotated state v1: last rotation per file (UTC ns since the epoch, UTC, path)\n";
+  for (const auto& [path, at] : last_) {
+    out += std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count());
+    out += ' ';
+    out += format_utc(at);
+    out += ' ';
+    out += path;
+    out += '\n';
+  }
+  return out;
+}
+
+state_table state_table::parse(std::string_view text, std::vector<std::string>* warnings) {
+  state_table table;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    ++line_no;
+    if (line.empty() || line[0] == '#') continue;
+    auto bad = [&](const char* why) {
+      if (warnings) warnings->push_back("state line " + std::to_string(line_no) + ": " + why + "; ignored");
+    };
+    if (nl == std::string_view::npos) {
+      bad("incomplete (no newline)");
+      break;
+    }
+    std::size_t sp1 = line.find(' ');
+    std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || sp2 + 1 >= line.size() || line[sp2 + 1] != '/') {
+      bad("not 'NANOSECONDS UTC /path'");
+      continue;
+    }
+    std::string_view number = line.substr(0, sp1);
+    std::int64_t ns = 0;
+    bool ok = !number.empty() && number.size() <= 19;
+    for (char c : number) {
+      ok = ok && c >= '0' && c <= '9';
+      if (ok) ns = ns * 10 + (c - '0');
+    }
+    if (!ok) {
+      bad("bad instant");
+      continue;
+    }
+    std::string path(line.substr(sp2 + 1));
+    wall_time at{std::chrono::duration_cast<wall_clock::duration>(std::chrono::nanoseconds(ns))};
+    auto old = table.last(path);
+    if (!old || *old < at) table.set(path, at);
+  }
+  return table;
+}
+
+state_table load_state(const std::string& dir, std::vector<std::string>* warnings) {
+  unique_fd dfd;
+  try {
+    dfd = open_directory(dir);
+  } catch (const std::system_error& e) {
+    if (e.code().value() == ENOENT) return {};
+    throw;
+  }
+  auto text = read_file_at(dfd.get(), state_file_name);
+  if (!text) return {};
+  return state_table::parse(*text, warnings);
+}
+
+void save_state(const std::string& dir, const state_table& table) {
+  unique_fd dfd = open_directory(dir);
+  write_file_atomic(dfd.get(), state_file_name, table.serialize(), 0600, dir + "/" + state_file_name);
+}
+
+}  // namespace rotated

@@ -1,0 +1,417 @@
+// The rotation engine on real files: the cascade, compression, what is
+// refused, and a simulated crash after every single step, then recovery.
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <csignal>
+
+#include "engine.hpp"
+#include "fs.hpp"
+#include "gzip.hpp"
+#include "journal.hpp"
+#include "support.hpp"
+
+namespace {
+
+using rotated_test::exists;
+using rotated_test::list_dir;
+using rotated_test::read_text;
+using rotated_test::temp_dir;
+using rotated_test::write_text;
+
+rotated::file_policy policy(const std::string& path, unsigned keep, bool compress = false) {
+  rotated::file_policy f;
+  f.path = path;
+  f.keep = keep;
+  f.every = std::chrono::seconds(1);
+  f.compress = compress;
+  return f;
+}
+
+std::optional<std::string> gunzip(const std::string& path) {
+  int in = ::open(path.c_str(), O_RDONLY);
+  if (in < 0) return std::nullopt;
+  rotated::unique_fd in_guard(in);
+  temp_dir scratch;
+  std::string out_path = scratch / "out";
+  int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT, 0600);
+  rotated::unique_fd out_guard(out);
+  rotated::gunzip_fd(in, out, path);
+  return read_text(out_path);
+}
+
+void write_gz(const std::string& path, const std::string& text) {
+  temp_dir scratch;
+  write_text(scratch / "plain", text);
+  int in = ::open((scratch / "plain").c_str(), O_RDONLY);
+  int out = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  rotated::unique_fd a(in), b(out);
+  rotated::gzip_fd(in, out, path);
+}
+
+rotated::engine make_engine(const temp_dir& state, int crash_after = -1, bool as_root = false) {
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  o.crash_after_steps = crash_after;
+  o.as_root = as_root;
+  return rotated::engine(o);
+}
+
+TEST(rotated_engine, the_cascade_keeps_exactly_k_versions_newest_first) {
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 3);
+  auto e = make_engine(state);
+  for (int gen = 0; gen < 6; ++gen) {
+    write_text(f.path, "gen " + std::to_string(gen) + "\n");
+    auto r = e.rotate(f, rotated::wall_clock::now());
+    ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+    e.finish(r.journal);
+    EXPECT_EQ(read_text(f.path), "");
+    for (int v = 1; v <= 3; ++v) {
+      if (gen - v + 1 >= 0) EXPECT_EQ(read_text(f.path + "." + std::to_string(v)), "gen " + std::to_string(gen - v + 1) + "\n");
+      else EXPECT_FALSE(exists(f.path + "." + std::to_string(v)));
+    }
+  }
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2", "app.log.3"}));
+  EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
+}
+
+TEST(rotated_engine, compression_keeps_version_1_plain_and_gzips_2_to_k_with_the_source_mode) {
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 4, true);
+  auto e = make_engine(state);
+  for (int gen = 0; gen < 6; ++gen) {
+    write_text(f.path, std::string(1000, static_cast<char>('a' + gen)), 0640);
+    auto r = e.rotate(f, rotated::wall_clock::now());
+    ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+    auto c = e.compress(f);
+    EXPECT_TRUE(c.errors.empty());
+    EXPECT_EQ(c.done.size(), gen >= 1 ? 1u : 0u);
+    e.finish(r.journal);
+  }
+  EXPECT_EQ(list_dir(dir.path()),
+            (std::vector<std::string>{"app.log", "app.log.1", "app.log.2.gz", "app.log.3.gz", "app.log.4.gz"}));
+  EXPECT_EQ(read_text(f.path + ".1"), std::string(1000, 'f'));
+  EXPECT_EQ(gunzip(f.path + ".2.gz"), std::string(1000, 'e'));
+  EXPECT_EQ(gunzip(f.path + ".3.gz"), std::string(1000, 'd'));
+  EXPECT_EQ(gunzip(f.path + ".4.gz"), std::string(1000, 'c'));
+  struct stat st {};
+  ASSERT_EQ(::stat((f.path + ".3.gz").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  ASSERT_EQ(::stat(f.path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);  // the fresh file copies the old one's mode
+}
+
+TEST(rotated_engine, a_symlink_at_the_path_is_skipped_and_never_followed) {
+  temp_dir dir, state, elsewhere;
+  write_text(elsewhere / "target", "precious\n");
+  ASSERT_EQ(::symlink((elsewhere / "target").c_str(), (dir / "app.log").c_str()), 0);
+  auto e = make_engine(state);
+  auto r = e.rotate(policy(dir / "app.log", 2), rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "is a symlink, not a regular file; not followed");
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log"}));
+  EXPECT_EQ(list_dir(elsewhere.path()), (std::vector<std::string>{"target"}));
+  EXPECT_EQ(read_text(elsewhere / "target"), "precious\n");
+}
+
+TEST(rotated_engine, a_hard_link_a_fifo_and_a_directory_at_the_path_are_skipped) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  write_text(dir / "linked.log", "x\n");
+  ASSERT_EQ(::link((dir / "linked.log").c_str(), (dir / "other-name").c_str()), 0);
+  ASSERT_EQ(::mkfifo((dir / "fifo.log").c_str(), 0644), 0);
+  ASSERT_EQ(::mkdir((dir / "dir.log").c_str(), 0755), 0);
+  auto hard = e.rotate(policy(dir / "linked.log", 2), rotated::wall_clock::now());
+  EXPECT_EQ(hard.status, rotated::outcome::skipped);
+  EXPECT_EQ(hard.reason, "has 2 hard links; only a file with a single link is rotated");
+  auto fifo = e.rotate(policy(dir / "fifo.log", 2), rotated::wall_clock::now());  // must not block
+  EXPECT_EQ(fifo.status, rotated::outcome::skipped);
+  EXPECT_EQ(fifo.reason, "is a FIFO, not a regular file; not followed");
+  auto d = e.rotate(policy(dir / "dir.log", 2), rotated::wall_clock::now());
+  EXPECT_EQ(d.status, rotated::outcome::skipped);
+  EXPECT_EQ(d.reason, "is a directory, not a regular file; not followed");
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"dir.log", "fifo.log", "linked.log", "other-name"}));
+}
+
+TEST(rotated_engine, missing_and_empty_files_follow_missing_ok_and_not_if_empty) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "gone.log", 2);
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::failed);
+  EXPECT_EQ(r.reason, "does not exist");
+  f.missing_ok = true;
+  r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "missing (missing_ok)");
+  auto g = policy(dir / "empty.log", 2);
+  write_text(g.path, "");
+  g.not_if_empty = true;
+  r = e.rotate(g, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "empty (not_if_empty)");
+  g.not_if_empty = false;
+  EXPECT_EQ(e.rotate(g, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+}
+
+TEST(rotated_engine, the_fresh_file_gets_the_configured_mode_or_none_with_create_false) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "a.log", 2);
+  write_text(f.path, "x", 0644);
+  f.create.mode = 0600;
+  ASSERT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  struct stat st {};
+  ASSERT_EQ(::stat(f.path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(st.st_size, 0);
+  auto g = policy(dir / "b.log", 2);
+  write_text(g.path, "x");
+  g.create.enabled = false;
+  ASSERT_EQ(e.rotate(g, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  EXPECT_FALSE(exists(g.path));
+  EXPECT_EQ(read_text(g.path + ".1"), "x");
+}
+
+TEST(rotated_engine, as_root_a_directory_writable_by_others_needs_allow_world_writable) {
+  temp_dir dir, state;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0777), 0);
+  auto e = make_engine(state, -1, /*as_root=*/true);
+  auto f = policy(dir / "a.log", 2);
+  write_text(f.path, "x");
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "directory " + dir.path() + " is writable by others (set allow_world_writable = true to allow)");
+  EXPECT_FALSE(exists(f.path + ".1"));
+  f.allow_world_writable = true;
+  EXPECT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  EXPECT_EQ(read_text(f.path + ".1"), "x");
+}
+
+TEST(rotated_engine, a_smaller_keep_drops_the_versions_beyond_it) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "a.log", 5);
+  for (int gen = 0; gen < 6; ++gen) {
+    write_text(f.path, std::to_string(gen));
+    ASSERT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  }
+  f.keep = 2;
+  write_text(f.path, "6");
+  ASSERT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"a.log", "a.log.1", "a.log.2"}));
+  EXPECT_EQ(read_text(f.path + ".1"), "6");
+  EXPECT_EQ(read_text(f.path + ".2"), "5");
+}
+
+TEST(rotated_engine, copytruncate_copies_then_truncates_the_same_inode) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "a.log", 2);
+  f.copytruncate = true;
+  write_text(f.path, "old lines\n");
+  struct stat before {};
+  ASSERT_EQ(::stat(f.path.c_str(), &before), 0);
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  struct stat after {};
+  ASSERT_EQ(::stat(f.path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  EXPECT_EQ(after.st_size, 0);
+  EXPECT_EQ(read_text(f.path + ".1"), "old lines\n");
+}
+
+TEST(rotated_engine, a_dry_run_description_touches_nothing) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "a.log", 2, true);
+  write_text(f.path, "a");
+  write_text(f.path + ".1", "b");
+  write_text(f.path + ".2", "c");
+  auto lines = e.describe(f);
+  EXPECT_EQ(lines, (std::vector<std::string>{"would drop a.log.2", "would rename a.log.1 -> a.log.2",
+                                             "would rename a.log -> a.log.1",
+                                             "would create a.log (mode 0644, owner " + std::to_string(::geteuid()) +
+                                                 ":" + std::to_string(::getegid()) + ")",
+                                             "would compress a.log.2 -> a.log.2.gz"}));
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"a.log", "a.log.1", "a.log.2"}));
+  EXPECT_FALSE(exists(state / "journal.log"));
+}
+
+// The crash test: the same rotation (keep 3, gzip) stopped dead after each
+// of its steps in turn, then recovered (twice, as a crash during recovery
+// would). Every time the result is the rotation done exactly once.
+TEST(rotated_engine, a_crash_after_any_step_is_completed_by_recovery_exactly_once) {
+  int total_steps = -1;
+  for (int crash_after = 0;; ++crash_after) {
+    SCOPED_TRACE("crash after step " + std::to_string(crash_after));
+    temp_dir dir, state;
+    auto f = policy(dir / "app.log", 3, true);
+    write_text(f.path, "v0\n");
+    write_text(f.path + ".1", "v1\n");
+    write_gz(f.path + ".2.gz", "v2\n");
+    write_gz(f.path + ".3.gz", "v3\n");
+    rotated::wall_time at = rotated_test::utc("2026-03-08T05:00:00Z");
+    auto crashing = make_engine(state, crash_after);
+    bool crashed = false;
+    rotated::rotation_report r;
+    try {
+      r = crashing.rotate(f, at);
+      ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+      crashing.compress(f);
+    } catch (const rotated::simulated_crash&) {
+      crashed = true;
+    }
+    auto recovering = make_engine(state);
+    if (crashed) {
+      auto first = recovering.recover();
+      ASSERT_EQ(first.size(), 1u);
+      EXPECT_EQ(first[0].path, f.path);
+      EXPECT_EQ(first[0].at, at);
+      auto second = recovering.recover();  // as after a crash during recovery
+      ASSERT_EQ(second.size(), 1u);
+      for (const auto& a : second[0].actions) ADD_FAILURE() << "second recovery did: " << a;
+      recovering.finish(second[0].journal);
+    } else {
+      recovering.finish(r.journal);
+      total_steps = crash_after;
+    }
+    EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2.gz", "app.log.3.gz"}));
+    EXPECT_EQ(read_text(f.path), "");
+    EXPECT_EQ(read_text(f.path + ".1"), "v0\n");
+    EXPECT_EQ(gunzip(f.path + ".2.gz"), "v1\n");
+    EXPECT_EQ(gunzip(f.path + ".3.gz"), "v2\n");
+    EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
+    if (!crashed) break;
+  }
+  // journal, drop .3.gz, .2.gz -> .3.gz, .1 -> .2, app.log -> .1, fresh,
+  // then compress .2: temp written, renamed, source removed.
+  EXPECT_EQ(total_steps, 9);
+}
+
+TEST(rotated_engine, recovery_keeps_a_file_the_writer_recreated_after_the_crash) {
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 2);
+  write_text(f.path, "before\n");
+  auto crashing = make_engine(state, 1);  // journal, app.log -> .1, then dead
+  EXPECT_THROW(crashing.rotate(f, rotated::wall_clock::now()), rotated::simulated_crash);
+  EXPECT_FALSE(exists(f.path));
+  write_text(f.path, "the writer reopened\n");
+  auto recovered = make_engine(state).recover();
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(read_text(f.path), "the writer reopened\n");
+  EXPECT_EQ(read_text(f.path + ".1"), "before\n");
+}
+
+TEST(rotated_engine, a_journal_record_torn_before_it_was_synced_is_ignored_and_nothing_moves) {
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 2);
+  write_text(f.path, "x\n");
+  rotated::journal j;
+  j.id = 7;
+  j.path = f.path;
+  j.at = rotated::wall_clock::now();
+  struct stat st {};
+  ::stat(f.path.c_str(), &st);
+  j.steps.push_back({rotated::journal_step::move, "", ".1", static_cast<std::uint64_t>(st.st_dev),
+                     static_cast<std::uint64_t>(st.st_ino)});
+  std::string text = j.serialize();
+  write_text(state / "journal.log", text.substr(0, text.size() - 4));  // cut inside "end"
+  auto e = make_engine(state);
+  auto recovered = e.recover();
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_TRUE(recovered[0].path.empty());
+  EXPECT_EQ(recovered[0].actions.at(0).rfind("ignored 1 torn record(s)", 0), 0u) << recovered[0].actions[0];
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log"}));
+  EXPECT_EQ(read_text(state / "journal.log"), "");
+}
+
+TEST(rotated_engine, the_journal_log_keeps_only_what_is_not_done_and_empties_when_idle) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto a = policy(dir / "a.log", 2), b = policy(dir / "b.log", 2);
+  write_text(a.path, "a");
+  write_text(b.path, "b");
+  auto ra = e.rotate(a, rotated::wall_clock::now());
+  auto rb = e.rotate(b, rotated::wall_clock::now());
+  EXPECT_EQ(rotated_test::pending_journals(state.path()), (std::vector<std::string>{a.path, b.path}));
+  e.finish(ra.journal);
+  EXPECT_EQ(rotated_test::pending_journals(state.path()), (std::vector<std::string>{b.path}));
+  e.finish(rb.journal);
+  EXPECT_EQ(read_text(state / "journal.log"), "");  // nothing in flight: truncated
+  // Records a previous run left are kept until recovered.
+  auto c = policy(dir / "c.log", 2);
+  write_text(c.path, "c");
+  auto crashing = make_engine(state, 1);
+  EXPECT_THROW(crashing.rotate(c, rotated::wall_clock::now()), rotated::simulated_crash);
+  auto next = make_engine(state);
+  write_text(a.path, "a2");
+  auto r = next.rotate(a, rotated::wall_clock::now());
+  next.finish(r.journal);
+  EXPECT_EQ(rotated_test::pending_journals(state.path()), (std::vector<std::string>{c.path}));
+  auto recovered = next.recover();
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(recovered[0].path, c.path);
+  next.finish(recovered[0].journal);
+  EXPECT_EQ(read_text(state / "journal.log"), "");
+}
+
+TEST(rotated_engine, the_journal_round_trips_through_its_text_form) {
+  rotated::journal j;
+  j.path = "/var/log/with space.log";
+  j.at = rotated_test::utc("2026-03-08T05:00:00.5Z");
+  j.keep = 4;
+  j.compress = true;
+  j.fresh = true;
+  j.fresh_mode = 0640;
+  j.fresh_uid = 0;
+  j.fresh_gid = 4;
+  j.id = 42;
+  j.steps = {{rotated::journal_step::drop, ".4.gz", "", 1, 2}, {rotated::journal_step::move, "", ".1", 3, 4}};
+  auto back = rotated::journal::parse(j.serialize());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->serialize(), j.serialize());
+  EXPECT_EQ(back->path, j.path);
+  EXPECT_EQ(back->steps.size(), 2u);
+  EXPECT_EQ(back->id, 42u);
+  EXPECT_FALSE(rotated::journal::parse("rotated journal v1\nat 1\npath /x\n"));
+}
+
+// A full disk during compression (here: a file-size limit, EFBIG) leaves
+// the version plain and intact and no temp file behind.
+TEST(rotated_engine, a_failed_compression_leaves_every_version_intact) {
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 3, true);
+  std::string noise;
+  std::uint32_t x = 12345;
+  for (int i = 0; i < 200000; ++i) {
+    x = x * 1664525u + 1013904223u;
+    noise += static_cast<char>(x >> 24);
+  }
+  write_text(f.path + ".2", noise);
+  write_text(f.path + ".1", "one\n");
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    struct rlimit lim {
+      4096, 4096
+    };
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+    ::signal(SIGXFSZ, SIG_IGN);
+    auto e = make_engine(state);
+    auto c = e.compress(f);
+    bool ok = c.done.empty() && c.errors.size() == 1 && c.errors[0].find("File too large") != std::string::npos;
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log.1", "app.log.2"}));
+  EXPECT_EQ(read_text(f.path + ".2"), noise);
+}
+
+}  // namespace

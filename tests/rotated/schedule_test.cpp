@@ -1,0 +1,187 @@
+// Local time under TZ rules, daily firings across DST, and the --schedule
+// listing over whole years: each local date exactly once.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "civil_time.hpp"
+#include "schedule.hpp"
+#include "support.hpp"
+
+namespace {
+
+using namespace std::chrono;
+using namespace std::chrono_literals;
+using rotated_test::config_from;
+using rotated_test::tz_scope;
+using rotated_test::utc;
+
+std::string local(rotated::wall_time t) { return rotated::format_local(t); }
+
+TEST(rotated_civil_time, iso8601_with_offsets_and_local_readings) {
+  tz_scope tz("America/New_York");
+  EXPECT_EQ(rotated::format_utc(utc("2026-03-08T05:00:00Z")), "2026-03-08T05:00:00Z");
+  EXPECT_EQ(rotated::format_utc(utc("2026-03-08T00:00:00-05:00")), "2026-03-08T05:00:00Z");
+  EXPECT_EQ(rotated::format_utc(utc("2026-03-08T01:00:00+0100")), "2026-03-08T00:00:00Z");
+  EXPECT_EQ(rotated::format_utc(utc("2026-07-01")), "2026-07-01T04:00:00Z");  // local midnight, EDT
+  EXPECT_EQ(rotated::format_utc(utc("2026-01-01 12:30")), "2026-01-01T17:30:00Z");
+  EXPECT_EQ(local(utc("2026-03-08T07:00:00Z")), "2026-03-08T03:00:00-04:00");
+  for (const char* bad : {"2026-13-01", "2026-02-30", "26-01-01", "2026-01-01T25:00", "2026-01-01Tx", "2026-01-01T00:00+5"})
+    EXPECT_EQ(rotated::parse_iso8601(bad), std::nullopt) << bad;
+}
+
+TEST(rotated_civil_time, a_local_reading_in_a_gap_resolves_to_the_end_of_the_gap) {
+  tz_scope tz("America/New_York");
+  // 2026-03-08 02:00 EST jumps to 03:00 EDT: 02:30 does not exist.
+  std::int64_t reading = rotated::local_seconds(year{2026} / 3 / 8, 9000s);
+  EXPECT_EQ(rotated::format_utc(rotated::wall_time(seconds(rotated::first_instant_at_or_after(reading)))),
+            "2026-03-08T07:00:00Z");
+}
+
+TEST(rotated_civil_time, a_repeated_local_reading_resolves_to_its_first_occurrence) {
+  tz_scope tz("America/New_York");
+  // 2026-11-01 02:00 EDT falls back to 01:00 EST: 01:30 happens twice.
+  std::int64_t reading = rotated::local_seconds(year{2026} / 11 / 1, 5400s);
+  EXPECT_EQ(rotated::format_utc(rotated::wall_time(seconds(rotated::first_instant_at_or_after(reading)))),
+            "2026-11-01T05:30:00Z");
+}
+
+TEST(rotated_schedule, new_york_spring_forward_day_lasts_23_hours_between_midnights) {
+  tz_scope tz("America/New_York");
+  auto f = config_from("[[file]]\npath = \"/l\"\nkeep = 1\ndaily = \"00:00\"\n").files[0];
+  auto a = *rotated::daily_due(f, utc("2026-03-07T12:00:00Z"));
+  auto b = *rotated::daily_due(f, a);
+  auto c = *rotated::daily_due(f, b);
+  EXPECT_EQ(local(a), "2026-03-08T00:00:00-05:00");
+  EXPECT_EQ(local(b), "2026-03-09T00:00:00-04:00");
+  EXPECT_EQ(local(c), "2026-03-10T00:00:00-04:00");
+  EXPECT_EQ(b - a, 23h);
+  EXPECT_EQ(c - b, 24h);
+}
+
+TEST(rotated_schedule, new_york_fall_back_day_lasts_25_hours_between_midnights) {
+  tz_scope tz("America/New_York");
+  auto f = config_from("[[file]]\npath = \"/l\"\nkeep = 1\ndaily = \"00:00\"\n").files[0];
+  auto a = *rotated::daily_due(f, utc("2026-10-31T12:00:00Z"));
+  auto b = *rotated::daily_due(f, a);
+  EXPECT_EQ(local(a), "2026-11-01T00:00:00-04:00");
+  EXPECT_EQ(local(b), "2026-11-02T00:00:00-05:00");
+  EXPECT_EQ(b - a, 25h);
+}
+
+TEST(rotated_schedule, havana_midnight_that_does_not_exist_rotates_at_the_first_instant_of_the_new_date) {
+  tz_scope tz("America/Havana");
+  // 2026-03-07 23:59:59 CST is followed by 2026-03-08 01:00:00 CDT.
+  auto f = config_from("[[file]]\npath = \"/l\"\nkeep = 1\ndaily = \"00:00\"\n").files[0];
+  auto a = *rotated::daily_due(f, utc("2026-03-07T12:00:00Z"));
+  auto b = *rotated::daily_due(f, a);
+  EXPECT_EQ(local(a), "2026-03-08T01:00:00-04:00");
+  EXPECT_EQ(rotated::format_utc(a), "2026-03-08T05:00:00Z");
+  EXPECT_EQ(local(b), "2026-03-09T00:00:00-04:00");
+  // And 2026-11-01 has two midnights (00:59:59 CDT falls back to 00:00
+  // CST): the date rotates once, at the first.
+  auto c = *rotated::daily_due(f, utc("2026-10-31T12:00:00Z"));
+  auto d = *rotated::daily_due(f, c);
+  EXPECT_EQ(local(c), "2026-11-01T00:00:00-04:00");
+  EXPECT_EQ(local(d), "2026-11-02T00:00:00-05:00");
+}
+
+// Runs --schedule's listing over a local year; checks each date once.
+void expect_each_local_date_once(const char* zone, const char* time_of_day, int year_number,
+                                 std::map<std::string, std::string> expected_lines) {
+  tz_scope tz(zone);
+  auto cfg = config_from(std::string("[[file]]\npath = \"/var/log/app.log\"\nkeep = 3\ndaily = \"") + time_of_day + "\"\n");
+  std::string from = std::to_string(year_number) + "-01-01";
+  std::string until = std::to_string(year_number + 1) + "-01-01";
+  std::vector<std::string> lines;
+  std::set<std::string> dates;
+  rotated::for_each_scheduled(cfg, utc(from.c_str()), utc(until.c_str()), [&](const rotated::scheduled_rotation& r) {
+    lines.push_back(rotated::schedule_line(r));
+    std::string date = rotated::format_local(r.at).substr(0, 10);
+    EXPECT_TRUE(dates.insert(date).second) << "date twice: " << lines.back();
+    return true;
+  });
+  int days_in_year = year{year_number}.is_leap() ? 366 : 365;
+  EXPECT_EQ(lines.size(), static_cast<std::size_t>(days_in_year));
+  EXPECT_EQ(dates.size(), static_cast<std::size_t>(days_in_year));
+  EXPECT_EQ(*dates.begin(), from);
+  EXPECT_EQ(*dates.rbegin(), std::to_string(year_number) + "-12-31");
+  for (const auto& [date, line] : expected_lines) {
+    auto it = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l.find(" " + date + "T") != std::string::npos;
+    });
+    ASSERT_NE(it, lines.end()) << date;
+    EXPECT_EQ(*it, line);
+  }
+}
+
+TEST(rotated_schedule, a_year_of_new_york_midnights_has_each_date_exactly_once) {
+  expect_each_local_date_once(
+      "America/New_York", "00:00", 2026,
+      {{"2026-03-08", "/var/log/app.log 2026-03-08T05:00:00Z 2026-03-08T00:00:00-05:00"},
+       {"2026-03-09", "/var/log/app.log 2026-03-09T04:00:00Z 2026-03-09T00:00:00-04:00"},
+       {"2026-11-01", "/var/log/app.log 2026-11-01T04:00:00Z 2026-11-01T00:00:00-04:00"},
+       {"2026-11-02", "/var/log/app.log 2026-11-02T05:00:00Z 2026-11-02T00:00:00-05:00"}});
+}
+
+TEST(rotated_schedule, a_year_of_london_midnights_has_each_date_exactly_once) {
+  expect_each_local_date_once(
+      "Europe/London", "00:00", 2026,
+      {{"2026-03-29", "/var/log/app.log 2026-03-29T00:00:00Z 2026-03-29T00:00:00+00:00"},
+       {"2026-03-30", "/var/log/app.log 2026-03-29T23:00:00Z 2026-03-30T00:00:00+01:00"},
+       {"2026-10-25", "/var/log/app.log 2026-10-24T23:00:00Z 2026-10-25T00:00:00+01:00"},
+       {"2026-10-26", "/var/log/app.log 2026-10-26T00:00:00Z 2026-10-26T00:00:00+00:00"}});
+}
+
+TEST(rotated_schedule, a_year_at_a_time_inside_the_new_york_transitions_has_each_date_exactly_once) {
+  // 02:30 does not exist on 2026-03-08; 01:30 happens twice on 2026-11-01.
+  expect_each_local_date_once("America/New_York", "02:30", 2026,
+                              {{"2026-03-08", "/var/log/app.log 2026-03-08T07:00:00Z 2026-03-08T03:00:00-04:00"}});
+  expect_each_local_date_once("America/New_York", "01:30", 2026,
+                              {{"2026-11-01", "/var/log/app.log 2026-11-01T05:30:00Z 2026-11-01T01:30:00-04:00"}});
+  expect_each_local_date_once("Europe/London", "01:30", 2026,
+                              {{"2026-03-29", "/var/log/app.log 2026-03-29T01:00:00Z 2026-03-29T02:00:00+01:00"},
+                               {"2026-10-25", "/var/log/app.log 2026-10-25T00:30:00Z 2026-10-25T01:30:00+01:00"}});
+}
+
+TEST(rotated_schedule, a_year_of_havana_midnights_has_each_date_exactly_once) {
+  expect_each_local_date_once("America/Havana", "00:00", 2026,
+                              {{"2026-03-08", "/var/log/app.log 2026-03-08T05:00:00Z 2026-03-08T01:00:00-04:00"},
+                               {"2026-11-01", "/var/log/app.log 2026-11-01T04:00:00Z 2026-11-01T00:00:00-04:00"}});
+}
+
+TEST(rotated_schedule, interval_and_daily_triggers_share_the_last_rotation_and_merge_in_time_order) {
+  tz_scope tz("UTC");
+  auto cfg = config_from(R"([[file]]
+path = "/a"
+keep = 2
+every = "10h"
+daily = "00:00"
+[[file]]
+path = "/b"
+keep = 2
+every = "6h"
+)");
+  std::vector<std::string> lines;
+  rotated::for_each_scheduled(cfg, utc("2026-01-01T00:00:00Z"), utc("2026-01-02T12:00:00Z"),
+                              [&](const rotated::scheduled_rotation& r) {
+                                lines.push_back(r.file->path + " " + rotated::format_utc(r.at) + " " +
+                                                rotated::to_string(r.trigger));
+                                return true;
+                              });
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       "/a 2026-01-01T00:00:00Z daily",  // a firing exactly at FROM counts
+                       "/b 2026-01-01T06:00:00Z interval",
+                       "/a 2026-01-01T10:00:00Z interval",
+                       "/b 2026-01-01T12:00:00Z interval",
+                       "/b 2026-01-01T18:00:00Z interval",
+                       "/a 2026-01-01T20:00:00Z interval",
+                       "/a 2026-01-02T00:00:00Z daily",
+                       "/b 2026-01-02T00:00:00Z interval",
+                       "/b 2026-01-02T06:00:00Z interval",
+                       "/a 2026-01-02T10:00:00Z interval",
+                   }));
+}
+
+}  // namespace

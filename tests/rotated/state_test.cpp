@@ -1,0 +1,69 @@
+// The state file: atomic, private, parsed tolerantly.
+#include <gtest/gtest.h>
+
+#include "state.hpp"
+#include "support.hpp"
+
+namespace {
+
+using rotated_test::utc;
+
+TEST(rotated_state, saves_and_loads_back_every_entry_with_mode_0600) {
+  rotated_test::temp_dir dir;
+  rotated::state_table t;
+  t.set("/var/log/a.log", utc("2026-03-08T05:00:00.123456789Z"));
+  t.set("/var/log/with space.log", utc("2026-01-01T00:00:00Z"));
+  rotated::save_state(dir.path(), t);
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "state").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(rotated_test::list_dir(dir.path()), (std::vector<std::string>{"state"}));  // no temp left
+  auto text = rotated_test::read_text(dir / "state");
+  EXPECT_NE(text->find("1772946000123456789 2026-03-08T05:00:00Z /var/log/a.log\n"), std::string::npos) << *text;
+  auto back = rotated::load_state(dir.path());
+  EXPECT_EQ(back.entries(), t.entries());
+}
+
+TEST(rotated_state, a_missing_state_is_empty) {
+  rotated_test::temp_dir dir;
+  EXPECT_TRUE(rotated::load_state(dir / "nowhere").entries().empty());
+  EXPECT_TRUE(rotated::load_state(dir.path()).entries().empty());
+}
+
+TEST(rotated_state, damaged_lines_are_skipped_with_a_warning_and_the_rest_kept) {
+  std::vector<std::string> warnings;
+  auto t = rotated::state_table::parse(
+      "# header\n"
+      "1772946000000000000 2026-03-08T05:00:00Z /a\n"
+      "garbage\n"
+      "12x4 2026 /b\n"
+      "1772946000000000000 2026-03-08T05:00:00Z relative\n"
+      "\n"
+      "1700000000000000000 2023-11-14T22:13:20Z /a\n"  // older duplicate: ignored
+      "1772946001000000000 2026-03-08T05:00:01Z /c\n"
+      "1772946002000000000 2026-03-0",  // torn last line
+      &warnings);
+  EXPECT_EQ(t.entries().size(), 2u);
+  EXPECT_EQ(t.last("/a"), utc("2026-03-08T05:00:00Z"));
+  EXPECT_EQ(t.last("/c"), utc("2026-03-08T05:00:01Z"));
+  EXPECT_EQ(warnings, (std::vector<std::string>{
+                          "state line 3: not 'NANOSECONDS UTC /path'; ignored",
+                          "state line 4: bad instant; ignored",
+                          "state line 5: not 'NANOSECONDS UTC /path'; ignored",
+                          "state line 9: incomplete (no newline); ignored",
+                      }));
+}
+
+TEST(rotated_state, a_save_replaces_the_file_atomically_even_over_a_leftover_temp) {
+  rotated_test::temp_dir dir;
+  rotated_test::write_text(dir / ".state.tmp", "half-written by a crash");
+  rotated::state_table t;
+  t.set("/a", utc("2026-01-01T00:00:00Z"));
+  rotated::save_state(dir.path(), t);
+  t.set("/b", utc("2026-01-02T00:00:00Z"));
+  rotated::save_state(dir.path(), t);
+  EXPECT_EQ(rotated_test::list_dir(dir.path()), (std::vector<std::string>{"state"}));
+  EXPECT_EQ(rotated::load_state(dir.path()).entries().size(), 2u);
+}
+
+}  // namespace
