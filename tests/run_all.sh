@@ -38,7 +38,8 @@ run_cross aarch64-qemu .ci/aarch64-linux-gnu.cmake '^(context|stack|fiber)[a-z_]
 # (__tsan_switch_to_fiber), and any report makes TSan exit 66, failing the
 # test.
 run_config tsan -DCMAKE_BUILD_TYPE=Debug -DWEFT_SANITIZE=thread -DWEFT_BUILD_BENCH=OFF
-# Valgrind memcheck over the context, stack and fiber tests of the asm build,
+# Valgrind memcheck over the context, stack, fiber and generator tests of the
+# asm build,
 # configured with the last line's arguments (which then finds it built).
 # Fiber stacks are registered with VALGRIND_STACK_REGISTER. Left out:
 #  fiber_death.*  each forks a child that is meant to abort; under
@@ -53,7 +54,7 @@ valgrind_skip+=':stack_pool.an_impossible_mapping_throws_system_error_with_errno
 echo "=== weft tests: valgrind memcheck (asm; gtest filter -$valgrind_skip)" >&2
 cmake -S . -B build/asm "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_CONTEXT=asm >/dev/null
 cmake --build build/asm -j "$jobs"
-for layer in context stack fiber; do
+for layer in context stack fiber generator; do
   valgrind --error-exitcode=1 --leak-check=full -q \
     "build/asm/tests/$layer/${layer}_tests" --gtest_brief=1 --gtest_filter="-$valgrind_skip"
 done

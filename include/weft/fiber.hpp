@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <source_location>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -75,7 +76,8 @@ inline constexpr body_ops ops_for{
     [](void* body) noexcept { static_cast<F*>(body)->~F(); },
 };
 
-fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options);
+fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options,
+                            std::source_location where);
 void destroy_fiber(fiber_control* fiber) noexcept;
 }  // namespace detail
 
@@ -85,13 +87,15 @@ class fiber {
 
   // Makes a fiber that will run body() when first resumed. Nothing runs
   // now. The callable is moved onto the fiber's stack (no heap allocation).
-  // Throws std::system_error if no stack can be mapped.
+  // Throws std::system_error if no stack can be mapped. `where` is kept for
+  // diagnostics (created_at()).
   template <class F>
     requires std::is_invocable_v<std::decay_t<F>&>
-  explicit fiber(F&& body, const fiber_options& options = {}) {
+  explicit fiber(F&& body, const fiber_options& options = {},
+                 std::source_location where = std::source_location::current()) {
     using body_t = std::decay_t<F>;
     body_t local(std::forward<F>(body));
-    control_ = detail::create_fiber(detail::ops_for<body_t>, &local, options);
+    control_ = detail::create_fiber(detail::ops_for<body_t>, &local, options, where);
   }
 
   fiber(fiber&& other) noexcept : control_(std::exchange(other.control_, nullptr)) {}
@@ -121,6 +125,7 @@ class fiber {
 
   std::uint64_t id() const noexcept;
   std::string_view name() const noexcept;
+  std::source_location created_at() const noexcept;  // where the fiber was made
   stack_mode stack() const noexcept;         // guarded or dense: the mode in use
   std::size_t stack_size() const noexcept;   // usable bytes
 

@@ -334,14 +334,15 @@ class generator {
   // Makes a generator that will run body(yielder&) when first resumed;
   // nothing runs now. The body is moved onto the generator's stack. Its
   // result converts to Return (it returns void when Return is void).
-  // options.name shows in error messages. Throws std::system_error if no
-  // stack can be mapped.
+  // options.name and `where` show in error messages. Throws
+  // std::system_error if no stack can be mapped.
   template <class F>
     requires(!std::is_same_v<std::remove_cvref_t<F>, generator> && std::is_invocable_v<std::decay_t<F>&, yielder_type&> &&
              (std::is_void_v<R> ? std::is_void_v<std::invoke_result_t<std::decay_t<F>&, yielder_type&>>
                                 : std::is_convertible_v<std::invoke_result_t<std::decay_t<F>&, yielder_type&>, R>))
-  explicit generator(F&& body, const fiber_options& options = {})
-      : fiber_(detail::generator_frame<Y, S, R, std::decay_t<F>>(std::forward<F>(body)), options) {
+  explicit generator(F&& body, const fiber_options& options = {},
+                     std::source_location where = std::source_location::current())
+      : fiber_(detail::generator_frame<Y, S, R, std::decay_t<F>>(std::forward<F>(body)), options, where) {
     auto* frame = static_cast<detail::generator_frame<Y, S, R, std::decay_t<F>>*>(fiber_.control()->body);
     port_ = &frame->port;
     port_->fiber_ = fiber_.control();

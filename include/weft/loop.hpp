@@ -67,6 +67,7 @@ struct exception_report {
   std::string task_name;     // empty for callbacks
   std::exception_ptr error;  // null for diagnostics that are not errors
   std::chrono::steady_clock::duration duration{};  // a slow task: how long it ran
+  std::source_location spawned_at{};  // the task's spawn call; line 0 for callbacks
 };
 
 class loop {
@@ -112,8 +113,8 @@ class loop {
         else state->value.emplace(body());
       });
     };
-    state->fib = fiber(std::move(run_body), {.name = options.name, .stack_size = options.stack_size,
-                                             .stack = options.stack});
+    state->fib = fiber(std::move(run_body),
+                       {.name = options.name, .stack_size = options.stack_size, .stack = options.stack}, where);
     start_task(state, where);
     return handle;
   }

@@ -148,7 +148,8 @@ void throw_if_destroying() {
   if (std::uncaught_exceptions() == 0) throw forced_unwind{};
 }
 
-fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options) {
+fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options,
+                            std::source_location where) {
   stack_allocation stack = allocate_stack(options.stack, options.stack_size);
   if (stack.mode == stack_mode::guarded) install_overflow_handler();
   fiber_control* f;
@@ -161,6 +162,7 @@ fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options
   f->owner = &this_thread;
   f->id = next_fiber_id();
   f->name.assign(options.name);
+  f->created_at = where;
   f->preserve_fp = options.preserve_fp_env;
   if (f->preserve_fp) f->fp = read_fp_env();
 #if defined(WEFT_TSAN)
@@ -214,6 +216,9 @@ std::string_view to_string(fiber_state state) noexcept {
 
 std::uint64_t fiber::id() const noexcept { return control_ ? control_->id : 0; }
 std::string_view fiber::name() const noexcept { return control_ ? std::string_view(control_->name) : ""; }
+std::source_location fiber::created_at() const noexcept {
+  return control_ ? control_->created_at : std::source_location{};
+}
 stack_mode fiber::stack() const noexcept { return control_ ? control_->stack.mode : stack_mode::automatic; }
 std::size_t fiber::stack_size() const noexcept { return control_ ? control_->stack.size : 0; }
 

@@ -89,15 +89,18 @@ std::exception_ptr stop_iteration_escaped(const fiber_control& f) {
 
 void report_close_failure(const fiber_control& f, std::exception_ptr error) noexcept {
   std::string label = generator_label(f);
+  std::string where = std::string(f.created_at.file_name()) + ":" + std::to_string(f.created_at.line());
   try {
     std::rethrow_exception(error);
   } catch (const generator_ignored_exit&) {
-    std::fprintf(stderr, "weft: %s ignored generator_exit while being destroyed; unwinding it\n", label.c_str());
+    std::fprintf(stderr, "weft: %s ignored generator_exit while being destroyed; unwinding it (created at %s)\n",
+                 label.c_str(), where.c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "weft: %s threw while being closed by its destructor: %s\n", label.c_str(), e.what());
+    std::fprintf(stderr, "weft: %s threw while being closed by its destructor: %s (created at %s)\n",
+                 label.c_str(), e.what(), where.c_str());
   } catch (...) {
-    std::fprintf(stderr, "weft: %s threw a non-std exception while being closed by its destructor\n",
-                 label.c_str());
+    std::fprintf(stderr, "weft: %s threw a non-std exception while being closed by its destructor (created at %s)\n",
+                 label.c_str(), where.c_str());
   }
 }
 

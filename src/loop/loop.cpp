@@ -28,7 +28,9 @@ void default_exception_handler(const exception_report& r) {
   } catch (...) {
   }
   if (r.task_name.empty()) std::fprintf(stderr, "weft: %s: %s\n", r.message.c_str(), what.c_str());
-  else std::fprintf(stderr, "weft: %s: task '%s': %s\n", r.message.c_str(), r.task_name.c_str(), what.c_str());
+  else
+    std::fprintf(stderr, "weft: %s: task '%s' (spawned at %s:%u): %s\n", r.message.c_str(), r.task_name.c_str(),
+                 r.spawned_at.file_name(), static_cast<unsigned>(r.spawned_at.line()), what.c_str());
 }
 
 // A park() deadline: wakes the task with timed_out.
@@ -98,8 +100,7 @@ void loop_core::report_slow(const task_base* t, loop_clock::duration ran) noexce
     std::ostringstream msg;
     msg << "Executing task '" << task_name(t) << "' (spawned at " << t->spawned_at.file_name() << ":"
         << t->spawned_at.line() << ") took " << std::chrono::duration<double>(ran).count() << " seconds";
-    exception_report r{msg.str(), std::string(task_name(t)), nullptr};
-    r.duration = ran;
+    exception_report r{msg.str(), std::string(task_name(t)), nullptr, ran, t->spawned_at};
     report(std::move(r));
   } catch (const std::bad_alloc&) {
   }

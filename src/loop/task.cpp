@@ -13,7 +13,7 @@ namespace {
 
 void report_unretrieved(loop_core& core, task_base* t) noexcept {
   t->retrieved = true;
-  core.report({"Task exception was never retrieved", std::string(task_name(t)), t->error});
+  core.report({"Task exception was never retrieved", std::string(task_name(t)), t->error, {}, t->spawned_at});
 }
 
 }  // namespace

@@ -86,6 +86,14 @@ TEST(fiber, names_ids_and_current_fiber) {
   EXPECT_FALSE(this_fiber::in_fiber());
 }
 
+TEST(fiber, remembers_where_it_was_created) {
+  fiber f([] {});
+  const int line = __LINE__ - 1;
+  EXPECT_STREQ(f.created_at().file_name(), __FILE__);
+  EXPECT_EQ(f.created_at().line(), static_cast<std::uint_least32_t>(line));
+  EXPECT_EQ(fiber{}.created_at().line(), 0u);
+}
+
 TEST(fiber, nested_fibers_suspend_to_their_own_resumer) {
   std::vector<std::string> trace;
   fiber outer([&] {

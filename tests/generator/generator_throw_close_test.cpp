@@ -177,6 +177,7 @@ TEST(generator_close, a_body_that_swallows_generator_exit_and_yields_makes_close
       }
     }
   }, {.name = "stubborn"});
+  const int created_on_line = __LINE__ - 1;  // GCC places a call at its closing line
   g.next();
   try {
     g.close();
@@ -190,6 +191,8 @@ TEST(generator_close, a_body_that_swallows_generator_exit_and_yields_makes_close
   g = generator<int>{};  // destroys the stubborn one: forced unwind
   std::string err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("'stubborn' ignored generator_exit while being destroyed"), std::string::npos) << err;
+  // ... and says where it was made, like a task's spawn location.
+  EXPECT_NE(err.find("(created at " __FILE__ ":" + std::to_string(created_on_line) + ")"), std::string::npos) << err;
 }
 
 TEST(generator_close, a_body_that_catches_generator_exit_and_returns_closes_quietly) {

@@ -153,10 +153,12 @@ TEST(task, shield_defers_cancellation_to_the_first_wait_after_it) {
 
 TEST(task, unretrieved_exception_is_reported_when_the_last_handle_goes) {
   loop lp;
+  unsigned spawn_line = 0;
   captured_reports cap;
   cap.attach(lp);
-  lp.run_until_complete([] {
+  lp.run_until_complete([&] {
     auto t = weft::spawn([] { throw std::runtime_error("lost"); }, {.name = "careless"});
+    spawn_line = __LINE__ - 1;
     weft::yield_now();
     weft::yield_now();
     EXPECT_TRUE(t.done());
@@ -164,7 +166,25 @@ TEST(task, unretrieved_exception_is_reported_when_the_last_handle_goes) {
   ASSERT_EQ(cap.reports.size(), 1u);
   EXPECT_EQ(cap.reports[0].message, "Task exception was never retrieved");
   EXPECT_EQ(cap.reports[0].task_name, "careless");
+  EXPECT_STREQ(cap.reports[0].spawned_at.file_name(), __FILE__);
+  EXPECT_EQ(cap.reports[0].spawned_at.line(), spawn_line);
   EXPECT_THROW(std::rethrow_exception(cap.reports[0].error), std::runtime_error);
+}
+
+TEST(task, the_default_handler_prints_an_unretrieved_exception_with_its_spawn_location) {
+  loop lp;
+  unsigned spawn_line = 0;
+  testing::internal::CaptureStderr();
+  lp.run_until_complete([&] {
+    auto t = weft::spawn([] { throw std::runtime_error("lost"); }, {.name = "careless"});
+    spawn_line = __LINE__ - 1;
+    weft::yield_now();
+  });
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("weft: Task exception was never retrieved: task 'careless' (spawned at " __FILE__ ":" +
+                     std::to_string(spawn_line) + "): lost"),
+            std::string::npos)
+      << err;
 }
 
 TEST(task, detached_task_failing_is_reported_when_it_finishes) {

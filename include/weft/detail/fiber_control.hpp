@@ -50,6 +50,7 @@ struct fiber_control {
   thread_state* owner = nullptr;
   std::uint64_t id = 0;
   std::string name;
+  std::source_location created_at;  // shown in reports about the fiber
   fp_env fp{};                 // with preserve_fp: the fiber's, while suspended
   fp_env resumer_fp{};         // with preserve_fp: the resumer's, while running
 #if defined(WEFT_ASAN)
