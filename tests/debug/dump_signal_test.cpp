@@ -110,12 +110,20 @@ TEST(dump_signal, a_signal_from_another_thread_wakes_a_loop_blocked_in_the_react
     weft::loop lp({.dump_signal = SIGUSR1});
     std::thread sender([&] {
       while (!reading.load()) std::this_thread::yield();
-      ::kill(::getpid(), SIGUSR1);
       // The loop sleeps in epoll_wait with no timeout until the dump shows.
-      for (auto give_up = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < give_up;) {
+      // The signal is sent again every 100 ms: under ThreadSanitizer one
+      // that lands before the loop thread enters epoll_wait is sometimes
+      // held back by TSan's signal deferral and never handed to the handler
+      // (seen with GCC 12's libtsan; never without TSan).
+      auto next_signal = std::chrono::steady_clock::now();
+      for (auto give_up = next_signal + 10s; std::chrono::steady_clock::now() < give_up;) {
         if (capture.text().find("'reader' waiting on fd readable fd ") != std::string::npos) {
           dumped = true;
           break;
+        }
+        if (std::chrono::steady_clock::now() >= next_signal) {
+          ::kill(::getpid(), SIGUSR1);
+          next_signal += 100ms;
         }
         std::this_thread::sleep_for(1ms);
       }
