@@ -155,13 +155,39 @@ std::string apply_step(int dirfd, const std::string& name, const journal_step& s
   return {};
 }
 
+// The fresh file's temp name; between rotations it holds the spare that
+// engine::prepare() made.
+std::string spare_name(const std::string& name) { return "." + name + ".rotated-new"; }
+
+// The spare, opened, if it is still exactly what prepare() made: a regular,
+// empty, single-link file of ours with mode 0600 (so nobody else can hold it
+// open). -1 otherwise.
+int open_spare(int dirfd, const std::string& spare) {
+  auto is_pristine = [](const struct stat& st) {
+    return S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_size == 0 && (st.st_mode & 07777) == 0600 &&
+           st.st_uid == ::geteuid();
+  };
+  auto before = stat_at(dirfd, spare);  // never open a FIFO or a device put there
+  if (!before || !is_pristine(*before)) return -1;
+  int fd = ::openat(dirfd, spare.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && is_pristine(st) && st.st_ino == before->st_ino && st.st_dev == before->st_dev) return fd;
+  ::close(fd);
+  return -1;
+}
+
 // Creates `name` empty with its final mode and owner, atomically, unless
-// the writer recreated it meanwhile.
+// the writer recreated it meanwhile. Uses the spare when there is one (no
+// inode to allocate at the due instant).
 std::string create_fresh(int dirfd, const std::string& name, mode_t mode, uid_t uid, gid_t gid) {
-  const std::string temp = "." + name + ".rotated-new";
-  ::unlinkat(dirfd, temp.c_str(), 0);  // a leftover of a crash
-  int fd = ::openat(dirfd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) throw_errno(errno, "create " + temp);
+  const std::string temp = spare_name(name);
+  int fd = open_spare(dirfd, temp);
+  if (fd < 0) {
+    ::unlinkat(dirfd, temp.c_str(), 0);  // a leftover of a crash, or not a spare of ours
+    fd = ::openat(dirfd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) throw_errno(errno, "create " + temp);
+  }
   unique_fd guard(fd);
   auto undo = [&](int err, const std::string& what) {
     ::unlinkat(dirfd, temp.c_str(), 0);
@@ -232,6 +258,15 @@ std::string copy_and_truncate(int dirfd, const std::string& name, const struct s
   return "copied " + name + " -> " + name + ".1 (" + std::to_string(copied) + " bytes) and truncated " + name;
 }
 
+// A directory removed since it was changed has nothing left to sync.
+void fsync_directory_if_present(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) return;
+  if (fd < 0) throw_errno(errno, "open directory " + dir);
+  unique_fd guard(fd);
+  fsync_directory(fd, dir);
+}
+
 void sleep_for(std::chrono::microseconds d) {
   if (d.count() > 0) std::this_thread::sleep_for(d);
 }
@@ -288,15 +323,62 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
           create_fresh(dirfd.get(), name, ins.plan.fresh_mode, ins.plan.fresh_uid, ins.plan.fresh_gid));
       checkpoint();
     }
-    fsync_directory(dirfd.get(), f.dir());
+    changed_directory(f.dir());
     report.status = outcome::rotated;
   } catch (const simulated_crash&) {
     throw;
   } catch (const std::exception& e) {
+    if (!report.journal.empty()) changed_directory(f.dir());  // renames may have been done
     report.status = outcome::failed;
     report.reason = e.what();
   }
   return report;
+}
+
+void engine::prepare(const file_policy& f) {
+  if (f.copytruncate || !f.create.enabled) return unprepare(f);  // a spare from before a reload
+  unique_fd dirfd = open_directory(f.dir());
+  const std::string spare = spare_name(f.name());
+  int fd = ::openat(dirfd.get(), spare.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EEXIST) throw_errno(errno, "create " + f.dir() + "/" + spare);
+  if (fd >= 0) ::close(fd);
+}
+
+void engine::unprepare(const file_policy& f) {
+  unique_fd dirfd = open_directory(f.dir());
+  const std::string spare = spare_name(f.name());
+  int fd = open_spare(dirfd.get(), spare);
+  if (fd < 0) return;  // none, or not ours to remove
+  ::close(fd);
+  if (::unlinkat(dirfd.get(), spare.c_str(), 0) != 0 && errno != ENOENT)
+    throw_errno(errno, "remove " + f.dir() + "/" + spare);
+}
+
+void engine::changed_directory(const std::string& dir) {
+  std::lock_guard lock(unsynced_mutex_);
+  unsynced_.insert(dir);
+}
+
+void engine::sync_directories() {
+  std::set<std::string> dirs;
+  {
+    std::lock_guard lock(unsynced_mutex_);
+    dirs.swap(unsynced_);
+  }
+  for (auto it = dirs.begin(); it != dirs.end(); it = dirs.erase(it)) {
+    try {
+      fsync_directory_if_present(*it);
+    } catch (...) {
+      std::lock_guard lock(unsynced_mutex_);
+      unsynced_.merge(dirs);
+      throw;
+    }
+  }
+}
+
+std::size_t engine::unsynced_directories() const {
+  std::lock_guard lock(unsynced_mutex_);
+  return unsynced_.size();
 }
 
 compress_report engine::compress(const file_policy& f) {
@@ -433,7 +515,7 @@ std::vector<recovered_rotation> engine::recover() {
         std::string did = apply_step(dirfd.get(), name, s);
         if (!did.empty()) r.actions.push_back("completed: " + did);
       }
-      for (const std::string& temp : {"." + name + ".rotated-new", "." + name + ".1.rotated-tmp"})
+      for (const std::string& temp : {spare_name(name), "." + name + ".1.rotated-tmp"})
         if (::unlinkat(dirfd.get(), temp.c_str(), 0) == 0) r.actions.push_back("removed the leftover " + temp);
       if (j.fresh && !stat_at(dirfd.get(), name))
         r.actions.push_back("completed: " + create_fresh(dirfd.get(), name, j.fresh_mode, j.fresh_uid, j.fresh_gid));

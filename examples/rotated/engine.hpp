@@ -15,10 +15,16 @@
 //    first rename; recover() completes an interrupted one.
 //  - The fresh file is created under a temp name with its final mode and
 //    owner, then renamed into place without replacing a file the writer
-//    recreated meanwhile (RENAME_NOREPLACE).
+//    recreated meanwhile (RENAME_NOREPLACE). The temp is the spare that
+//    prepare() made when it is still a pristine file of ours (empty, one
+//    link, mode 0600, our uid); anything else there is removed, never used.
 //  - Compression writes NAME.i.gz through a temp file, fsyncs it, renames
 //    it, fsyncs the directory and only then unlinks NAME.i; any failure
 //    (a full disk) removes the temp file and leaves NAME.i as it was.
+//
+// Durability: rotate() returns once the journal record is synced and the
+// renames are done, not synced; sync_directories() syncs them in bulk, and
+// the daemon calls it before saving the state that records the rotations.
 //
 // Thread safety: calls for different files may run concurrently; calls
 // for one file must not overlap (the daemon serialises them).
@@ -28,6 +34,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -83,10 +91,29 @@ class engine {
   // Journal, cascade, fresh file (or copy and truncate). `at` is recorded in
   // the journal and becomes the state's last rotation.
   rotation_report rotate(const file_policy& f, wall_time at);
+  // Readies the file's next rotation: creates its spare, the empty file
+  // (.NAME.rotated-new, mode 0600) that the rotation will turn into the
+  // fresh NAME, so that a rotation at a due instant allocates no inode (on
+  // ext4 without a journal, creating a file right after many deletions
+  // costs up to a millisecond of kernel time). Nothing to do without
+  // `create`. The daemon calls it after each rotation; unprepare() removes
+  // the spare when it stops watching the file.
+  void prepare(const file_policy& f);
+  void unprepare(const file_policy& f);
   // Compresses every plain version 2..keep (when f.compress).
   compress_report compress(const file_policy& f);
   // What rotate() would do now, touching nothing (--dry-run).
   std::vector<std::string> describe(const file_policy& f);
+  // Makes durable the directory changes of every rotate() that returned
+  // before this call: one fsync per directory changed since the last call,
+  // however many rotations changed it (1,000 files due at once in one
+  // directory cost one fsync, not 1,000). Call before saving the state that
+  // records those rotations; until then their journal records stay pending,
+  // so a crash replays them. Throws if a directory cannot be synced (it
+  // stays pending for the next call).
+  void sync_directories();
+  // Directories changed by a rotation and not yet synced (tests).
+  std::size_t unsynced_directories() const;
   // Marks a rotation's journal record done (after the state recording it
   // is saved).
   void finish(const std::string& journal);
@@ -98,10 +125,13 @@ class engine {
 
  private:
   void checkpoint();
+  void changed_directory(const std::string& dir);
 
   engine_options options_;
   std::unique_ptr<journal_log> log_;
   std::atomic<int> steps_done_{0};  // for crash_after_steps (tests, one file at a time)
+  mutable std::mutex unsynced_mutex_;
+  std::set<std::string> unsynced_;  // directories renamed in since the last sync_directories()
 };
 
 }  // namespace rotated

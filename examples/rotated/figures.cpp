@@ -8,7 +8,8 @@
 //     used between checks and over the whole run, and the RSS.
 //   rotated_figures burst [FILES] [THREADS]                default 1000, rotated's pool
 //     FILES files whose interval trigger comes due at the same instant;
-//     prints when the last of their rotations completed.
+//     prints when the last of their rotations completed, and when the
+//     last became durable (directory synced, state saved).
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -145,28 +146,38 @@ int burst(int files, std::size_t threads) {
     for (const auto& f : cfg.files) state.set(f.path, now);  // all due at now + 3 s
     rotated::wall_time due = now + 3s;
     rotated::service svc(eo, false, threads);
-    std::vector<rotated::wall_time> done;
+    // Two instants per rotation: done (renamed, the fresh file in place),
+    // and durable (its directory synced and the state recording it saved).
+    std::vector<rotated::wall_time> done, durable;
     rotated::scheduler_hooks hooks = svc.hooks();
-    auto real = hooks.rotate;
-    hooks.rotate = [&](const rotated::file_policy& f, const std::string& reason, rotated::wall_time at) {
+    hooks.rotate = [&, real = hooks.rotate](const rotated::file_policy& f, const std::string& reason,
+                                            rotated::wall_time at) {
       auto r = real(f, reason, at);
       if (r.status == rotated::outcome::rotated) done.push_back(lp.wall_now());
       return r;
     };
+    hooks.finish = [&, real = hooks.finish](const std::string& journal) {
+      durable.push_back(lp.wall_now());
+      real(journal);
+    };
     rotated::scheduler sched(cfg, state, hooks, {});
     sched.start();
     auto deadline = clock_type::now() + 30s;
-    while (done.size() < static_cast<std::size_t>(files) && clock_type::now() < deadline) weft::sleep_for(5ms);
+    while (durable.size() < static_cast<std::size_t>(files) && clock_type::now() < deadline) weft::sleep_for(5ms);
     sched.stop();
     auto ms = [&](rotated::wall_time t) { return std::chrono::duration<double, std::milli>(t - due).count(); };
     std::sort(done.begin(), done.end());
-    std::printf("burst: %d files due at the same instant (interval), %zu rotated, rotation pool of %zu threads\n",
-                files, done.size(), svc.pool_threads());
+    std::sort(durable.begin(), durable.end());
+    std::printf("burst: %d files due at the same instant (interval), %zu rotated, %zu durable, rotation pool of %zu threads\n",
+                files, done.size(), durable.size(), svc.pool_threads());
     if (!done.empty()) {
       std::printf("  first rotation completed %.0f ms after the due instant\n", ms(done.front()));
       std::printf("  half completed after %.0f ms\n", ms(done[done.size() / 2]));
       std::printf("  last rotation completed %.0f ms after the due instant\n", ms(done.back()));
     }
+    if (!durable.empty())
+      std::printf("  last rotation durable (directory synced, state saved) %.0f ms after the due instant\n",
+                  ms(durable.back()));
   });
   return 0;
 }

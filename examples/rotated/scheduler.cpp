@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -26,6 +27,7 @@ struct scheduler::watched {
   weft::mutex lock;      // held for a whole rotation: a file's triggers never overlap
   weft::event modified;  // `watch`: set when inotify reports a write
   int wd = -1;           // its inotify watch, on the inode now at the path
+  bool prepared = false;  // hooks.prepare done since the last rotation
 };
 
 namespace {
@@ -105,6 +107,11 @@ void scheduler::start() {
 }
 
 void scheduler::stop() {
+  halt();
+  unprepare_except({});
+}
+
+void scheduler::halt() {
   // A trigger that is behind schedule goes from one shielded rotation
   // straight to the next without ever suspending outside a shield, so a
   // cancel() alone may never be delivered: it also checks stopping_.
@@ -131,9 +138,39 @@ void scheduler::stop() {
 }
 
 void scheduler::reload(config cfg) {
-  stop();
+  halt();
+  unprepare_except(cfg);
   config_ = std::move(cfg);
   start();
+}
+
+void scheduler::unprepare_except(const config& kept) {
+  if (!hooks_.unprepare) return;
+  std::vector<file_policy> dropped;
+  for (const auto& w : files_) {
+    bool still = std::any_of(kept.files.begin(), kept.files.end(),
+                             [&](const file_policy& f) { return f.path == w->policy.path; });
+    if (w->prepared && !still) {
+      dropped.push_back(w->policy);
+      w->prepared = false;
+    }
+  }
+  if (!dropped.empty()) hooks_.unprepare(dropped);
+}
+
+void scheduler::prepare(watched& w) {
+  if (!hooks_.prepare || w.prepared) return;
+  std::lock_guard guard(w.lock);
+  if (w.prepared) return;  // the file's other trigger did it meanwhile
+  try {
+    hooks_.prepare(w.policy);
+    w.prepared = true;
+  } catch (const weft::cancelled&) {
+    throw;
+  } catch (const std::exception& e) {
+    log::warning("cannot prepare the next rotation of " + w.policy.path + " (it will create its file then): " +
+                 e.what());
+  }
 }
 
 void scheduler::run_timed(watched& w, trigger_kind kind) {
@@ -144,6 +181,7 @@ void scheduler::run_timed(watched& w, trigger_kind kind) {
   bool have_due = false;  // (not an optional: GCC 12 warns falsely about it)
   while (!stopping_) {
     try {
+      prepare(w);
       wall_time last = state_.last(f.path).value_or(wall_now());
       if (seen != last) {
         seen = last;
@@ -230,6 +268,7 @@ void scheduler::run_size(watched& w) {
   std::optional<weft::loop::time_point> last_check;
   while (!stopping_) {
     try {
+      prepare(w);
       if (watching) {
         watch_path(w);
         w.modified.clear();
@@ -265,6 +304,7 @@ void scheduler::run_size(watched& w) {
 void scheduler::rotate_now(watched& w, const std::string& reason, wall_time at) {
   weft::cancellation_shield shield;  // a rotation that has begun finishes
   rotation_result r = hooks_.rotate(w.policy, reason, at);
+  w.prepared = false;  // its spare, if any, is the fresh file now
   switch (r.status) {
     case outcome::rotated: ++totals_.rotated; break;
     case outcome::skipped: ++totals_.skipped; break;

@@ -63,6 +63,13 @@ struct scheduler_hooks {
   std::function<void(const state_table&)> save;
   // Called with a rotation's journal once a saved state records it.
   std::function<void(const std::string& journal)> finish;
+  // Daemon mode only (start()): readies a file's next rotation ahead of
+  // time (engine::prepare), from the file's task under its lock, at start
+  // and after each rotation; and undoes it for the files the daemon stops
+  // watching (stop(), or a reload that drops them). Optional; a failure is
+  // logged and the rotation does without.
+  std::function<void(const file_policy&)> prepare;
+  std::function<void(const std::vector<file_policy>&)> unprepare;
 };
 
 struct scheduler_options {
@@ -91,10 +98,11 @@ class scheduler {
 
   // Records baselines, then starts one task per trigger. From a task.
   void start();
-  // Cancels the trigger tasks and waits for them; a rotation in progress
-  // finishes first. From a task. Idempotent.
+  // Cancels the trigger tasks and waits for them (a rotation in progress
+  // finishes first), then undoes hooks.prepare. From a task. Idempotent.
   void stop();
-  // stop(), then start() on the new configuration (state is kept by path).
+  // Like stop() (hooks.prepare undone only for the files no longer
+  // watched), then start() on the new configuration (state kept by path).
   void reload(config cfg);
   // --once / --force: rotates each file that is due now (every file when
   // `force`), concurrently, and returns the counts of this run.
@@ -108,6 +116,9 @@ class scheduler {
   struct watched;
 
   void baseline(wall_time now);
+  void halt();
+  void prepare(watched& w);
+  void unprepare_except(const config& kept);
   void run_timed(watched& w, trigger_kind kind);
   void run_size(watched& w);
   void run_inotify();

@@ -105,7 +105,27 @@ scheduler_hooks service::hooks() {
   h.rotate = [this](const file_policy& f, const std::string& reason, wall_time at) { return rotate(f, reason, at); };
   if (!dry_run_) {
     std::string dir = engine_.options().state_dir;
-    h.save = [this, dir](const state_table& s) { pool_.run([&] { save_state(dir, s); }); };
+    h.save = [this, dir](const state_table& s) {
+      pool_.run([&] {
+        engine_.sync_directories();  // the rotations this state records are durable first
+        save_state(dir, s);
+      });
+    };
+    h.prepare = [this](const file_policy& f) { pool_.run([&] { engine_.prepare(f); }); };
+    h.unprepare = [this](const std::vector<file_policy>& files) {
+      std::vector<std::string> errors = pool_.run([&] {
+        std::vector<std::string> failed;
+        for (const file_policy& f : files) {
+          try {
+            engine_.unprepare(f);
+          } catch (const std::exception& e) {
+            failed.push_back(e.what());
+          }
+        }
+        return failed;
+      });
+      for (const std::string& e : errors) log::warning("cannot remove a spare fresh file: " + e);
+    };
     h.finish = [this](const std::string& journal) {
       try {
         pool_.run([&] { engine_.finish(journal); });

@@ -7,10 +7,14 @@
 
 #include <csignal>
 
+#include <weft/loop.hpp>
+
 #include "engine.hpp"
 #include "fs.hpp"
 #include "gzip.hpp"
 #include "journal.hpp"
+#include "service.hpp"
+#include "state.hpp"
 #include "support.hpp"
 
 namespace {
@@ -174,6 +178,108 @@ TEST(rotated_engine, the_fresh_file_gets_the_configured_mode_or_none_with_create
   ASSERT_EQ(e.rotate(g, rotated::wall_clock::now()).status, rotated::outcome::rotated);
   EXPECT_FALSE(exists(g.path));
   EXPECT_EQ(read_text(g.path + ".1"), "x");
+}
+
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+TEST(rotated_engine, the_fresh_file_is_the_spare_prepare_made_and_a_tampered_spare_is_never_used) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 2);
+  f.create.mode = 0640;
+  const std::string spare = dir / ".app.log.rotated-new";
+  write_text(f.path, "one\n");
+  e.prepare(f);
+  struct stat st {};
+  ASSERT_EQ(::lstat(spare.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(st.st_size, 0);
+  ino_t prepared = st.st_ino;
+  e.prepare(f);  // already there: kept
+  EXPECT_EQ(inode_of(spare), prepared);
+  ASSERT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  EXPECT_EQ(inode_of(f.path), prepared);  // no inode allocated during the rotation
+  ASSERT_EQ(::stat(f.path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_FALSE(exists(spare));
+  EXPECT_EQ(read_text(f.path + ".1"), "one\n");
+
+  // Content or a wider mode: removed, never adopted (whoever holds such a
+  // file open must not see the new log).
+  auto links_after_rotation = [&](const std::string& planted_text, mode_t mode) {
+    write_text(f.path, "older\n");
+    write_text(spare, planted_text, mode);
+    rotated::unique_fd held(::open(spare.c_str(), O_RDONLY));
+    EXPECT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+    struct stat held_st {};
+    ::fstat(held.get(), &held_st);
+    return held_st.st_nlink;
+  };
+  EXPECT_EQ(links_after_rotation("planted", 0600), 0u);
+  EXPECT_EQ(links_after_rotation("", 0644), 0u);
+  EXPECT_EQ(read_text(f.path), "");
+  write_text(f.path, "three\n");
+  e.prepare(f);
+  EXPECT_EQ(links_after_rotation("", 0600), 1u);  // the control: a pristine spare is the fresh file
+  EXPECT_EQ(read_text(f.path + ".1"), "older\n");
+  // A symlink: removed, its target untouched.
+  write_text(f.path, "four\n");
+  write_text(dir / "target", "");
+  ASSERT_EQ(::symlink((dir / "target").c_str(), spare.c_str()), 0);
+  ASSERT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  ASSERT_EQ(::lstat(f.path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(read_text(dir / "target"), "");
+  EXPECT_EQ(read_text(f.path + ".1"), "four\n");
+  EXPECT_EQ(read_text(f.path + ".2"), "older\n");
+}
+
+TEST(rotated_engine, unprepare_removes_only_a_pristine_spare_and_create_false_removes_it_too) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 2);
+  const std::string spare = dir / ".app.log.rotated-new";
+  e.prepare(f);
+  ASSERT_TRUE(exists(spare));
+  e.unprepare(f);
+  EXPECT_FALSE(exists(spare));
+  e.unprepare(f);  // none: nothing to do
+  write_text(spare, "not ours to remove", 0600);
+  e.unprepare(f);
+  EXPECT_EQ(read_text(spare), "not ours to remove");
+  ASSERT_EQ(::unlink(spare.c_str()), 0);
+  e.prepare(f);
+  f.create.enabled = false;  // a reload turned create off
+  e.prepare(f);
+  EXPECT_FALSE(exists(spare));
+}
+
+TEST(rotated_engine, rotations_leave_their_directories_to_one_sync_directories_call) {
+  temp_dir a, b, state;
+  auto e = make_engine(state);
+  for (const char* name : {"1.log", "2.log", "3.log"}) write_text(a / name, "x");
+  write_text(b / "4.log", "x");
+  EXPECT_EQ(e.unsynced_directories(), 0u);
+  for (const char* name : {"1.log", "2.log", "3.log"})
+    ASSERT_EQ(e.rotate(policy(a / name, 2), rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  ASSERT_EQ(e.rotate(policy(b / "4.log", 2), rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  EXPECT_EQ(e.unsynced_directories(), 2u);  // three rotations in a, one in b
+  e.sync_directories();
+  EXPECT_EQ(e.unsynced_directories(), 0u);
+  // A skipped rotation changes nothing; a directory removed since needs no sync.
+  EXPECT_EQ(e.rotate(policy(a / "missing.log", 2), rotated::wall_clock::now()).status, rotated::outcome::failed);
+  EXPECT_EQ(e.unsynced_directories(), 0u);
+  {
+    temp_dir gone;
+    write_text(gone / "5.log", "x");
+    ASSERT_EQ(e.rotate(policy(gone / "5.log", 2), rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  }
+  EXPECT_EQ(e.unsynced_directories(), 1u);
+  e.sync_directories();
+  EXPECT_EQ(e.unsynced_directories(), 0u);
 }
 
 TEST(rotated_engine, as_root_a_directory_writable_by_others_needs_allow_world_writable) {
@@ -412,6 +518,28 @@ TEST(rotated_engine, a_failed_compression_leaves_every_version_intact) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log.1", "app.log.2"}));
   EXPECT_EQ(read_text(f.path + ".2"), noise);
+}
+
+TEST(rotated_service, the_state_is_saved_only_once_the_rotated_directories_are_synced) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  auto f = policy(dir / "a.log", 2);
+  write_text(f.path, "x");
+  weft::loop lp;
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 1);
+    rotated::scheduler_hooks h = svc.hooks();
+    rotated::wall_time at = rotated::wall_clock::now();
+    EXPECT_EQ(h.rotate(f, "test", at).status, rotated::outcome::rotated);
+    EXPECT_EQ(svc.rotation_engine().unsynced_directories(), 1u);
+    rotated::state_table table;
+    table.set(f.path, at);
+    h.save(table);
+    EXPECT_EQ(svc.rotation_engine().unsynced_directories(), 0u);
+  });
+  EXPECT_TRUE(exists(state / rotated::state_file_name));
+  EXPECT_EQ(read_text(f.path + ".1"), "x");
 }
 
 }  // namespace

@@ -425,4 +425,49 @@ TEST(rotated_scheduler, the_state_is_saved_after_each_rotation_and_journals_fini
   EXPECT_EQ(events, (std::vector<std::string>{"save 00", "save 10", "finish j@10", "save 20", "finish j@20"}));
 }
 
+TEST(rotated_scheduler, the_daemon_prepares_each_file_at_start_and_after_each_rotation_and_undoes_it) {
+  harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\nmax_size = \"1MiB\"\ncheck_every = \"4s\"\n"
+            "[[file]]\npath = \"/v/b.log\"\nkeep = 3\nevery = \"100s\"\n");
+  std::vector<std::string> events;
+  h.hooks.rotate = [&](const rotated::file_policy& f, const std::string&, wall_time) {
+    events.push_back("rotate " + f.path);
+    return rotated::rotation_result{rotated::outcome::rotated, {}};
+  };
+  h.hooks.size_of = [](const rotated::file_policy&) { return std::optional<std::uint64_t>(0); };
+  h.hooks.prepare = [&](const rotated::file_policy& f) { events.push_back("prepare " + f.path); };
+  h.hooks.unprepare = [&](const std::vector<rotated::file_policy>& files) {
+    for (const auto& f : files) events.push_back("unprepare " + f.path);
+  };
+  h.run(utc("2026-01-01T00:00:00Z"), 25s);
+  // Once per file at start (a.log has two triggers), again after each rotation.
+  EXPECT_EQ(events, (std::vector<std::string>{"prepare /v/a.log", "prepare /v/b.log", "rotate /v/a.log",
+                                              "prepare /v/a.log", "rotate /v/a.log", "prepare /v/a.log",
+                                              "unprepare /v/a.log", "unprepare /v/b.log"}));
+}
+
+TEST(rotated_scheduler, a_reload_undoes_prepare_only_for_the_files_it_drops_and_run_once_never_prepares) {
+  harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\n"
+            "[[file]]\npath = \"/v/b.log\"\nkeep = 3\nevery = \"10s\"\n");
+  std::vector<std::string> events;
+  h.hooks.prepare = [&](const rotated::file_policy& f) { events.push_back("prepare " + f.path); };
+  h.hooks.unprepare = [&](const std::vector<rotated::file_policy>& files) {
+    for (const auto& f : files) events.push_back("unprepare " + f.path);
+  };
+  h.during = [&](rotated::scheduler& s) {
+    weft::sleep_for(1s);
+    events.push_back("reload");
+    s.reload(config_from("[[file]]\npath = \"/v/b.log\"\nkeep = 3\nevery = \"10s\"\n"));
+  };
+  h.run(utc("2026-01-01T00:00:00Z"), 5s);
+  EXPECT_EQ(events, (std::vector<std::string>{"prepare /v/a.log", "prepare /v/b.log", "reload", "unprepare /v/a.log",
+                                              "prepare /v/b.log", "unprepare /v/b.log"}));
+  events.clear();
+  weft::loop lp({.virtual_time = true, .virtual_wall_start = utc("2026-01-01T00:00:00Z")});
+  lp.run_until_complete([&] {
+    rotated::scheduler s(h.cfg, h.state, h.hooks, h.options);
+    EXPECT_EQ(s.run_once(true).rotated, 2u);
+  });
+  EXPECT_TRUE(events.empty());
+}
+
 }  // namespace
