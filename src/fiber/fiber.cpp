@@ -100,7 +100,7 @@ fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops
 }  // namespace
 
 void switch_into_slow(fiber_control* f) noexcept {
-  eh_globals& live = live_eh();
+  eh_globals& live = *this_thread.eh;
   eh_globals mine;
   copy_eh(mine, live);
   copy_eh(live, f->eh);
@@ -115,22 +115,19 @@ void switch_into_slow(fiber_control* f) noexcept {
   }
   copy_eh(f->eh, live);
   copy_eh(live, mine);
+  f->slow_switch = f->preserve_fp || !eh_empty(f->eh);
 }
 
 void keep_fiber_eh(fiber_control* f) noexcept {
   eh_globals& live = *this_thread.eh;
   copy_eh(f->eh, live);
   copy_eh(live, eh_globals{});
-}
-
-eh_globals& first_eh_globals() noexcept {
-  this_thread.eh = this_thread_eh_globals();
-  return *this_thread.eh;
+  f->slow_switch = true;
 }
 
 void refuse_resume(fiber_control* f) {
   if (f == nullptr) throw std::logic_error("weft: resume of an empty fiber");
-  if (f->owner != &this_thread) fail(f, "a fiber was resumed on a thread other than the one that created it");
+  if (f->owner != running_thread()) fail(f, "a fiber was resumed on a thread other than the one that created it");
   throw std::logic_error("weft: resume of a " + std::string(to_string(f->state)) + " fiber '" + f->name + "'");
 }
 
@@ -159,12 +156,15 @@ fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options
     release_stack(stack);
     throw;
   }
-  f->owner = &this_thread;
+  f->owner = running_thread();
   f->id = next_fiber_id();
   f->name.assign(options.name);
   f->created_at = where;
   f->preserve_fp = options.preserve_fp_env;
+  f->slow_switch = f->preserve_fp;
   if (f->preserve_fp) f->fp = read_fp_env();
+  if (this_thread.eh == nullptr) [[unlikely]]
+    this_thread.eh = this_thread_eh_globals();
 #if defined(WEFT_TSAN)
   f->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -173,7 +173,7 @@ fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options
 
 void destroy_fiber(fiber_control* f) noexcept {
   if (f == nullptr) return;
-  if (f->owner != &this_thread) fail(f, "a fiber was destroyed on a thread other than the one that created it");
+  if (f->owner != running_thread()) fail(f, "a fiber was destroyed on a thread other than the one that created it");
   if (f->state == fiber_state::running) fail(f, "a running fiber was destroyed (from inside itself?)");
   if (f->state == fiber_state::created) f->ops->destroy(f->body);
   f->unwinding = true;

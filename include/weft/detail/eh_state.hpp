@@ -15,6 +15,8 @@
 
 #include <cxxabi.h>
 
+#include <cstdint>
+
 namespace weft::detail {
 
 struct eh_globals {
@@ -36,8 +38,9 @@ inline void copy_eh(eh_globals& to, const eh_globals& from) noexcept {
 #endif
 }
 
+// One test and one branch for both fields (this runs twice per switch).
 inline bool eh_empty(const eh_globals& eh) noexcept {
-  return eh.caught_exceptions == nullptr && eh.uncaught_exceptions == 0;
+  return (reinterpret_cast<std::uintptr_t>(eh.caught_exceptions) | eh.uncaught_exceptions) == 0;
 }
 
 inline eh_globals* this_thread_eh_globals() noexcept {
