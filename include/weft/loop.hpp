@@ -104,7 +104,9 @@ class loop {
   template <class F>
   auto spawn(F&& fn, task_options options = {}, std::source_location where = std::source_location::current()) {
     using result_t = std::invoke_result_t<std::decay_t<F>&>;
-    auto* state = new detail::task_state<result_t>();
+    // Default-initialised: every member has an initialiser, and `()` would
+    // zero-fill the whole object first (a rep stos, 5% of a spawn).
+    auto* state = new detail::task_state<result_t>;
     state->destroy = [](detail::task_base* t) noexcept { delete static_cast<detail::task_state<result_t>*>(t); };
     task<result_t> handle(state);
     auto run_body = [state, body = std::forward<F>(fn)]() mutable {

@@ -45,7 +45,6 @@ inline const void* running_thread() noexcept { return __builtin_thread_pointer()
 struct fiber_control {
   weft_context context = nullptr;  // the fiber's own, while it is not running
   weft_context resumer = nullptr;  // where suspend() goes, while it runs
-  fiber_control* parent = nullptr;  // this_thread.current before resume()
   fiber_state state = fiber_state::created;
   bool unwinding = false;      // being destroyed: suspend() throws forced_unwind
   bool preserve_fp = false;
@@ -156,11 +155,11 @@ inline void resume_control(fiber_control* f) {
   if (!resumable_here(f)) [[unlikely]]
     refuse_resume(f);
   thread_state& ts = this_thread;
-  f->parent = ts.current;
+  fiber_control* parent = ts.current;  // in a callee-saved register: the switch keeps it
   ts.current = f;
   f->state = fiber_state::running;
   switch_into(f);
-  ts.current = f->parent;
+  ts.current = parent;
 }
 
 }  // namespace weft::detail
