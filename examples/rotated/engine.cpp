@@ -159,20 +159,22 @@ std::string apply_step(int dirfd, const std::string& name, const journal_step& s
 // engine::prepare() made.
 std::string spare_name(const std::string& name) { return "." + name + ".rotated-new"; }
 
-// The spare, opened, if it is still exactly what prepare() made: a regular,
-// empty, single-link file of ours with mode 0600 (so nobody else can hold it
-// open). -1 otherwise.
+// Whether a spare is still exactly what prepare() made: a regular, empty,
+// single-link file of ours with mode 0600 (so nobody else can hold it open).
+bool is_pristine_spare(const struct stat& st) {
+  return S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_size == 0 && (st.st_mode & 07777) == 0600 &&
+         st.st_uid == ::geteuid();
+}
+
+// The spare, opened, if it is pristine; -1 otherwise.
 int open_spare(int dirfd, const std::string& spare) {
-  auto is_pristine = [](const struct stat& st) {
-    return S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_size == 0 && (st.st_mode & 07777) == 0600 &&
-           st.st_uid == ::geteuid();
-  };
   auto before = stat_at(dirfd, spare);  // never open a FIFO or a device put there
-  if (!before || !is_pristine(*before)) return -1;
+  if (!before || !is_pristine_spare(*before)) return -1;
   int fd = ::openat(dirfd, spare.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return -1;
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && is_pristine(st) && st.st_ino == before->st_ino && st.st_dev == before->st_dev) return fd;
+  if (::fstat(fd, &st) == 0 && is_pristine_spare(st) && st.st_ino == before->st_ino && st.st_dev == before->st_dev)
+    return fd;
   ::close(fd);
   return -1;
 }
@@ -260,11 +262,14 @@ std::string copy_and_truncate(int dirfd, const std::string& name, const struct s
 
 // A directory removed since it was changed has nothing left to sync.
 void fsync_directory_if_present(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) return;
-  if (fd < 0) throw_errno(errno, "open directory " + dir);
-  unique_fd guard(fd);
-  fsync_directory(fd, dir);
+  unique_fd dirfd;
+  try {
+    dirfd = open_directory(dir);
+  } catch (const std::system_error& e) {
+    if (e.code().value() == ENOENT) return;
+    throw;
+  }
+  fsync_directory(dirfd.get(), dir);
 }
 
 void sleep_for(std::chrono::microseconds d) {
@@ -347,9 +352,8 @@ void engine::prepare(const file_policy& f) {
 void engine::unprepare(const file_policy& f) {
   unique_fd dirfd = open_directory(f.dir());
   const std::string spare = spare_name(f.name());
-  int fd = open_spare(dirfd.get(), spare);
-  if (fd < 0) return;  // none, or not ours to remove
-  ::close(fd);
+  auto st = stat_at(dirfd.get(), spare);
+  if (!st || !is_pristine_spare(*st)) return;  // none, or not ours to remove
   if (::unlinkat(dirfd.get(), spare.c_str(), 0) != 0 && errno != ENOENT)
     throw_errno(errno, "remove " + f.dir() + "/" + spare);
 }

@@ -88,7 +88,9 @@ fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops
   std::byte* context_top = down(body_at, 0, 16);
   if (static_cast<std::size_t>(context_top - stack.low) < page_size())
     throw std::length_error("weft: fiber callable does not fit on its stack");
-  auto* f = ::new (control_at) fiber_control;  // every member has an initialiser; {} would zero-fill it all first
+  // Default-initialised: every member has an initialiser; `{}` would
+  // zero-fill the whole block first.
+  auto* f = ::new (control_at) fiber_control;
   f->stack = stack;
   ops.move_to(body, body_at);
   f->ops = &ops;

@@ -155,7 +155,9 @@ inline void resume_control(fiber_control* f) {
   if (!resumable_here(f)) [[unlikely]]
     refuse_resume(f);
   thread_state& ts = this_thread;
-  fiber_control* parent = ts.current;  // in a callee-saved register: the switch keeps it
+  // A local rather than a field of f: the compiler keeps it in a register
+  // or its own frame, with no store into f (2 instructions a round trip).
+  fiber_control* parent = ts.current;
   ts.current = f;
   f->state = fiber_state::running;
   switch_into(f);
