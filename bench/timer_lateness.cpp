@@ -30,10 +30,13 @@ int main(int argc, char** argv) {
       all.push_back(weft::spawn([&, seed = static_cast<unsigned>(i)] {
         std::minstd_rand rng(seed + 1);
         std::uniform_int_distribution<long> delay_us(1000, 10'000);
-        while (steady_clock::now() < end) {
-          auto deadline = lp.now() + microseconds(delay_us(rng));
+        // Each deadline counts from the previous wake-up, whose clock read
+        // serves both the lateness and the next deadline.
+        for (auto woke = steady_clock::now(); woke < end;) {
+          auto deadline = woke + microseconds(delay_us(rng));
           weft::sleep_until(deadline);
-          late_ns.push_back((steady_clock::now() - deadline).count());
+          woke = steady_clock::now();
+          late_ns.push_back((woke - deadline).count());
         }
       }));
     for (auto& t : all) t.join();

@@ -38,6 +38,21 @@ struct park_timer : timer_node {
   task_base* task = nullptr;
 };
 
+// Starts loading what resuming `t` will touch first: its fiber's control
+// block and the stack lines around `frame`, an address in park()'s frame
+// (the registers saved by the switch lie just below it, the callers'
+// frames just above). With thousands of tasks asleep these are cache and
+// TLB misses; taken one after another on resume they were most of a
+// wake-up's cost. Loaded while the loop fires the other due timers, they
+// overlap instead.
+void prefetch_for_resume(const task_base* t, const void* frame) noexcept {
+  const fiber_control* control = t->fib.control();
+  __builtin_prefetch(control);
+  __builtin_prefetch(&control->owner);
+  const auto* near = static_cast<const char*>(frame);
+  for (int offset = -2 * 64; offset <= 2 * 64; offset += 64) __builtin_prefetch(near + offset);
+}
+
 std::string_view to_string(wait_kind k) {
   switch (k) {
     case wait_kind::none: return "ready";
@@ -154,6 +169,9 @@ bool loop_core::turn() {
   loop_time t_now = last_now = now();
   while (!timers.empty() && timers.top_deadline() <= t_now) {
     timer_node* node = timers.pop();
+    // The next node most likely fires next: start loading it (usually on
+    // another task's stack, a cache and TLB miss) while this one fires.
+    if (!timers.empty()) __builtin_prefetch(timers.top());
     node->fire(node);
   }
   return true;
@@ -220,6 +238,7 @@ wake_reason park(const wait_info& what, loop_time deadline) {
     timer.fire = [](timer_node* n) {
       auto* pt = static_cast<park_timer*>(n);
       pt->task->loop->unpark(pt->task, wake_reason::timed_out);
+      prefetch_for_resume(pt->task, pt);
     };
     core.arm(&timer);
   }

@@ -1,24 +1,53 @@
 #include "loop/timer_heap.hpp"
 
+#include <stdexcept>
+
 namespace weft::detail {
 
 namespace {
 constexpr std::size_t arity = 4;
 }
 
+std::uint32_t timer_heap::take_slot(timer_node* node) {
+  if (first_free_ == no_free_slot) {
+    if (slots_.size() == timer_node::no_slot) throw std::length_error("weft: too many timers armed at once");
+    slots_.push_back({node, 0});
+    return static_cast<std::uint32_t>(slots_.size() - 1);
+  }
+  auto slot = static_cast<std::uint32_t>(first_free_);
+  first_free_ = slots_[slot].index;
+  slots_[slot].node = node;
+  return slot;
+}
+
+timer_node* timer_heap::release_slot(std::uint32_t slot) noexcept {
+  timer_node* node = slots_[slot].node;
+  node->slot = timer_node::no_slot;
+  slots_[slot] = {nullptr, first_free_};
+  first_free_ = slot;
+  return node;
+}
+
 void timer_heap::push(timer_node* node) {
+  heap_.emplace_back();  // the new entry's place; filled by sift_up
+  std::uint32_t slot = 0;
+  try {
+    slot = take_slot(node);
+  } catch (...) {
+    heap_.pop_back();
+    throw;
+  }
+  node->slot = slot;
   node->seq = next_seq_++;
-  entry e{node->deadline, node->seq, node};
-  heap_.push_back(e);
-  sift_up(heap_.size() - 1, e);
+  sift_up(heap_.size() - 1, entry{node->deadline, node->seq, slot});
 }
 
 void timer_heap::erase(timer_node* node) noexcept {
-  std::size_t i = node->heap_index;
+  std::size_t i = slots_[node->slot].index;
+  release_slot(node->slot);
   entry last = heap_.back();
   heap_.pop_back();
-  node->heap_index = timer_node::not_in_heap;
-  if (last.node == node) return;
+  if (i == heap_.size()) return;  // it was the last entry
   // The hole at i takes the last entry, which may belong above or below.
   if (i > 0 && before(last, heap_[(i - 1) / arity])) sift_up(i, last);
   else sift_down(i, last);
@@ -28,8 +57,7 @@ void timer_heap::erase(timer_node* node) noexcept {
 // (3 comparisons per level of 4 children, none against the moving entry),
 // then the last entry fills it from below, where it almost always belongs.
 timer_node* timer_heap::pop() noexcept {
-  timer_node* node = heap_.front().node;
-  node->heap_index = timer_node::not_in_heap;
+  timer_node* node = release_slot(heap_.front().slot);
   entry last = heap_.back();
   heap_.pop_back();
   const std::size_t n = heap_.size();
