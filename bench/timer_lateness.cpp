@@ -2,6 +2,9 @@
 // sleep a random 1-10 ms in a loop for D seconds (default 10). Every wake-up
 // records how late it came (now - deadline). Prints count, p50, p99, p99.9
 // and max in microseconds.
+//
+// --threads T splits the tasks over T loops, one per thread (weft's
+// thread-per-core mode); the default is one loop on the main thread.
 #include <weft/loop.hpp>
 
 #include <algorithm>
@@ -10,24 +13,23 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <thread>
 #include <vector>
 
-int main(int argc, char** argv) {
-  long tasks = 10'000;
-  double seconds = 10;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--tasks") == 0) tasks = std::strtol(argv[i + 1], nullptr, 10);
-    else if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::strtod(argv[i + 1], nullptr);
-  }
-  using namespace std::chrono;
-  weft::loop lp;
+namespace {
+
+using namespace std::chrono;
+
+// One loop running `tasks` sleepers, seeded from `first_seed`, until `end`.
+// Returns the lateness of every wake-up, in nanoseconds.
+std::vector<std::int64_t> run_loop(long tasks, unsigned first_seed, steady_clock::time_point end, double seconds) {
   std::vector<std::int64_t> late_ns;
-  late_ns.reserve(static_cast<std::size_t>(tasks * seconds * 250));
-  auto end = steady_clock::now() + duration_cast<steady_clock::duration>(duration<double>(seconds));
+  late_ns.reserve(static_cast<std::size_t>(static_cast<double>(tasks) * seconds * 250));
+  weft::loop lp;
   lp.run_until_complete([&] {
     std::vector<weft::task<void>> all;
     for (long i = 0; i < tasks; ++i)
-      all.push_back(weft::spawn([&, seed = static_cast<unsigned>(i)] {
+      all.push_back(weft::spawn([&, seed = first_seed + static_cast<unsigned>(i)] {
         std::minstd_rand rng(seed + 1);
         std::uniform_int_distribution<long> delay_us(1000, 10'000);
         // Each deadline counts from the previous wake-up, whose clock read
@@ -41,11 +43,46 @@ int main(int argc, char** argv) {
       }));
     for (auto& t : all) t.join();
   });
+  return late_ns;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long tasks = 10'000;
+  long threads = 1;
+  double seconds = 10;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--tasks") == 0) tasks = std::strtol(argv[i + 1], nullptr, 10);
+    else if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::strtod(argv[i + 1], nullptr);
+    else if (std::strcmp(argv[i], "--threads") == 0) threads = std::strtol(argv[i + 1], nullptr, 10);
+  }
+  if (tasks < 1 || threads < 1 || threads > tasks || !(seconds > 0)) {
+    std::fprintf(stderr, "usage: timer_lateness [--tasks N] [--seconds D] [--threads T], 1 <= T <= N, D > 0\n");
+    return 2;
+  }
+  auto end = steady_clock::now() + duration_cast<steady_clock::duration>(duration<double>(seconds));
+  std::vector<std::vector<std::int64_t>> per_loop(static_cast<std::size_t>(threads));
+  std::vector<std::thread> others;
+  for (long t = 1; t < threads; ++t)
+    others.emplace_back([&, t] {
+      per_loop[static_cast<std::size_t>(t)] =
+          run_loop(tasks * (t + 1) / threads - tasks * t / threads, static_cast<unsigned>(tasks * t / threads), end, seconds);
+    });
+  per_loop[0] = run_loop(tasks / threads, 0, end, seconds);
+  for (auto& th : others) th.join();
+
+  std::vector<std::int64_t> late_ns;
+  for (auto& v : per_loop) late_ns.insert(late_ns.end(), v.begin(), v.end());
+  if (late_ns.empty()) {
+    std::fprintf(stderr, "timer_lateness: no wake-up happened\n");
+    return 1;
+  }
   std::sort(late_ns.begin(), late_ns.end());
   auto pct = [&](double p) {
     return static_cast<double>(late_ns[static_cast<std::size_t>(p * static_cast<double>(late_ns.size() - 1))]) / 1000.0;
   };
-  std::printf("tasks: %ld, seconds: %.0f, wake-ups: %zu\n", tasks, seconds, late_ns.size());
+  std::printf("tasks: %ld, threads: %ld, seconds: %.0f, wake-ups: %zu\n", tasks, threads, seconds, late_ns.size());
   std::printf("lateness (us): p50 %.1f, p99 %.1f, p99.9 %.1f, max %.1f\n", pct(0.5), pct(0.99), pct(0.999),
               static_cast<double>(late_ns.back()) / 1000.0);
   return 0;

@@ -169,9 +169,6 @@ bool loop_core::turn() {
   loop_time t_now = last_now = now();
   while (!timers.empty() && timers.top_deadline() <= t_now) {
     timer_node* node = timers.pop();
-    // The next node most likely fires next: start loading it (usually on
-    // another task's stack, a cache and TLB miss) while this one fires.
-    if (!timers.empty()) __builtin_prefetch(timers.top());
     node->fire(node);
   }
   return true;
