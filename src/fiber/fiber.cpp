@@ -160,7 +160,7 @@ fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options
   }
   f->owner = running_thread();
   f->id = next_fiber_id();
-  f->name.assign(options.name);
+  if (!options.name.empty()) f->name.assign(options.name);  // most fibers are unnamed
   f->created_at = where;
   f->preserve_fp = options.preserve_fp_env;
   f->slow_switch = f->preserve_fp;

@@ -110,8 +110,9 @@ void loop::start_task(detail::task_base* t, std::source_location where) {
   t->loop = &core;
   t->spawned_at = where;
   ++t->refs;  // the loop's, until the task finishes
-  t->id = t->fib.id();
-  if (!t->fib.name().empty()) t->name = t->fib.name();
+  const detail::fiber_control* f = t->fib.control();  // inline, unlike fiber::id() and name()
+  t->id = f->id;
+  if (!f->name.empty()) t->name = f->name;
   core.tasks.push_back(t);
   core.push_ready(t);
 }
