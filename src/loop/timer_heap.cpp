@@ -8,16 +8,16 @@ namespace {
 constexpr std::size_t arity = 4;
 }
 
-std::uint32_t timer_heap::take_slot(timer_node* node) {
+void timer_heap::take_slot(timer_node* node) {
   if (first_free_ == no_free_slot) {
     if (slots_.size() == timer_node::no_slot) throw std::length_error("weft: too many timers armed at once");
     slots_.push_back({node, 0});
-    return static_cast<std::uint32_t>(slots_.size() - 1);
+    node->slot = static_cast<std::uint32_t>(slots_.size() - 1);
+  } else {
+    node->slot = static_cast<std::uint32_t>(first_free_);
+    first_free_ = slots_[node->slot].index;
+    slots_[node->slot].node = node;
   }
-  auto slot = static_cast<std::uint32_t>(first_free_);
-  first_free_ = slots_[slot].index;
-  slots_[slot].node = node;
-  return slot;
 }
 
 timer_node* timer_heap::release_slot(std::uint32_t slot) noexcept {
@@ -30,16 +30,14 @@ timer_node* timer_heap::release_slot(std::uint32_t slot) noexcept {
 
 void timer_heap::push(timer_node* node) {
   heap_.emplace_back();  // the new entry's place; filled by sift_up
-  std::uint32_t slot = 0;
   try {
-    slot = take_slot(node);
+    take_slot(node);
   } catch (...) {
     heap_.pop_back();
     throw;
   }
-  node->slot = slot;
   node->seq = next_seq_++;
-  sift_up(heap_.size() - 1, entry{node->deadline, node->seq, slot});
+  sift_up(heap_.size() - 1, entry{node->deadline, node->seq, node->slot});
 }
 
 void timer_heap::erase(timer_node* node) noexcept {

@@ -73,7 +73,8 @@ class timer_heap {
     heap_[i] = e;
     slots_[e.slot].index = i;
   }
-  std::uint32_t take_slot(timer_node* node);
+  // Arms `node` with a free slot (node->slot), growing the table if none.
+  void take_slot(timer_node* node);
   // Unarms the node in `slot` and returns the slot to the free list.
   timer_node* release_slot(std::uint32_t slot) noexcept;
   void sift_up(std::size_t i, entry e) noexcept;
