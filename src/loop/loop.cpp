@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "weft/detail/fiber_control.hpp"
 #include "weft/error.hpp"
 #include "weft/fiber.hpp"
 
@@ -123,9 +124,7 @@ void loop_core::report_slow(const task_base* t, loop_clock::duration ran) noexce
 
 bool loop_core::turn() {
   registration.dump_if_requested();
-  bool can_block = reactor.watched() > 0 || keep_alive_count.load(std::memory_order_acquire) > 0 ||
-                   remote_pending.load(std::memory_order_acquire) || !options.detect_deadlock;
-  if (ready.empty() && timers.empty() && !can_block) return false;
+  if (ready.empty() && timers.empty() && !can_block()) return false;
 
   // 1. Run what was ready when the turn began; what they make ready runs
   //    next turn, after I/O has had a look.
@@ -216,7 +215,7 @@ task_base& running_task() {
 
 wake_reason park(const wait_info& what, loop_time deadline) {
   task_base& t = running_task();
-  if (this_fiber::id() != t.fib.id())
+  if (this_thread.current != t.fib.control())
     throw std::logic_error("weft: a loop wait inside a generator or nested fiber of a task");
   if (t.cancel_requested && t.shield_depth == 0) {
     t.cancel_requested = false;

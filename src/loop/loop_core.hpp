@@ -61,6 +61,13 @@ class loop_core : public scheduler_state {
   // false, doing nothing, when nothing is ready and nothing could ever
   // become ready (no timers, no fd waits, no keep_alive).
   bool turn();
+  // Something outside the run queue and the timers could still wake the
+  // loop: a watched fd, a keep_alive, a remote call; or deadlock detection
+  // is off.
+  bool can_block() const noexcept {
+    return reactor.watched() > 0 || keep_alive_count.load(std::memory_order_acquire) > 0 ||
+           remote_pending.load(std::memory_order_acquire) || !options.detect_deadlock;
+  }
   [[noreturn]] void raise_deadlock() const;
   // The run is about to return (stop() was called, or the awaited task is
   // done): the turn must neither block nor move virtual time on.

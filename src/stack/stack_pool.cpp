@@ -66,8 +66,8 @@ std::size_t read_max_map_count() noexcept {
 }
 
 std::size_t round_to_pages(std::size_t bytes) {
-  std::size_t page = detail::page_size();
-  return (bytes + page - 1) / page * page;
+  std::size_t page = detail::page_size();  // a power of two
+  return (bytes + page - 1) & ~(page - 1);
 }
 
 [[noreturn]] void throw_errno(int err, const char* what) {
@@ -258,6 +258,12 @@ std::size_t default_stack_size(stack_mode mode) noexcept {
   return resolve(mode) == stack_mode::guarded ? guarded_default : dense_default;
 }
 
+namespace {
+// Page multiples for every page size up to 64 KiB, so they need no
+// rounding.
+static_assert(dense_default % (64 * kib) == 0 && guarded_default % (64 * kib) == 0);
+}  // namespace
+
 std::size_t guarded_stack_budget() noexcept {
   static const std::size_t budget = read_max_map_count() / 4;
   return budget;
@@ -278,7 +284,7 @@ bool stack_allocation::guard_contains(const void* address) const noexcept {
 
 stack_allocation allocate_stack(stack_mode mode, std::size_t size) {
   mode = resolve(mode);
-  std::size_t usable = round_to_pages(size != 0 ? size : default_stack_size(mode));
+  std::size_t usable = size != 0 ? round_to_pages(size) : default_stack_size(mode);
   // A dense region is page-aligned, its usable part one canary slot short.
   if (pool_gone) [[unlikely]] {  // a fiber made during static destruction
     stack_allocation s = map_guarded(round_to_pages(size != 0 ? size : guarded_default));

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -240,6 +241,46 @@ TEST(task, a_task_cannot_join_itself) {
     auto t = weft::spawn([&] { self->join(); });
     self = &t;
     EXPECT_THROW(t.join(), weft::invalid_state);
+  });
+}
+
+// Task states of every size come from the per-thread block cache or, past
+// its largest class, from operator new; an over-aligned result keeps its
+// alignment. Hundreds alive at once overflow the cache's per-class limit.
+struct alignas(64) aligned_result {
+  int value;
+};
+struct large_result {
+  int values[1000];
+};
+
+TEST(task, results_of_every_size_and_alignment_survive_many_live_tasks) {
+  loop lp({.virtual_time = true});
+  lp.run_until_complete([] {
+    std::vector<weft::task<int>> small;
+    std::vector<weft::task<aligned_result>> aligned;
+    std::vector<weft::task<large_result>> large;
+    for (int i = 0; i < 300; ++i) {
+      small.push_back(weft::spawn([i] {
+        weft::sleep_for(1ms);
+        return i;
+      }));
+      aligned.push_back(weft::spawn([i] { return aligned_result{i}; }));
+      large.push_back(weft::spawn([i] {
+        large_result r{};
+        r.values[999] = i;
+        return r;
+      }));
+    }
+    for (int i = 0; i < 300; ++i) {
+      EXPECT_EQ(small[i].join(), i);
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(aligned[i].state()) % 64, 0u);
+      EXPECT_EQ(aligned[i].join().value, i);
+      EXPECT_EQ(large[i].join().values[999], i);
+    }
+    small.clear();  // their blocks go back to the cache, or past its limit to operator delete
+    auto again = weft::spawn([] { return 7; });
+    EXPECT_EQ(again.join(), 7);
   });
 }
 

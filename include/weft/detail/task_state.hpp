@@ -9,8 +9,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <new>
 #include <optional>
 #include <source_location>
 #include <string>
@@ -79,6 +81,17 @@ struct task_base : runnable, list_hook {  // list_hook: the loop's list of live 
   std::uint64_t id = 0;      // the fiber's id, kept after the fiber is gone
   mutable std::string name;  // given, or "task-<id>" made when first asked for
   void (*destroy)(task_base*) noexcept = nullptr;  // deletes the derived state
+
+  // Task states come from a per-thread cache of freed blocks
+  // (src/loop/task_blocks.cpp) rather than straight from malloc. Delete
+  // through the derived type, so that `size` is the block's.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+  // Over-aligned results: the global aligned forms, uncached.
+  static void* operator new(std::size_t size, std::align_val_t align) { return ::operator new(size, align); }
+  static void operator delete(void* p, std::size_t size, std::align_val_t align) noexcept {
+    ::operator delete(p, size, align);
+  }
 };
 
 template <class T>
