@@ -3,11 +3,15 @@
 // records how late it came (now - deadline). Prints count, p50, p99, p99.9
 // and max in microseconds.
 //
+// Set-up is kept out of the measured run: each loop first spawns all its
+// tasks (mapping their stacks), then lets them run to their first sleep,
+// and only then does the clock of the D seconds start, `settle` later. The
+// time the set-up took is printed on its own line.
+//
 // --threads T splits the tasks over T loops, one per thread (weft's
 // thread-per-core mode); the default is one loop on the main thread.
-// --warmup W leaves out the wake-ups due in the first W seconds (default
-// 0): starting 10,000 tasks maps 10,000 stacks, and the backlog that builds
-// meanwhile is start-up cost, not timer lateness in the steady state.
+// --warmup W also leaves out the wake-ups due in the first W seconds of the
+// run (default 0).
 #include <weft/loop.hpp>
 
 #include <algorithm>
@@ -23,32 +27,50 @@ namespace {
 
 using namespace std::chrono;
 
-// One loop running `tasks` sleepers, seeded from `first_seed`, until `end`.
-// Returns the lateness of every wake-up, in nanoseconds.
-// Wake-ups due before `measured_from` are not recorded.
-std::vector<std::int64_t> run_loop(long tasks, unsigned first_seed, steady_clock::time_point measured_from,
-                                   steady_clock::time_point end, double seconds) {
-  std::vector<std::int64_t> late_ns;
-  late_ns.reserve(static_cast<std::size_t>(static_cast<double>(tasks) * seconds * 250));
+// Time between the end of the spawns and the start of the run: the tasks
+// run to their first sleep meanwhile (touching each stack for the first
+// time), so that no first deadline is already past when it is armed.
+constexpr auto settle = milliseconds(200);
+
+struct loop_result {
+  std::vector<std::int64_t> late_ns;  // every recorded wake-up's lateness
+  steady_clock::duration set_up{};    // spawning every task
+};
+
+// One loop running `tasks` sleepers, seeded from `first_seed`, for
+// `seconds` of real time after set-up. Wake-ups due in the first `warmup`
+// seconds are not recorded.
+loop_result run_loop(long tasks, unsigned first_seed, double seconds, double warmup) {
+  loop_result out;
+  out.late_ns.reserve(static_cast<std::size_t>(static_cast<double>(tasks) * seconds * 250));
+  auto span = [](double s) { return duration_cast<steady_clock::duration>(duration<double>(s)); };
+  steady_clock::time_point start, measured_from, end;  // set once every task is spawned, before any runs
   weft::loop lp;
   lp.run_until_complete([&] {
+    auto spawning = steady_clock::now();
     std::vector<weft::task<void>> all;
+    all.reserve(static_cast<std::size_t>(tasks));
     for (long i = 0; i < tasks; ++i)
       all.push_back(weft::spawn([&, seed = first_seed + static_cast<unsigned>(i)] {
         std::minstd_rand rng(seed + 1);
         std::uniform_int_distribution<long> delay_us(1000, 10'000);
         // Each deadline counts from the previous wake-up, whose clock read
         // serves both the lateness and the next deadline.
-        for (auto woke = steady_clock::now(); woke < end;) {
+        for (auto woke = start; woke < end;) {
           auto deadline = woke + microseconds(delay_us(rng));
           weft::sleep_until(deadline);
           woke = steady_clock::now();
-          if (deadline >= measured_from) late_ns.push_back((woke - deadline).count());
+          if (deadline >= measured_from) out.late_ns.push_back((woke - deadline).count());
         }
       }));
+    auto spawned = steady_clock::now();
+    out.set_up = spawned - spawning;
+    start = spawned + settle;
+    measured_from = start + span(warmup);
+    end = start + span(seconds);
     for (auto& t : all) t.join();
   });
-  return late_ns;
+  return out;
 }
 
 }  // namespace
@@ -69,23 +91,22 @@ int main(int argc, char** argv) {
                  "usage: timer_lateness [--tasks N] [--seconds D] [--threads T] [--warmup W], 1 <= T <= N, 0 <= W < D\n");
     return 2;
   }
-  auto start = steady_clock::now();
-  auto after = [&](double s) { return start + duration_cast<steady_clock::duration>(duration<double>(s)); };
-  auto measured_from = after(warmup);
-  auto end = after(seconds);
-  std::vector<std::vector<std::int64_t>> per_loop(static_cast<std::size_t>(threads));
+  std::vector<loop_result> per_loop(static_cast<std::size_t>(threads));
   std::vector<std::thread> others;
   for (long t = 1; t < threads; ++t)
     others.emplace_back([&, t] {
-      per_loop[static_cast<std::size_t>(t)] =
-          run_loop(tasks * (t + 1) / threads - tasks * t / threads, static_cast<unsigned>(tasks * t / threads),
-                   measured_from, end, seconds);
+      per_loop[static_cast<std::size_t>(t)] = run_loop(tasks * (t + 1) / threads - tasks * t / threads,
+                                                       static_cast<unsigned>(tasks * t / threads), seconds, warmup);
     });
-  per_loop[0] = run_loop(tasks / threads, 0, measured_from, end, seconds);
+  per_loop[0] = run_loop(tasks / threads, 0, seconds, warmup);
   for (auto& th : others) th.join();
 
   std::vector<std::int64_t> late_ns;
-  for (auto& v : per_loop) late_ns.insert(late_ns.end(), v.begin(), v.end());
+  steady_clock::duration set_up{};
+  for (auto& r : per_loop) {
+    late_ns.insert(late_ns.end(), r.late_ns.begin(), r.late_ns.end());
+    set_up = std::max(set_up, r.set_up);
+  }
   if (late_ns.empty()) {
     std::fprintf(stderr, "timer_lateness: no wake-up happened\n");
     return 1;
@@ -96,6 +117,8 @@ int main(int argc, char** argv) {
   };
   std::printf("tasks: %ld, threads: %ld, seconds: %.0f, warm-up left out: %.0f s, wake-ups: %zu\n", tasks, threads,
               seconds, warmup, late_ns.size());
+  std::printf("set-up (spawning every task, not measured): %.1f ms\n",
+              duration<double, std::milli>(set_up).count());
   std::printf("lateness (us): p50 %.1f, p99 %.1f, p99.9 %.1f, max %.1f\n", pct(0.5), pct(0.99), pct(0.999),
               static_cast<double>(late_ns.back()) / 1000.0);
   return 0;
