@@ -35,6 +35,17 @@
  * The switch resumes by `pop; jmp` rather than `ret`: the return-stack
  * predictor would otherwise be trained on the wrong stack for every switch.
  * Each entry point starts with endbr64 (a NOP on CPUs without CET/IBT).
+ *
+ * Generators use a second switch, written inline so that the compiler saves
+ * only what is live across it (include/weft/detail/context_inline.hpp has
+ * it, its frame table and the reasons). Its frame is
+ *
+ *   +------+----------------+-------------------------------+
+ *   | 0x00 | 0x08           | 0x10 (fresh contexts only)    |
+ *   | rbp  | resume address | entry function                |
+ *   +------+----------------+-------------------------------+
+ *
+ * and weft_context_inline_trampoline, below, is where a fresh one resumes.
  */
 
     .text
@@ -106,5 +117,24 @@ weft_context_trampoline:
     ud2
     .cfi_endproc
     .size   weft_context_trampoline, .-weft_context_trampoline
+
+/* First resumption of a fresh inline context (make_inline_context) lands
+ * here with rbp = the argument for entry and rsp at the entry slot (0x10 of
+ * the frame, 16-byte aligned). Calls entry(rbp) with rbp cleared for
+ * frame-pointer walks; entry never returns. */
+    .globl  weft_context_inline_trampoline
+    .hidden weft_context_inline_trampoline
+    .type   weft_context_inline_trampoline, @function
+    .align  16
+weft_context_inline_trampoline:
+    .cfi_startproc
+    .cfi_undefined rip          /* outermost frame for unwinders and gdb */
+    endbr64
+    movq    %rbp, %rdi
+    xorl    %ebp, %ebp
+    call    *(%rsp)
+    ud2
+    .cfi_endproc
+    .size   weft_context_inline_trampoline, .-weft_context_inline_trampoline
 
     .section .note.GNU-stack,"",%progbits

@@ -76,8 +76,14 @@ inline constexpr body_ops ops_for{
     [](void* body) noexcept { static_cast<F*>(body)->~F(); },
 };
 
+// of_generator: the fiber of a generator (see fiber_control::of_generator).
 fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options,
-                            std::source_location where);
+                            std::source_location where, bool of_generator = false);
+
+// Selects the fiber constructor generators use (weft/generator.hpp).
+struct generator_fiber_tag {
+  explicit generator_fiber_tag() = default;
+};
 void destroy_fiber(fiber_control* fiber) noexcept;
 }  // namespace detail
 
@@ -92,11 +98,15 @@ class fiber {
   template <class F>
     requires std::is_invocable_v<std::decay_t<F>&>
   explicit fiber(F&& body, const fiber_options& options = {},
-                 std::source_location where = std::source_location::current()) {
-    using body_t = std::decay_t<F>;
-    body_t local(std::forward<F>(body));
-    control_ = detail::create_fiber(detail::ops_for<body_t>, &local, options, where);
-  }
+                 std::source_location where = std::source_location::current())
+      : fiber(std::forward<F>(body), options, where, false) {}
+
+  // For generators only: only the generator's own resume and yield paths
+  // may switch this fiber (with the inline switch where the build has one),
+  // and this_fiber::suspend() in it aborts (see weft/generator.hpp).
+  template <class F>
+  fiber(detail::generator_fiber_tag, F&& body, const fiber_options& options, std::source_location where)
+      : fiber(std::forward<F>(body), options, where, true) {}
 
   fiber(fiber&& other) noexcept : control_(std::exchange(other.control_, nullptr)) {}
   fiber& operator=(fiber&& other) noexcept {
@@ -136,6 +146,13 @@ class fiber {
   detail::fiber_control* control() const noexcept { return control_; }
 
  private:
+  template <class F>
+  fiber(F&& body, const fiber_options& options, std::source_location where, bool of_generator) {
+    using body_t = std::decay_t<F>;
+    body_t local(std::forward<F>(body));
+    control_ = detail::create_fiber(detail::ops_for<body_t>, &local, options, where, of_generator);
+  }
+
   detail::fiber_control* control_ = nullptr;
 };
 

@@ -29,9 +29,12 @@
 //    (returned, raised, or closed). Only created and suspended generators
 //    can be resumed; a running one refuses every operation with
 //    generator_already_executing.
-//  - The body leaves its fiber only through its own yielder. Calling
-//    this_fiber::suspend() inside a body is not supported, and a yielder used
-//    from any other fiber or thread aborts with a message.
+//  - The body leaves its fiber only through its own yielder.
+//    this_fiber::suspend() called in the body itself, or a yielder used from
+//    any other fiber or thread, aborts with a message.
+//  - Where the build has it (x86-64, WEFT_CONTEXT=asm), a generator's fiber
+//    is switched by the inline switch (weft/detail/context_inline.hpp),
+//    which saves only what is live across a yield.
 //  - A yielded value lives on the generator's stack (or, for small trivially
 //    copyable types, in the yielder) until the body is resumed; next() moves
 //    it out, iterators hand out Y&& to it.
@@ -285,7 +288,7 @@ class yielder {
       detail::yield_outside_body(f);
     detail::check_canary(*f);
     f->state = fiber_state::suspended;
-    detail::switch_out(f);
+    detail::switch_out<detail::have_inline_switch>(f);
   }
 
   received_type park() {
@@ -342,7 +345,8 @@ class generator {
                                 : std::is_convertible_v<std::invoke_result_t<std::decay_t<F>&, yielder_type&>, R>))
   explicit generator(F&& body, const fiber_options& options = {},
                      std::source_location where = std::source_location::current())
-      : fiber_(detail::generator_frame<Y, S, R, std::decay_t<F>>(std::forward<F>(body)), options, where) {
+      : fiber_(detail::generator_fiber_tag{}, detail::generator_frame<Y, S, R, std::decay_t<F>>(std::forward<F>(body)),
+               options, where) {
     auto* frame = static_cast<detail::generator_frame<Y, S, R, std::decay_t<F>>*>(fiber_.control()->body);
     port_ = &frame->port;
     port_->fiber_ = fiber_.control();
@@ -539,7 +543,7 @@ class generator {
   // Resumes the body; true if it yielded, false if it ended (its frame is
   // gone: the port with it). Precondition: startable(f), port_ set up.
   bool run(detail::fiber_control* f) {
-    detail::resume_control(f);
+    detail::resume_control<detail::have_inline_switch>(f);
     if (f->state == fiber_state::suspended) [[likely]]
       return true;
     port_ = nullptr;

@@ -1,5 +1,8 @@
 #include "weft/context.hpp"
 
+// Compiled here so that its layout checks are too.
+#include "detail/switch_frame.hpp"
+
 namespace weft {
 
 #if defined(WEFT_CONTEXT_BOOST)

@@ -21,6 +21,16 @@ static_assert(offsetof(switch_frame, rbx) == 0x20);
 static_assert(offsetof(switch_frame, rbp) == 0x28);
 static_assert(offsetof(switch_frame, resume_address) == 0x30);
 static_assert(sizeof(switch_frame) == 0x38);
+
+// The inline switch's frame (weft/detail/context_inline.hpp), used by the
+// fibers of generators.
+struct inline_switch_frame {
+  std::uint64_t rbp;
+  std::uint64_t resume_address;
+};
+static_assert(offsetof(inline_switch_frame, rbp) == 0x00);
+static_assert(offsetof(inline_switch_frame, resume_address) == 0x08);
+static_assert(sizeof(inline_switch_frame) == 0x10);
 #elif defined(__aarch64__)
 struct switch_frame {
   std::uint64_t d8_d15[8];

@@ -47,22 +47,10 @@ constexpr int max_unwind_resumes = 64;
   std::abort();
 }
 
-// The fiber's last switch: its stack is about to be released, so ASan is
-// told to drop the fiber's fake frames (null save slot).
-[[noreturn]] void switch_out_finally(fiber_control* f) noexcept {
-#if defined(WEFT_ASAN)
-  __sanitizer_start_switch_fiber(nullptr, f->resumer_stack_bottom, f->resumer_stack_size);
-#endif
-#if defined(WEFT_TSAN)
-  __tsan_switch_to_fiber(f->resumer_tsan_fiber, 0);
-#endif
-  weft_context_jump(f->resumer, nullptr);
-  fail(f, "a finished fiber was resumed");
-}
-
-[[noreturn]] void fiber_entry(weft_transfer t) noexcept {
-  auto* f = static_cast<fiber_control*>(t.data);
-  f->resumer = t.from;
+// The fiber's life once it first runs (f->resumer set): the body, then the
+// last switch. The stack is about to be released then, so ASan is told to
+// drop the fiber's fake frames (null save slot).
+[[noreturn]] void run_fiber(fiber_control* f) noexcept {
 #if defined(WEFT_ASAN)
   __sanitizer_finish_switch_fiber(nullptr, &f->resumer_stack_bottom, &f->resumer_stack_size);
 #endif
@@ -75,11 +63,29 @@ constexpr int max_unwind_resumes = 64;
   f->ops->destroy(f->body);
   check_canary(*f);
   f->state = fiber_state::finished;
-  switch_out_finally(f);
+#if defined(WEFT_ASAN)
+  __sanitizer_start_switch_fiber(nullptr, f->resumer_stack_bottom, f->resumer_stack_size);
+#endif
+#if defined(WEFT_TSAN)
+  __tsan_switch_to_fiber(f->resumer_tsan_fiber, 0);
+#endif
+  if (uses_inline_switch(f)) jump_out<have_inline_switch>(f);
+  else jump_out<false>(f);
+  fail(f, "a finished fiber was resumed");
 }
 
+// First entry by weft_context_jump: the transfer carries the resumer.
+[[noreturn]] void fiber_entry(weft_transfer t) noexcept {
+  auto* f = static_cast<fiber_control*>(t.data);
+  f->resumer = t.from;
+  run_fiber(f);
+}
+
+// First entry by the inline switch, which has already stored the resumer.
+[[noreturn]] void inline_fiber_entry(void* f) noexcept { run_fiber(static_cast<fiber_control*>(f)); }
+
 // Lays out control block, callable and context at the top of the stack.
-fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops, void* body) {
+fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops, void* body, bool of_generator) {
   auto down = [](std::byte* p, std::size_t size, std::size_t align) {
     return reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(p) - size) & ~(align - 1));
   };
@@ -95,6 +101,13 @@ fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops
   ops.move_to(body, body_at);
   f->ops = &ops;
   f->body = body_at;
+  f->of_generator = of_generator;
+#if WEFT_INLINE_SWITCH
+  if (of_generator) {
+    f->context = make_inline_context(context_top, &inline_fiber_entry, f);
+    return f;
+  }
+#endif
   f->context = weft_context_make(context_top, static_cast<std::size_t>(context_top - stack.low), &fiber_entry);
   return f;
 }
@@ -110,7 +123,8 @@ void switch_into_slow(fiber_control* f) noexcept {
     f->resumer_fp = read_fp_env();
     write_fp_env(f->fp);
   }
-  enter(f);
+  if (uses_inline_switch(f)) enter<have_inline_switch>(f);
+  else enter<false>(f);
   if (f->preserve_fp) {
     f->fp = read_fp_env();
     write_fp_env(f->resumer_fp);
@@ -135,7 +149,10 @@ void refuse_resume(fiber_control* f) {
 
 void rethrow_fiber_error(fiber_control* f) { std::rethrow_exception(std::exchange(f->error, nullptr)); }
 
-void suspend_outside_fiber() { throw std::logic_error("weft: this_fiber::suspend() outside a fiber"); }
+void suspend_refused(const fiber_control* f) {
+  if (f == nullptr) throw std::logic_error("weft: this_fiber::suspend() outside a fiber");
+  fail(f, "this_fiber::suspend() in a generator's body (a generator leaves its fiber only through its yielder)");
+}
 
 void report_dense_overflow(const fiber_control& f) noexcept {
   fail(&f, "stack overflow detected: the canary below a dense stack was overwritten");
@@ -148,12 +165,12 @@ void throw_if_destroying() {
 }
 
 fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options,
-                            std::source_location where) {
+                            std::source_location where, bool of_generator) {
   stack_allocation stack = allocate_stack(options.stack, options.stack_size);
   if (stack.mode == stack_mode::guarded) install_overflow_handler();
   fiber_control* f;
   try {
-    f = place_on_stack(stack, ops, body);
+    f = place_on_stack(stack, ops, body, of_generator);
   } catch (...) {
     release_stack(stack);
     throw;
@@ -181,7 +198,8 @@ void destroy_fiber(fiber_control* f) noexcept {
   f->unwinding = true;
   for (int i = 0; f->state == fiber_state::suspended; ++i) {
     if (i == max_unwind_resumes) fail(f, "a fiber being destroyed keeps suspending (forced_unwind swallowed?)");
-    resume_control(f);
+    if (uses_inline_switch(f)) resume_control<have_inline_switch>(f);
+    else resume_control<false>(f);
   }
   if (f->error) {
     // The body turned the forced unwind into another exception; nobody can

@@ -1,5 +1,6 @@
 // Misuse that cannot be reported by an exception: a yielder used outside
-// the body it belongs to, a generator used from a foreign thread.
+// the body it belongs to, this_fiber::suspend() in a body, a generator used
+// from a foreign thread.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -37,6 +38,19 @@ TEST(generator_death, a_yielder_used_from_a_nested_generators_body_aborts) {
         outer.next();
       },
       "weft: yield on generator 'outer' from outside its body");
+}
+
+TEST(generator_death, this_fiber_suspend_in_a_body_aborts_naming_the_generator) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        generator<int> g([](yielder<int>& y) {
+          weft::this_fiber::suspend();
+          y.yield(1);
+        }, {.name = "sleepy"});
+        g.next();
+      },
+      "this_fiber::suspend\\(\\) in a generator's body .*'sleepy'");
 }
 
 TEST(generator_death, a_generator_advanced_on_another_thread_aborts) {

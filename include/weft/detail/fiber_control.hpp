@@ -17,6 +17,7 @@
 #include <string>
 
 #include "weft/detail/context.hpp"
+#include "weft/detail/context_inline.hpp"
 #include "weft/detail/eh_state.hpp"
 #include "weft/detail/fp_env.hpp"
 #include "weft/detail/sanitizer.hpp"
@@ -51,6 +52,11 @@ struct fiber_control {
   // preserve_fp, or `eh` holds exception state: a resume takes
   // switch_into_slow. One flag, so the fast path tests one byte.
   bool slow_switch = false;
+  // A generator's fiber: this_fiber::suspend() is refused in it, and where
+  // the build has the inline switch (weft/detail/context_inline.hpp) it is
+  // switched by that rather than weft_context_jump. Fixed at creation; the
+  // two kinds of saved context do not mix.
+  bool of_generator = false;
   eh_globals eh{};             // the fiber's exception state while not running
   std::exception_ptr error;    // escaped the body; rethrown by resume()
   stack_allocation stack;
@@ -76,7 +82,9 @@ struct fiber_control {
 // Cold paths, out of line (src/fiber/fiber.cpp).
 [[noreturn]] void refuse_resume(fiber_control* f);  // throws logic_error or aborts
 [[noreturn]] void rethrow_fiber_error(fiber_control* f);
-[[noreturn]] void suspend_outside_fiber();
+// suspend() outside any fiber (throws logic_error) or in a generator's body
+// (aborts: a generator leaves its fiber only through its yielder).
+[[noreturn]] void suspend_refused(const fiber_control* f);
 [[noreturn]] void report_dense_overflow(const fiber_control& f) noexcept;
 void throw_if_destroying();  // throws forced_unwind unless already unwinding
 
@@ -93,9 +101,39 @@ inline void check_canary(const fiber_control& f) noexcept {
     report_dense_overflow(f);
 }
 
+// Whether this build has the inline switch, which generators then use.
+inline constexpr bool have_inline_switch = WEFT_INLINE_SWITCH;
+inline bool uses_inline_switch(const fiber_control* f) noexcept { return have_inline_switch && f->of_generator; }
+
+// The bare jumps, by either switch. `inlined` must match
+// uses_inline_switch(f).
+template <bool inlined>
+inline void jump_into(fiber_control* f) noexcept {
+  static_assert(!inlined || have_inline_switch);
+#if WEFT_INLINE_SWITCH
+  if constexpr (inlined) {
+    inline_switch(f->context, &f->resumer);
+    return;
+  }
+#endif
+  f->context = weft_context_jump(f->context, f).from;
+}
+template <bool inlined>
+inline void jump_out(fiber_control* f) noexcept {
+  static_assert(!inlined || have_inline_switch);
+#if WEFT_INLINE_SWITCH
+  if constexpr (inlined) {
+    inline_switch(f->resumer, &f->context);
+    return;
+  }
+#endif
+  f->resumer = weft_context_jump(f->resumer, nullptr).from;
+}
+
 // The jump into `f` and back, with the sanitizer announcements around it.
 // Only `f` is live across the jump: anything else would be spilled to the
 // stack and reloaded on every resume.
+template <bool inlined = false>
 inline void enter(fiber_control* f) noexcept {
 #if defined(WEFT_ASAN)
   void* fake_stack = nullptr;
@@ -105,7 +143,7 @@ inline void enter(fiber_control* f) noexcept {
   f->resumer_tsan_fiber = __tsan_get_current_fiber();
   __tsan_switch_to_fiber(f->tsan_fiber, 0);
 #endif
-  f->context = weft_context_jump(f->context, f).from;
+  jump_into<inlined>(f);
 #if defined(WEFT_ASAN)
   __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
 #endif
@@ -113,6 +151,7 @@ inline void enter(fiber_control* f) noexcept {
 
 // The uncommon resumes, out of line (src/fiber/fiber.cpp): either side has
 // C++ exception state to swap, or the fiber keeps its own FP environment.
+// Either kind of switch.
 void switch_into_slow(fiber_control* f) noexcept;
 // The fiber suspended inside a catch block or during unwinding: its
 // exception state moves from the thread into f->eh.
@@ -122,17 +161,19 @@ void keep_fiber_eh(fiber_control* f) noexcept;
 // Nearly always neither side has an exception caught or in flight, and the
 // fast path then only checks that, before and after. Precondition: `f`
 // belongs to this thread (so this_thread.eh is set).
+template <bool inlined = false>
 inline void switch_into(fiber_control* f) noexcept {
   if (f->slow_switch || !eh_empty(*this_thread.eh)) [[unlikely]] {
     switch_into_slow(f);
     return;
   }
-  enter(f);
+  enter<inlined>(f);
   if (!eh_empty(*this_thread.eh)) [[unlikely]]
     keep_fiber_eh(f);
 }
 
 // The fiber's side: go back to the resumer, return when resumed again.
+template <bool inlined = false>
 inline void switch_out(fiber_control* f) noexcept {
 #if defined(WEFT_ASAN)
   __sanitizer_start_switch_fiber(&f->fake_stack, f->resumer_stack_bottom, f->resumer_stack_size);
@@ -140,7 +181,7 @@ inline void switch_out(fiber_control* f) noexcept {
 #if defined(WEFT_TSAN)
   __tsan_switch_to_fiber(f->resumer_tsan_fiber, 0);
 #endif
-  f->resumer = weft_context_jump(f->resumer, nullptr).from;
+  jump_out<inlined>(f);
 #if defined(WEFT_ASAN)
   __sanitizer_finish_switch_fiber(f->fake_stack, &f->resumer_stack_bottom, &f->resumer_stack_size);
 #endif
@@ -151,6 +192,7 @@ inline bool resumable_here(const fiber_control* f) noexcept {
          (f->state == fiber_state::created || f->state == fiber_state::suspended);
 }
 
+template <bool inlined = false>
 inline void resume_control(fiber_control* f) {
   if (!resumable_here(f)) [[unlikely]]
     refuse_resume(f);
@@ -160,7 +202,7 @@ inline void resume_control(fiber_control* f) {
   fiber_control* parent = ts.current;
   ts.current = f;
   f->state = fiber_state::running;
-  switch_into(f);
+  switch_into<inlined>(f);
   ts.current = parent;
 }
 
@@ -180,8 +222,8 @@ inline fiber_state fiber::state() const noexcept {
 
 inline void this_fiber::suspend() {
   detail::fiber_control* f = detail::this_thread.current;
-  if (f == nullptr) [[unlikely]]
-    detail::suspend_outside_fiber();
+  if (f == nullptr || f->of_generator) [[unlikely]]
+    detail::suspend_refused(f);
   detail::check_canary(*f);
   f->state = fiber_state::suspended;
   detail::switch_out(f);
