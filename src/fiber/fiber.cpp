@@ -69,8 +69,8 @@ constexpr int max_unwind_resumes = 64;
 #if defined(WEFT_TSAN)
   __tsan_switch_to_fiber(f->resumer_tsan_fiber, 0);
 #endif
-  if (uses_inline_switch(f)) jump_out<have_inline_switch>(f);
-  else jump_out<false>(f);
+  if (uses_inline_switch(f)) jump<have_inline_switch>(f->resumer, f->context, nullptr);
+  else jump<false>(f->resumer, f->context, nullptr);
   fail(f, "a finished fiber was resumed");
 }
 

@@ -105,29 +105,22 @@ inline void check_canary(const fiber_control& f) noexcept {
 inline constexpr bool have_inline_switch = WEFT_INLINE_SWITCH;
 inline bool uses_inline_switch(const fiber_control* f) noexcept { return have_inline_switch && f->of_generator; }
 
-// The bare jumps, by either switch. `inlined` must match
-// uses_inline_switch(f).
+// The bare jump, by either switch: leaves for `target` and returns when
+// switched back to. The inline switch saves this side's context into
+// `mine` itself; weft_context_jump instead hands it to the other side,
+// and on the way back stores into `target` the context that came back
+// here. Either way, afterwards `target` is where to go next time.
+// `inlined` must match uses_inline_switch() of the fiber.
 template <bool inlined>
-inline void jump_into(fiber_control* f) noexcept {
+inline void jump(weft_context& target, [[maybe_unused]] weft_context& mine, void* data) noexcept {
   static_assert(!inlined || have_inline_switch);
 #if WEFT_INLINE_SWITCH
   if constexpr (inlined) {
-    inline_switch(f->context, &f->resumer);
+    inline_switch(target, &mine);
     return;
   }
 #endif
-  f->context = weft_context_jump(f->context, f).from;
-}
-template <bool inlined>
-inline void jump_out(fiber_control* f) noexcept {
-  static_assert(!inlined || have_inline_switch);
-#if WEFT_INLINE_SWITCH
-  if constexpr (inlined) {
-    inline_switch(f->resumer, &f->context);
-    return;
-  }
-#endif
-  f->resumer = weft_context_jump(f->resumer, nullptr).from;
+  target = weft_context_jump(target, data).from;
 }
 
 // The jump into `f` and back, with the sanitizer announcements around it.
@@ -143,7 +136,7 @@ inline void enter(fiber_control* f) noexcept {
   f->resumer_tsan_fiber = __tsan_get_current_fiber();
   __tsan_switch_to_fiber(f->tsan_fiber, 0);
 #endif
-  jump_into<inlined>(f);
+  jump<inlined>(f->context, f->resumer, f);
 #if defined(WEFT_ASAN)
   __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
 #endif
@@ -181,7 +174,7 @@ inline void switch_out(fiber_control* f) noexcept {
 #if defined(WEFT_TSAN)
   __tsan_switch_to_fiber(f->resumer_tsan_fiber, 0);
 #endif
-  jump_out<inlined>(f);
+  jump<inlined>(f->resumer, f->context, nullptr);
 #if defined(WEFT_ASAN)
   __sanitizer_finish_switch_fiber(f->fake_stack, &f->resumer_stack_bottom, &f->resumer_stack_size);
 #endif
