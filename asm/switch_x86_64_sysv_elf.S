@@ -55,7 +55,7 @@
     .globl  weft_context_jump
     .hidden weft_context_jump
     .type   weft_context_jump, @function
-    .align  16
+    .align  64                  /* its 48 bytes in one cache line, wherever the link puts it */
 weft_context_jump:
     endbr64
     pushq   %rbp                /* 0x28 */
