@@ -18,6 +18,7 @@
 //  - Under ASan every block goes through operator new and delete, so a use
 //    after free of a task state is still reported.
 #include <cstddef>
+#include <cstdint>
 #include <new>
 
 #include "weft/detail/sanitizer.hpp"
@@ -35,54 +36,35 @@ struct free_block {
   free_block* next;
 };
 
-class block_cache {
- public:
-  block_cache() = default;
-  block_cache(const block_cache&) = delete;
-  block_cache& operator=(const block_cache&) = delete;
-  ~block_cache() {
+constexpr std::size_t class_of(std::size_t size) noexcept { return (size - 1) / granule; }
+constexpr std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * granule; }
+
+// This thread's cache. Constant-initialised, so that reaching it is a plain
+// TLS access with no init guard; what empties it at thread exit is a
+// separate object, made when the first block is cached.
+struct block_cache {
+  free_block* heads[classes];
+  std::uint32_t counts[classes];
+  bool drain_armed;  // the drainer below exists on this thread
+  bool gone;         // drained at thread exit: bypass from now on
+};
+constinit thread_local block_cache cache{};
+
+struct drainer {
+  ~drainer() {
     for (std::size_t c = 0; c < classes; ++c)
-      while (free_block* b = heads_[c]) {
-        heads_[c] = b->next;
+      while (free_block* b = cache.heads[c]) {
+        cache.heads[c] = b->next;
         ::operator delete(b, class_bytes(c));
       }
-    gone = true;
+    cache.gone = true;
   }
-
-  static std::size_t class_of(std::size_t size) noexcept { return (size - 1) / granule; }
-  static std::size_t class_bytes(std::size_t c) noexcept { return (c + 1) * granule; }
-
-  void* take(std::size_t c) {
-    free_block* b = heads_[c];
-    if (b == nullptr) return ::operator new(class_bytes(c));
-    heads_[c] = b->next;
-    --counts_[c];
-    return b;
-  }
-
-  void give_back(void* p, std::size_t c) noexcept {
-    if (counts_[c] == blocks_per_class) {
-      ::operator delete(p, class_bytes(c));
-      return;
-    }
-    heads_[c] = ::new (p) free_block{heads_[c]};
-    ++counts_[c];
-  }
-
-  // Set once this thread's cache is destroyed: a task state released during
-  // thread exit or static destruction after that bypasses it.
-  static constinit thread_local bool gone;
-
- private:
-  free_block* heads_[classes] = {};
-  std::size_t counts_[classes] = {};
 };
 
-constinit thread_local bool block_cache::gone = false;
-
-block_cache& this_thread_cache() {
-  thread_local block_cache cache;
-  return cache;
+[[gnu::noinline]] void arm_drainer() {
+  thread_local drainer d;
+  (void)d;
+  cache.drain_armed = true;
 }
 
 bool cached(std::size_t size) noexcept {
@@ -90,7 +72,7 @@ bool cached(std::size_t size) noexcept {
   (void)size;
   return false;
 #else
-  return size <= classes * granule && !block_cache::gone;
+  return size <= classes * granule && !cache.gone;
 #endif
 }
 
@@ -98,14 +80,24 @@ bool cached(std::size_t size) noexcept {
 
 void* task_base::operator new(std::size_t size) {
   if (!cached(size)) return ::operator new(size);
-  return this_thread_cache().take(block_cache::class_of(size));
+  std::size_t c = class_of(size);
+  free_block* b = cache.heads[c];
+  if (b == nullptr) return ::operator new(class_bytes(c));
+  cache.heads[c] = b->next;
+  --cache.counts[c];
+  return b;
 }
 
 void task_base::operator delete(void* p, std::size_t size) noexcept {
   // Unsized: a block taken from the cache and freed after it is gone is
   // larger than `size`.
   if (!cached(size)) return ::operator delete(p);
-  this_thread_cache().give_back(p, block_cache::class_of(size));
+  std::size_t c = class_of(size);
+  if (cache.counts[c] == blocks_per_class) return ::operator delete(p, class_bytes(c));
+  if (!cache.drain_armed) [[unlikely]]
+    arm_drainer();
+  cache.heads[c] = ::new (p) free_block{cache.heads[c]};
+  ++cache.counts[c];
 }
 
 }  // namespace weft::detail

@@ -81,7 +81,10 @@ std::byte* map_anonymous(std::size_t bytes, const char* what) {
   return static_cast<std::byte*>(p);
 }
 
-void register_with_tools(detail::stack_allocation& s) {
+// Valgrind learns of a guarded stack for as long as it is mapped, pooled
+// or not (a registered stack nobody runs on is harmless), so recycling one
+// costs no client request; a dense stack, for as long as a fiber owns it.
+void register_with_valgrind(detail::stack_allocation& s) {
 #if defined(WEFT_HAVE_VALGRIND)
   s.valgrind_id = VALGRIND_STACK_REGISTER(s.low, s.top());
 #else
@@ -89,13 +92,19 @@ void register_with_tools(detail::stack_allocation& s) {
 #endif
 }
 
-void unregister_with_tools(const detail::stack_allocation& s) {
+void deregister_from_valgrind(const detail::stack_allocation& s) {
 #if defined(WEFT_HAVE_VALGRIND)
   VALGRIND_STACK_DEREGISTER(s.valgrind_id);
+#else
+  (void)s;
 #endif
+}
+
+// A stack given back: frames that never returned (the fiber's entry jumps
+// away) leave poisoned ASan redzones behind; the next fiber on this stack
+// must start clean.
+void unpoison(const detail::stack_allocation& s) {
 #if defined(WEFT_ASAN)
-  // Frames that never returned (the fiber's entry jumps away) leave poisoned
-  // redzones behind; the next fiber on this stack must start clean.
   __asan_unpoison_memory_region(s.low, s.size);
 #else
   (void)s;
@@ -111,10 +120,13 @@ detail::stack_allocation map_guarded(std::size_t size) {
     throw_errno(err, "weft: mprotect of a fiber stack's guard page");
   }
   guarded_live.fetch_add(1, std::memory_order_relaxed);
-  return {base + page, size, stack_mode::guarded, &always_intact, 0};
+  detail::stack_allocation s{base + page, size, stack_mode::guarded, &always_intact, 0};
+  register_with_valgrind(s);
+  return s;
 }
 
 void unmap_guarded(const detail::stack_allocation& s) {
+  deregister_from_valgrind(s);
   std::size_t page = detail::page_size();
   ::munmap(s.low - page, s.size + page);
   guarded_live.fetch_sub(1, std::memory_order_relaxed);
@@ -146,13 +158,11 @@ class stack_pool {
   }
 
   detail::stack_allocation take(stack_mode mode, std::size_t size) {
-    detail::stack_allocation s = mode == stack_mode::guarded ? take_guarded(size) : take_dense(size);
-    register_with_tools(s);
-    return s;
+    return mode == stack_mode::guarded ? take_guarded(size) : take_dense(size);
   }
 
   void give_back(const detail::stack_allocation& s) noexcept {
-    unregister_with_tools(s);
+    unpoison(s);
     if (s.mode == stack_mode::guarded) {
       auto& free = guarded_bucket(s.size).free;
       if (free.size() < guarded_cache_per_size) {
@@ -161,6 +171,7 @@ class stack_pool {
       }
       unmap_guarded(s);
     } else {
+      deregister_from_valgrind(s);
       auto& b = dense_bucket(s.size + canary_slot);
       b.free.push_back(s.low);
       --b.live;
@@ -212,7 +223,9 @@ class stack_pool {
     ++b.live;
     auto* canary = reinterpret_cast<std::uint64_t*>(low - canary_slot);
     *canary = detail::stack_canary_value;
-    return {low, size, stack_mode::dense, canary, 0};
+    detail::stack_allocation s{low, size, stack_mode::dense, canary, 0};
+    register_with_valgrind(s);
+    return s;
   }
 
   void add_slab(dense_bucket_t& b) {
@@ -287,9 +300,7 @@ stack_allocation allocate_stack(stack_mode mode, std::size_t size) {
   std::size_t usable = size != 0 ? round_to_pages(size) : default_stack_size(mode);
   // A dense region is page-aligned, its usable part one canary slot short.
   if (pool_gone) [[unlikely]] {  // a fiber made during static destruction
-    stack_allocation s = map_guarded(round_to_pages(size != 0 ? size : guarded_default));
-    register_with_tools(s);
-    return s;
+    return map_guarded(round_to_pages(size != 0 ? size : guarded_default));
   }
   if (mode == stack_mode::dense) usable -= canary_slot;
   return this_thread_pool().take(mode, usable);
@@ -299,8 +310,9 @@ void release_stack(const stack_allocation& stack) noexcept {
   if (pool_gone) [[unlikely]] {
     // No pool to return to: a guarded stack is unmapped; a dense one stays
     // in its slab, which the pool left mapped because it was still in use.
-    unregister_with_tools(stack);
+    unpoison(stack);
     if (stack.mode == stack_mode::guarded) unmap_guarded(stack);
+    else deregister_from_valgrind(stack);
     return;
   }
   this_thread_pool().give_back(stack);
