@@ -81,8 +81,10 @@ constexpr int max_unwind_resumes = 64;
   run_fiber(f);
 }
 
+#if WEFT_INLINE_SWITCH
 // First entry by the inline switch, which has already stored the resumer.
 [[noreturn]] void inline_fiber_entry(void* f) noexcept { run_fiber(static_cast<fiber_control*>(f)); }
+#endif
 
 // Lays out control block, callable and context at the top of the stack.
 fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops, void* body, bool of_generator) {
