@@ -69,8 +69,7 @@ constexpr int max_unwind_resumes = 64;
 #if defined(WEFT_TSAN)
   __tsan_switch_to_fiber(f->resumer_tsan_fiber, 0);
 #endif
-  if (uses_inline_switch(f)) jump<have_inline_switch>(f->resumer, f->context, nullptr);
-  else jump<false>(f->resumer, f->context, nullptr);
+  with_switch_of(f, [f]<bool inlined> { jump<inlined>(f->resumer, f->context, nullptr); });
   fail(f, "a finished fiber was resumed");
 }
 
@@ -125,8 +124,7 @@ void switch_into_slow(fiber_control* f) noexcept {
     f->resumer_fp = read_fp_env();
     write_fp_env(f->fp);
   }
-  if (uses_inline_switch(f)) enter<have_inline_switch>(f);
-  else enter<false>(f);
+  with_switch_of(f, [f]<bool inlined> { enter<inlined>(f); });
   if (f->preserve_fp) {
     f->fp = read_fp_env();
     write_fp_env(f->resumer_fp);
@@ -200,8 +198,7 @@ void destroy_fiber(fiber_control* f) noexcept {
   f->unwinding = true;
   for (int i = 0; f->state == fiber_state::suspended; ++i) {
     if (i == max_unwind_resumes) fail(f, "a fiber being destroyed keeps suspending (forced_unwind swallowed?)");
-    if (uses_inline_switch(f)) resume_control<have_inline_switch>(f);
-    else resume_control<false>(f);
+    with_switch_of(f, [f]<bool inlined> { resume_control<inlined>(f); });
   }
   if (f->error) {
     // The body turned the forced unwind into another exception; nobody can

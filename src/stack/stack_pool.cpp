@@ -46,6 +46,8 @@ constexpr std::size_t sanitizer_factor = 1;
 #endif
 constexpr std::size_t guarded_default = 256 * kib * sanitizer_factor;
 constexpr std::size_t dense_default = 64 * kib * sanitizer_factor;
+// Page multiples for every page size up to 64 KiB, so they need no rounding.
+static_assert(dense_default % (64 * kib) == 0 && guarded_default % (64 * kib) == 0);
 constexpr std::size_t dense_slab_stacks = 256;
 constexpr std::size_t guarded_cache_per_size = 64;
 constexpr std::size_t canary_slot = 16;  // keeps region tops 16-byte aligned
@@ -270,12 +272,6 @@ std::string_view to_string(stack_mode mode) noexcept {
 std::size_t default_stack_size(stack_mode mode) noexcept {
   return resolve(mode) == stack_mode::guarded ? guarded_default : dense_default;
 }
-
-namespace {
-// Page multiples for every page size up to 64 KiB, so they need no
-// rounding.
-static_assert(dense_default % (64 * kib) == 0 && guarded_default % (64 * kib) == 0);
-}  // namespace
 
 std::size_t guarded_stack_budget() noexcept {
   static const std::size_t budget = read_max_map_count() / 4;

@@ -104,6 +104,13 @@ inline void check_canary(const fiber_control& f) noexcept {
 // Whether this build has the inline switch, which generators then use.
 inline constexpr bool have_inline_switch = WEFT_INLINE_SWITCH;
 inline bool uses_inline_switch(const fiber_control* f) noexcept { return have_inline_switch && f->of_generator; }
+// For the paths that serve both kinds of fiber: calls
+// op.template operator()<inlined>() with the switch `f` uses.
+template <class Op>
+inline void with_switch_of(const fiber_control* f, Op op) {
+  if (uses_inline_switch(f)) op.template operator()<have_inline_switch>();
+  else op.template operator()<false>();
+}
 
 // The bare jump, by either switch: leaves for `target` and returns when
 // switched back to. The inline switch saves this side's context into
