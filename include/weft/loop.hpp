@@ -53,6 +53,12 @@ struct loop_options {
   // through the exception handler, by name, spawn location and duration,
   // once it suspends. Zero: off, and then it costs nothing.
   std::chrono::steady_clock::duration slow_task_threshold = std::chrono::steady_clock::duration::zero();
+  // The thread's timer slack while the loop runs (Linux's
+  // PR_SET_TIMERSLACK; the thread's own is put back when the run returns).
+  // The kernel's default, 50 us, would let every timer fire up to that late,
+  // since the loop sleeps in epoll_pwait2 until its next deadline.
+  // Zero: leave the thread's slack alone. See docs/event-loop.md, "Time".
+  std::chrono::nanoseconds timer_slack = std::chrono::microseconds(1);
   // Fiber dump on demand: when this signal arrives (e.g. SIGUSR1, from
   // `kill -USR1 <pid>`), the loop writes dump() to stderr at its next turn.
   // The handler is installed while such a loop exists; it only sets a flag

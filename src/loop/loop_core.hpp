@@ -23,6 +23,7 @@
 #include "debug/registry.hpp"
 #include "loop/reactor_epoll.hpp"
 #include "loop/timer_heap.hpp"
+#include "loop/timer_slack.hpp"
 #include "weft/detail/intrusive_list.hpp"
 #include "weft/detail/park.hpp"
 #include "weft/detail/task_state.hpp"
@@ -134,10 +135,12 @@ class loop_core : public scheduler_state {
 // The loop whose turn is running on this thread.
 extern constinit thread_local loop_core* current_core;
 
-// Sets the thread's current loop for the duration of a run.
+// Sets the thread's current loop, and its timer slack, for the duration of
+// a run.
 class running_scope {
  public:
-  explicit running_scope(loop_core& core) : core_(core), previous_(current_core) {
+  explicit running_scope(loop_core& core)
+      : core_(core), previous_(current_core), slack_(core.options.timer_slack) {
     if (core.closed) throw invalid_state("weft: the loop is closed");
     if (core.is_running) throw invalid_state("weft: the loop is already running");
     if (previous_ != nullptr) throw invalid_state("weft: another loop is running on this thread");
@@ -156,6 +159,7 @@ class running_scope {
  private:
   loop_core& core_;
   loop_core* previous_;
+  timer_slack_scope slack_;
 };
 
 

@@ -1,5 +1,6 @@
 // Entry points, run-queue order, callbacks, stop, close, deadlock.
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -58,6 +59,49 @@ TEST(loop_run, call_soon_callbacks_and_tasks_share_one_fifo) {
     order.push_back(4);
   });
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+}
+
+// Long enough that the loop fetches ahead while it runs the queue
+// (prefetch_ahead), with tasks that have run and parked, new ones, and
+// callbacks mixed: the order must be the same.
+TEST(loop_run, a_long_queue_of_tasks_and_callbacks_keeps_fifo_order) {
+  loop lp;
+  std::vector<int> order;
+  lp.run_until_complete([&] {
+    std::vector<weft::task<void>> tasks;
+    for (int i = 0; i < 60; ++i) {
+      if (i % 3 == 2) lp.call_soon([&order, i] { order.push_back(i); });
+      else
+        tasks.push_back(weft::spawn([&order, i] {
+          order.push_back(i);
+          weft::yield_now();
+          order.push_back(100 + i);
+        }));
+    }
+    for (auto& t : tasks) t.join();
+  });
+  std::vector<int> expected;
+  for (int i = 0; i < 60; ++i) expected.push_back(i);
+  for (int i = 0; i < 60; ++i)
+    if (i % 3 != 2) expected.push_back(100 + i);
+  EXPECT_EQ(order, expected);
+}
+
+// Read inside and after a run: the loop's slack while it runs, the
+// thread's own again afterwards.
+long thread_timer_slack() { return ::prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0); }
+
+TEST(loop_run, a_run_sets_the_timer_slack_and_puts_the_threads_back) {
+  ASSERT_EQ(::prctl(PR_SET_TIMERSLACK, 30'000UL, 0, 0, 0), 0);
+  loop lp({.timer_slack = 7us});
+  EXPECT_EQ(lp.run_until_complete([] { return thread_timer_slack(); }), 7'000);
+  EXPECT_EQ(thread_timer_slack(), 30'000);
+  loop by_default;
+  EXPECT_EQ(by_default.run_until_complete([] { return thread_timer_slack(); }), 1'000);
+  EXPECT_EQ(thread_timer_slack(), 30'000);
+  loop untouched({.timer_slack = 0ns});
+  EXPECT_EQ(untouched.run_until_complete([] { return thread_timer_slack(); }), 30'000);
+  ::prctl(PR_SET_TIMERSLACK, 0UL, 0, 0, 0);  // the process default again
 }
 
 TEST(loop_run, run_forever_runs_until_stop) {
