@@ -39,15 +39,9 @@ struct park_timer : timer_node {
   task_base* task = nullptr;
 };
 
-// Starts loading what resuming `t` will touch first: its fiber's control
-// block and the stack lines around `frame`, an address in park()'s frame
-// (the registers saved by the switch lie just below it, the callers'
-// frames just above). With thousands of tasks asleep these are cache and
-// TLB misses; taken one after another on resume they were most of a
-// wake-up's cost. Loaded while the loop fires the other due timers, they
-// overlap instead.
-// Forced inline here and below: GCC counts a function that only prefetches
+// Forced inline, these helpers: GCC counts a function that only prefetches
 // as free of side effects, and deletes the calls it has not inlined.
+
 // Five lines of stack from `low` up: a resumed fiber pops its registers,
 // returns, and runs in the frames above.
 [[gnu::always_inline]] inline void prefetch_stack(const void* low) noexcept {
@@ -55,13 +49,25 @@ struct park_timer : timer_node {
   for (int offset = 0; offset <= 4 * 64; offset += 64) __builtin_prefetch(line + offset);
 }
 
-[[gnu::always_inline]] inline void prefetch_for_resume(const task_base* t, const void* frame) noexcept {
-  const fiber_control* control = t->fib.control();
+// The lines of a fiber's control block that resuming it reads.
+[[gnu::always_inline]] inline void prefetch_control(const fiber_control* control) noexcept {
   __builtin_prefetch(control);
   __builtin_prefetch(&control->owner);
+}
+
+// Starts loading what resuming `t` will touch first: its fiber's control
+// block and the stack lines around `frame`, an address in park()'s frame
+// (the registers saved by the switch lie just below it, the callers'
+// frames just above). With thousands of tasks asleep these are cache and
+// TLB misses; taken one after another on resume they were most of a
+// wake-up's cost. Loaded while the loop fires the other due timers, they
+// overlap instead.
+[[gnu::always_inline]] inline void prefetch_for_resume(const task_base* t, const void* frame) noexcept {
+  prefetch_control(t->fib.control());
   prefetch_stack(static_cast<const char*>(frame) - 2 * 64);
 }
 
+// A queued item's fiber control block; null for a callback.
 [[gnu::always_inline]] inline const fiber_control* control_of(const runnable* r) noexcept {
   return r->run == nullptr ? static_cast<const task_base*>(r)->fib.control() : nullptr;
 }
@@ -83,10 +89,7 @@ constexpr std::size_t long_batch = 16;
   if (const fiber_control* control = control_of(next)) prefetch_stack(control->context);
   const runnable* second = next->next_in_fifo;
   if (second == nullptr) return;
-  if (const fiber_control* control = control_of(second)) {
-    __builtin_prefetch(control);
-    __builtin_prefetch(&control->owner);
-  }
+  if (const fiber_control* control = control_of(second)) prefetch_control(control);
   // Not a prefetch of null: an invalid address costs a page walk each time.
   if (const runnable* third = second->next_in_fifo) __builtin_prefetch(third);
 }
