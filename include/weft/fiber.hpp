@@ -80,6 +80,11 @@ inline constexpr body_ops ops_for{
 fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options,
                             std::source_location where, bool of_generator = false);
 
+// A fiber that runs one job after another (the loop's task workers) takes
+// each job's identity as it starts: a fresh id, the job's name (empty for
+// none) and where the job was made. Only while the fiber is suspended.
+void relabel_fiber(fiber_control* fiber, std::string_view name, std::source_location where);
+
 // Selects the fiber constructor generators use (weft/generator.hpp).
 struct generator_fiber_tag {
   explicit generator_fiber_tag() = default;
@@ -111,7 +116,7 @@ class fiber {
   fiber(fiber&& other) noexcept : control_(std::exchange(other.control_, nullptr)) {}
   fiber& operator=(fiber&& other) noexcept {
     if (this != &other) {
-      detail::destroy_fiber(control_);
+      if (control_) detail::destroy_fiber(control_);
       control_ = std::exchange(other.control_, nullptr);
     }
     return *this;
@@ -121,7 +126,10 @@ class fiber {
 
   // Unwinds the fiber if it is suspended (see forced_unwind), then frees
   // its stack. Must not be called from inside the fiber itself.
-  ~fiber() { detail::destroy_fiber(control_); }
+  // The test is inline: most fibers destroyed are moved-from shells.
+  ~fiber() {
+    if (control_) detail::destroy_fiber(control_);
+  }
 
   // Runs the fiber until it suspends or finishes. If the body ended with an
   // exception, rethrows it here. Precondition: state() is created or

@@ -109,21 +109,11 @@ class loop {
   // Starts fn() as a new task, queued behind whatever is ready now.
   template <class F>
   auto spawn(F&& fn, task_options options = {}, std::source_location where = std::source_location::current()) {
-    using result_t = std::invoke_result_t<std::decay_t<F>&>;
-    // Default-initialised: every member has an initialiser, and `()` would
-    // zero-fill the whole object first (a rep stos, 5% of a spawn).
-    auto* state = new detail::task_state<result_t>;
-    state->destroy = [](detail::task_base* t) noexcept { delete static_cast<detail::task_state<result_t>*>(t); };
-    task<result_t> handle(state);
-    auto run_body = [state, body = std::forward<F>(fn)]() mutable {
-      detail::run_task(state, [&] {
-        if constexpr (std::is_void_v<result_t>) body();
-        else state->value.emplace(body());
-      });
-    };
-    state->fib = fiber(std::move(run_body),
-                       {.name = options.name, .stack_size = options.stack_size, .stack = options.stack}, where);
-    start_task(state, where);
+    using body_t = std::decay_t<F>;
+    using result_t = std::invoke_result_t<body_t&>;
+    auto* state = new detail::task_impl<result_t, body_t>(std::forward<F>(fn));
+    task<result_t> handle(state);  // frees the state if start_task throws
+    start_task(state, options, where);
     return handle;
   }
 
@@ -163,7 +153,7 @@ class loop {
   detail::loop_core& core() noexcept { return *core_; }
 
  private:
-  void start_task(detail::task_base* state, std::source_location where);
+  void start_task(detail::task_base* state, const task_options& options, std::source_location where);
   void run_until_done(detail::task_base* t);
 
   std::unique_ptr<detail::loop_core> core_;

@@ -190,6 +190,12 @@ fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options
   return f;
 }
 
+void relabel_fiber(fiber_control* f, std::string_view name, std::source_location where) {
+  f->id = next_fiber_id();
+  if (f->name != name) f->name.assign(name);  // most jobs, like most fibers, are unnamed
+  f->created_at = where;
+}
+
 void destroy_fiber(fiber_control* f) noexcept {
   if (f == nullptr) return;
   if (f->owner != running_thread()) fail(f, "a fiber was destroyed on a thread other than the one that created it");

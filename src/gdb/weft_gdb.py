@@ -148,6 +148,9 @@ class Task:
         name = _string(value["name"])
         self.name = name if name else "task-%d" % self.id
         self.parked = bool(value["parked"])
+        # A pooled worker waiting for its new task is a suspended fiber too:
+        # whether the body has run is the task's to say.
+        self.started = bool(value["started"])
         self.control = value["fib"]["control_"]
         self.fiber_state = None
         if int(self.control) != 0:
@@ -158,7 +161,7 @@ class Task:
         if self.running:
             return "running"
         if not self.parked:
-            return "ready (not started)" if self.fiber_state == "created" else "ready"
+            return "ready" if self.started else "ready (not started)"
         return "waiting"
 
     def wait_words(self):
@@ -398,7 +401,7 @@ def _print_backtrace(task, bt_args):
         finally:
             selected.switch()
         return
-    if task.fiber_state == "created":
+    if not task.started:
         print("  not started: its body has not run yet")
         return
     if task.fiber_state != "suspended":

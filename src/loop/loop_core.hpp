@@ -82,9 +82,18 @@ class loop_core : public scheduler_state {
     running = t;
     t->fib.resume();  // the body catches everything; nothing escapes here
     running = nullptr;
-    if (t->fib.finished()) task_finished(t);
+    if (t->done) task_finished(t);  // its worker is idle or has returned
   }
   void task_finished(task_base* t) noexcept;
+  // The worker a new task runs on (src/loop/task_fibers.cpp): an idle one
+  // if the task wants the default stack, else a new fiber. Throws
+  // std::system_error if no stack can be mapped.
+  fiber take_worker(const task_options& options, std::source_location where);
+  // Takes back the worker of a task that just finished: into the idle
+  // pool if it is waiting there for the next task, freed if it returned.
+  void retire_worker(task_base* t) noexcept;
+  // Destroys the idle workers (close()).
+  void drop_idle_workers() noexcept { idle_workers_.clear(); }
   template <bool timed>
   void run_ready();  // step 1 of a turn; timed: with the slow-task detector
   void report_slow(const task_base* t, loop_clock::duration ran) noexcept;
@@ -124,7 +133,12 @@ class loop_core : public scheduler_state {
 
  private:
   void take_remote();
+  void worker_main(bool poolable);  // the body of every worker
   std::vector<task_base*> io_ready_;  // reused by every poll
+  // Workers suspended between tasks, each with a default stack. Capacity
+  // for all it may hold is reserved with the first poolable worker, so
+  // retiring one into it cannot fail.
+  std::vector<fiber> idle_workers_;
 
  public:
   // Last member: in the list of live loops for debuggers once fully built,

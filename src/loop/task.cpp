@@ -18,14 +18,16 @@ void report_unretrieved(loop_core& core, task_base* t) noexcept {
 
 }  // namespace
 
-void run_task_body(task_base* t, void (*invoke)(void*), void* ctx) {
+void run_task_body(task_base* t) {
+  t->started = true;
   if (t->cancel_requested) {
+    t->run_body(t, false);
     t->cancel_requested = false;
     t->was_cancelled = true;
     t->error = std::make_exception_ptr(cancelled());
   } else {
     try {
-      invoke(ctx);
+      t->run_body(t, true);
     } catch (const forced_unwind&) {
       throw;  // the loop is tearing this task down; task_finished records it
     } catch (const cancelled&) {
@@ -48,9 +50,10 @@ void loop_core::task_finished(task_base* t) noexcept {
     t->done = true;
     t->was_cancelled = true;
     t->error = std::make_exception_ptr(cancelled("weft: task destroyed when its loop closed"));
+    t->run_body(t, false);  // if it never started, its callable is still there
   }
   tasks.erase(t);
-  t->fib = fiber();  // the stack goes back to the pool now, not with the last handle
+  retire_worker(t);  // now, not with the last handle
   held.push_back(t);
   release_task(t);  // the loop's reference
 }
@@ -101,18 +104,15 @@ std::string_view task_name(const task_base* t) noexcept {
 
 }  // namespace detail
 
-void loop::start_task(detail::task_base* t, std::source_location where) {
+void loop::start_task(detail::task_base* t, const task_options& options, std::source_location where) {
   detail::loop_core& core = *core_;
-  if (core.closed) {
-    detail::release_task(t);  // never started: nothing to report
-    throw invalid_state("weft: spawn on a closed loop");
-  }
+  if (core.closed) throw invalid_state("weft: spawn on a closed loop");
+  t->fib = core.take_worker(options, where);
   t->loop = &core;
   t->spawned_at = where;
   ++t->refs;  // the loop's, until the task finishes
-  const detail::fiber_control* f = t->fib.control();  // inline, unlike fiber::id() and name()
-  t->id = f->id;
-  if (!f->name.empty()) t->name = f->name;
+  t->id = t->fib.control()->id;  // inline, unlike fiber::id()
+  if (!options.name.empty()) t->name = options.name;
   core.tasks.push_back(t);
   core.push_ready(t);
 }
@@ -149,6 +149,7 @@ void loop::close() {
     t->loop = nullptr;
   });
   core.drop_callbacks();
+  core.drop_idle_workers();
   core.default_executor.reset();  // no task is left to wait on its jobs
   core.closed = true;
 }

@@ -3,9 +3,11 @@
 //
 // Ownership: a task_state is reference counted (single-threaded). Every
 // task<T> handle holds one reference; the loop holds one from spawn until
-// the task finishes. The fiber inside is destroyed (stack back to the pool)
-// as soon as the task finishes, while the result stays for the handles.
-// Everything here is touched only by the loop's thread.
+// the task finishes. The task's callable lives in its state (task_impl)
+// until it has run; its fiber is one of the loop's workers, lent from spawn
+// until the task finishes (src/loop/task_fibers.cpp), while the result
+// stays for the handles. Everything here is touched only by the loop's
+// thread.
 #pragma once
 
 #include <chrono>
@@ -18,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "weft/detail/intrusive_list.hpp"
 #include "weft/fiber.hpp"
@@ -63,8 +66,9 @@ struct waiter : list_hook {
 
 struct task_base : runnable, list_hook {  // list_hook: the loop's list of live tasks
   loop_core* loop = nullptr;
-  fiber fib;
+  fiber fib;  // a worker of the loop while the task is unfinished, then empty
   std::uint32_t refs = 0;
+  bool started = false;  // its worker has taken it up (debuggers read this)
   bool done = false;
   bool parked = false;
   bool cancel_requested = false;  // cancel() called and not yet delivered
@@ -80,6 +84,9 @@ struct task_base : runnable, list_hook {  // list_hook: the loop's list of live 
   std::source_location spawned_at;
   std::uint64_t id = 0;      // the fiber's id, kept after the fiber is gone
   mutable std::string name;  // given, or "task-<id>" made when first asked for
+  // Runs the callable if `invoke`, storing its value, and destroys it
+  // either way, also when it throws. A no-op once the callable is gone.
+  void (*run_body)(task_base*, bool invoke) = nullptr;
   void (*destroy)(task_base*) noexcept = nullptr;  // deletes the derived state
 
   // Task states come from a per-thread cache of freed blocks
@@ -102,15 +109,36 @@ struct task_state : task_base {
 template <>
 struct task_state<void> : task_base {};
 
+// A task's state with its callable. The callable is destroyed as soon as
+// it has run (or the task ends without running it), before the task counts
+// as done: captured resources go with the body, not with the last handle.
+template <class T, class F>
+struct task_impl final : task_state<T> {
+  template <class G>
+  explicit task_impl(G&& g) : body(std::in_place, std::forward<G>(g)) {
+    this->run_body = &run;
+    this->destroy = [](task_base* t) noexcept { delete static_cast<task_impl*>(t); };
+  }
+
+  static void run(task_base* t, bool invoke) {
+    auto* self = static_cast<task_impl*>(t);
+    struct destroy_body {
+      task_impl* self;
+      ~destroy_body() { self->body.reset(); }
+    } guard{self};
+    if (!invoke) return;
+    if constexpr (std::is_void_v<T>) (*self->body)();
+    else self->value.emplace((*self->body)());
+  }
+
+  std::optional<F> body;
+};
+
 // Out of line (src/loop/task.cpp).
-// The body of every task's fiber: runs invoke(ctx) unless cancelled before
-// it started, records the outcome, wakes the joiners. Lets only
+// What a worker runs for each task: the body unless cancelled before it
+// started, then the outcome recorded and the joiners woken. Lets only
 // forced_unwind through (the loop is tearing the task down).
-void run_task_body(task_base* t, void (*invoke)(void*), void* ctx);
-template <class F>
-void run_task(task_base* t, F&& f) {
-  run_task_body(t, [](void* ctx) { (*static_cast<std::remove_reference_t<F>*>(ctx))(); }, &f);
-}
+void run_task_body(task_base* t);
 void release_task(task_base* t) noexcept;  // drop one reference
 void wait_until_done(task_base* t);        // park the running task until t is done
 [[noreturn]] void throw_not_done(const task_base* t);
