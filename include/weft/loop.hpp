@@ -186,7 +186,7 @@ inline void yield_now() {
     return;
   }
   s->ready.push_back(t);
-  this_fiber::suspend();
+  detail::switch_away(*s, t->fib.control());
   if (t->cancel_requested && t->shield_depth == 0) [[unlikely]]
     detail::deliver_cancel(t);
 }

@@ -69,7 +69,7 @@ constexpr int max_unwind_resumes = 64;
 #if defined(WEFT_TSAN)
   __tsan_switch_to_fiber(f->resumer_tsan_fiber, 0);
 #endif
-  with_switch_of(f, [f]<bool inlined> { jump<inlined>(f->resumer, f->context, nullptr); });
+  with_switch_of(f, [f]<bool inlined> { jump<inlined>(f->resumer, f->context, f); });
   fail(f, "a finished fiber was resumed");
 }
 

@@ -138,21 +138,50 @@ void loop_core::take_remote() {
 template <bool timed>
 [[gnu::always_inline]] inline void loop_core::run_ready() {
   const bool fetch_ahead = ready.size() >= long_batch;
-  for (std::size_t n = ready.size(); n > 0 && !ready.empty(); --n) {
+  batch_left = ready.size();
+  hand_offs_allowed = !timed;  // the detector times each task from the loop
+  while (batch_left > 0 && !ready.empty()) {
+    --batch_left;
     runnable* r = ready.pop_front();
     if (fetch_ahead) prefetch_ahead(r);
     if (r->run != nullptr) {
       r->run(r);
     } else if constexpr (timed) {
       auto* t = static_cast<task_base*>(r);
+      ++t->refs;  // report_slow() reads it, finished or not
       auto start = loop_clock::now();
       resume(t);
       auto ran = loop_clock::now() - start;
       if (ran > options.slow_task_threshold) report_slow(t, ran);
+      release_task(t);
     } else {
       resume(static_cast<task_base*>(r));
     }
   }
+  hand_offs_allowed = false;
+}
+
+bool loop_core::idle_between_turns() const noexcept {
+  // What turn() would check after this batch and before the next: fds to
+  // poll, timers to fire, remote calls to take, a dump to write, a run to
+  // end (its caller checks returning()'s conditions between turns).
+  return timers.empty() && reactor.watched() == 0 && !remote_pending.load(std::memory_order_acquire) &&
+         !registration.dump_requested.load(std::memory_order_relaxed) && !returning();
+}
+
+task_base* next_to_hand_off(scheduler_state& s, const fiber_control* self) noexcept {
+  if (!s.hand_offs_allowed) return nullptr;
+  runnable* r = s.ready.front();
+  if (r == nullptr || r->run != nullptr) return nullptr;  // callbacks run on the loop's stack
+  auto* next = static_cast<task_base*>(r);
+  if (!can_hand_off(self, next->fib.control())) return nullptr;
+  if (s.batch_left == 0) {
+    if (!static_cast<const loop_core&>(s).idle_between_turns()) return nullptr;
+    s.batch_left = s.ready.size();  // the next turn's batch
+  }
+  --s.batch_left;
+  s.ready.pop_front();
+  return next;
 }
 
 void loop_core::report_slow(const task_base* t, loop_clock::duration ran) noexcept {
@@ -257,8 +286,12 @@ task_base& running_task() {
   return *core->running;
 }
 
-wake_reason park(const wait_info& what, loop_time deadline) {
-  task_base& t = running_task();
+namespace {
+
+// park()'s body, forced inline into park() and into wait_until_done() (the
+// join of spawn+join): every return executed after the switch back
+// mispredicts, so one function fewer to return from is worth its copy.
+[[gnu::always_inline]] inline wake_reason park_task(task_base& t, const wait_info& what, loop_time deadline) {
   if (this_thread.current != t.fib.control())
     throw std::logic_error("weft: a loop wait inside a generator or nested fiber of a task");
   if (t.cancel_requested && t.shield_depth == 0) {
@@ -285,10 +318,32 @@ wake_reason park(const wait_info& what, loop_time deadline) {
   t.parked = true;
   t.waiting = what;
   t.parked_since = core.last_now;
-  this_fiber::suspend();
+  switch_away(core, t.fib.control());
   t.waiting = {};
   if (t.reason == wake_reason::cancelled) t.cancel_requested = false;
   return t.reason;
+}
+
+}  // namespace
+
+wake_reason park(const wait_info& what, loop_time deadline) { return park_task(running_task(), what, deadline); }
+
+// Here rather than with the rest of joining (task.cpp), for park_task().
+void wait_until_done(task_base* t) {
+  task_base& self = running_task();
+  if (&self == t) throw invalid_state("weft: a task cannot join itself");
+  waiter w;
+  w.task = &self;
+  t->joiners.push_back(&w);
+  struct unlink_on_exit {
+    task_base* t;
+    waiter& w;
+    ~unlink_on_exit() {
+      if (w.linked()) t->joiners.erase(&w);
+    }
+  } guard{t, w};
+  wake_reason why = park_task(self, {wait_kind::join, "task", {}, -1, t}, no_deadline);
+  if (why == wake_reason::cancelled) throw cancelled();
 }
 
 void unpark(task_base* t, wake_reason why) noexcept { t->loop->unpark(t, why); }

@@ -76,13 +76,19 @@ class loop_core : public scheduler_state {
     return stop_requested || (awaited != nullptr && awaited->done) || (closing && tasks.empty());
   }
 
-  // Runs a ready task until it suspends or finishes. Inline into turn():
-  // the switch back lands in turn()'s own frame.
+  // Between two batches the loop would do nothing but start the next one.
+  bool idle_between_turns() const noexcept;
+
+  // Runs a ready task until a task suspends to the loop or finishes: `t`,
+  // or the last of the tasks handed over to after it (switch_away()),
+  // which `running` then names. Inline into turn(): the switch back lands
+  // in turn()'s own frame. `t` itself may be gone on return.
   void resume(task_base* t) {
     running = t;
-    t->fib.resume();  // the body catches everything; nothing escapes here
+    resume_control(t->fib.control());  // the body catches everything; nothing escapes here
+    task_base* back = running;
     running = nullptr;
-    if (t->done) task_finished(t);  // its worker is idle or has returned
+    if (back != nullptr && back->done) task_finished(back);  // its worker has returned
   }
   void task_finished(task_base* t) noexcept;
   // The worker a new task runs on (src/loop/task_fibers.cpp): an idle one

@@ -1,5 +1,6 @@
-// Task lifetime: start, body, finish, references, cancellation, joining,
-// and closing a loop with tasks still alive.
+// Task lifetime: start, body, finish, references, cancellation, and closing
+// a loop with tasks still alive. (Joining is a wait: wait_until_done() is in
+// loop.cpp, beside park().)
 #include <string>
 
 #include "loop/loop_core.hpp"
@@ -65,23 +66,6 @@ void release_task(task_base* t) noexcept {
     if (t->linked()) t->loop->held.erase(t);
   }
   t->destroy(t);
-}
-
-void wait_until_done(task_base* t) {
-  task_base& self = running_task();
-  if (&self == t) throw invalid_state("weft: a task cannot join itself");
-  waiter w;
-  w.task = &self;
-  t->joiners.push_back(&w);
-  struct unlink_on_exit {
-    task_base* t;
-    waiter& w;
-    ~unlink_on_exit() {
-      if (w.linked()) t->joiners.erase(&w);
-    }
-  } guard{t, w};
-  wake_reason why = park({wait_kind::join, "task", {}, -1, t});
-  if (why == wake_reason::cancelled) throw cancelled();
 }
 
 void throw_not_done(const task_base* t) {

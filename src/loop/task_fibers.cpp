@@ -34,9 +34,16 @@ bool wants_default_stack(const task_options& options) noexcept {
 
 void loop_core::worker_main(bool poolable) {
   for (;;) {
-    run_task_body(running);
-    if (!poolable || idle_workers_.size() >= max_idle_workers) return;
-    this_fiber::suspend();  // retire_worker() pools it; a spawn resumes it
+    task_base* t = running;
+    run_task_body(t);
+    if (!poolable || idle_workers_.size() >= max_idle_workers) return;  // the loop finishes t
+    // Finished here rather than by the loop, so that the worker may hand
+    // over to the next task: t goes, this fiber joins the idle pool (it is
+    // switched away from before anything can resume it).
+    fiber_control* self = t->fib.control();
+    running = nullptr;
+    task_finished(t);
+    switch_away(*this, self);  // a spawn resumes it
   }
 }
 

@@ -113,16 +113,17 @@ std::string last_frame(const std::string& bt) {
 }
 
 // Checks weft-bt's output for every suspended task: it starts at the switch
-// (frame #0 in weft's switch path: jump or switch_out, inlined into park,
-// where weft has debug information; park where it has not;
-// weft_context_jump with the Boost backend), shows the function the task
+// (frame #0 in weft's switch path: jump, switch_out or hand_off, inlined
+// into park and wait_until_done, where weft has debug information; those
+// two where it has not; weft_context_jump with the Boost backend), shows
+// the function the task
 // suspended in, ends at fiber_entry, and has none of the frames of the
 // thread that carried the unwinding.
 void expect_backtraces(const std::string& out, const std::map<std::string, int>& ids) {
   for (const auto& [name, function] : suspended_in) {
     ASSERT_TRUE(ids.count(name)) << name;
     std::string bt = backtrace_of(out, ids.at(name));
-    EXPECT_TRUE(std::regex_search(bt, std::regex("\n#0 +0x[0-9a-f]+ in (weft::detail::(jump|switch_out)(<false>)?|weft::detail::park|weft_context_jump) ?\\(")))
+    EXPECT_TRUE(std::regex_search(bt, std::regex("\n#0 +0x[0-9a-f]+ in (weft::detail::(jump|switch_out|hand_off)(<false>)?|weft::detail::(park|wait_until_done)|weft_context_jump) ?\\(")))
         << name << "\n"
         << bt;
     EXPECT_TRUE(std::regex_search(bt, std::regex("\n#[0-9]+ +(0x[0-9a-f]+ in )?\\(anonymous namespace\\)::" + function +

@@ -1,18 +1,27 @@
 // The fibers tasks run on: a finished task's fiber is reused by the next
-// task, which must still look like a fiber of its own.
+// task, which must still look like a fiber of its own; a task that waits
+// or finishes hands over straight to the next task where the loop would do
+// nothing in between, which must not change what runs when.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "weft/fiber.hpp"
 #include "weft/loop.hpp"
+#include "weft/reactor.hpp"
 
 namespace {
 
+using namespace std::chrono_literals;
 using weft::loop;
 
 struct fiber_seen {
@@ -148,6 +157,110 @@ TEST(task_fibers, more_tasks_at_once_than_the_pool_holds_all_finish_with_their_v
       for (int i = 0; i < 200; ++i) EXPECT_EQ(batch[i].join(), i);
     }
   });
+}
+
+// Three tasks yielding round-robin, a callback queued among them, a join
+// and a finish: the trace is what the FIFO run queue and its batches say,
+// whether the switches go through the loop or straight across.
+TEST(task_fibers, hand_overs_keep_the_order_of_the_run_queue) {
+  loop lp;
+  std::vector<std::string> trace;
+  lp.run_until_complete([&] {
+    auto worker = [&](std::string name, int rounds) {
+      return [&trace, name, rounds] {
+        for (int i = 0; i < rounds; ++i) {
+          trace.push_back(name + std::to_string(i));
+          weft::yield_now();
+        }
+        trace.push_back(name + " done");
+      };
+    };
+    auto a = weft::spawn(worker("a", 3));
+    auto b = weft::spawn(worker("b", 1));
+    weft::loop::current()->call_soon([&] { trace.push_back("callback"); });
+    auto c = weft::spawn(worker("c", 2));
+    a.join();
+    trace.push_back("main joined a");
+    b.join();
+    c.join();
+  });
+  EXPECT_EQ(trace, (std::vector<std::string>{"a0", "b0", "callback", "c0", "a1", "b done", "c1", "a2", "c done",
+                                             "a done", "main joined a"}));
+}
+
+// Two tasks yield to each other until a pipe becomes readable: the loop
+// must still poll between batches (no hand-over across a batch while an fd
+// is watched), or the reader would never wake.
+TEST(task_fibers, tasks_yielding_to_each_other_still_let_the_loop_poll) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  loop lp;
+  int yields = 0;
+  lp.run_until_complete([&] {
+    bool readable = false;
+    auto reader = weft::spawn([&] { readable = weft::wait_readable(fds[0], 5s); });
+    auto spinner = [&] {
+      while (!reader.done()) {
+        ++yields;
+        weft::yield_now();
+      }
+    };
+    auto one = weft::spawn(spinner);
+    auto two = weft::spawn(spinner);
+    weft::yield_now();  // the reader is now waiting on the fd
+    EXPECT_EQ(::write(fds[1], "x", 1), 1);
+    reader.join();
+    one.join();
+    two.join();
+    EXPECT_TRUE(readable);
+  });
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_GT(yields, 0);
+  EXPECT_LT(yields, 100);  // woken at the first poll, not after a timeout
+}
+
+// A call from another thread must reach the loop while its tasks only ever
+// yield to each other.
+TEST(task_fibers, a_remote_call_reaches_a_loop_whose_tasks_only_yield) {
+  loop lp;
+  std::atomic<bool> called{false};
+  lp.run_until_complete([&] {
+    bool stop = false;
+    auto spinner = [&] {
+      while (!stop) weft::yield_now();
+    };
+    auto one = weft::spawn(spinner);
+    auto two = weft::spawn(spinner);
+    std::thread caller([&lp, &stop] { lp.call_soon_threadsafe([&stop] { stop = true; }); });
+    one.join();
+    two.join();
+    caller.join();
+    called = stop;
+  });
+  EXPECT_TRUE(called.load());
+}
+
+// With the slow-task detector on, each task is timed from the loop: a task
+// that runs 50 ms is reported by name even though a hand-over could have
+// carried the switch past the loop.
+TEST(task_fibers, the_slow_task_detector_still_sees_each_task) {
+  loop lp({.slow_task_threshold = 20ms});
+  std::vector<std::string> slow;
+  lp.set_exception_handler([&](const weft::exception_report& r) { slow.push_back(r.task_name); });
+  lp.run_until_complete([] {
+    auto quick = weft::spawn([] { weft::yield_now(); }, {.name = "quick"});
+    auto busy = weft::spawn(
+        [] {
+          auto until = std::chrono::steady_clock::now() + 50ms;
+          while (std::chrono::steady_clock::now() < until) {
+          }
+        },
+        {.name = "busy"});
+    quick.join();
+    busy.join();
+  });
+  EXPECT_EQ(slow, (std::vector<std::string>{"busy"}));
 }
 
 }  // namespace

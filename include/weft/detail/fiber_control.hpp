@@ -130,6 +130,17 @@ inline void jump(weft_context& target, [[maybe_unused]] weft_context& mine, void
   target = weft_context_jump(target, data).from;
 }
 
+// By weft_context_jump, the data a fiber sends to its resumer is always
+// the fiber itself, and a resumer stores the context that comes back into
+// that fiber's `context`: after hand_off() (below) it may be a later
+// fiber than the one it resumed. A fiber that arrives with data other than
+// itself was handed over by that sibling, and takes over its resumer.
+
+// `f`, arriving by weft_context_jump: records where it came from. Runs
+// after the sanitizers' finish-switch calls (which set the resumer's stack
+// fields to the sender's; a hand-over corrects them).
+inline void arrive(fiber_control* f, weft_transfer tr) noexcept;
+
 // The jump into `f` and back, with the sanitizer announcements around it.
 // Only `f` is live across the jump: anything else would be spilled to the
 // stack and reloaded on every resume.
@@ -143,7 +154,12 @@ inline void enter(fiber_control* f) noexcept {
   f->resumer_tsan_fiber = __tsan_get_current_fiber();
   __tsan_switch_to_fiber(f->tsan_fiber, 0);
 #endif
-  jump<inlined>(f->context, f->resumer, f);
+  if constexpr (inlined) {
+    jump<inlined>(f->context, f->resumer, f);
+  } else {
+    weft_transfer tr = weft_context_jump(f->context, f);
+    static_cast<fiber_control*>(tr.data)->context = tr.from;
+  }
 #if defined(WEFT_ASAN)
   __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
 #endif
@@ -181,10 +197,68 @@ inline void switch_out(fiber_control* f) noexcept {
 #if defined(WEFT_TSAN)
   __tsan_switch_to_fiber(f->resumer_tsan_fiber, 0);
 #endif
-  jump<inlined>(f->resumer, f->context, nullptr);
+  if constexpr (inlined) {
+    jump<inlined>(f->resumer, f->context, nullptr);
 #if defined(WEFT_ASAN)
-  __sanitizer_finish_switch_fiber(f->fake_stack, &f->resumer_stack_bottom, &f->resumer_stack_size);
+    __sanitizer_finish_switch_fiber(f->fake_stack, &f->resumer_stack_bottom, &f->resumer_stack_size);
 #endif
+  } else {
+    weft_transfer tr = weft_context_jump(f->resumer, f);
+#if defined(WEFT_ASAN)
+    __sanitizer_finish_switch_fiber(f->fake_stack, &f->resumer_stack_bottom, &f->resumer_stack_size);
+#endif
+    arrive(f, tr);
+  }
+}
+
+inline void arrive(fiber_control* f, weft_transfer tr) noexcept {
+  auto* sender = static_cast<fiber_control*>(tr.data);
+  if (sender == f) [[likely]] {
+    f->resumer = tr.from;
+    return;
+  }
+  sender->context = tr.from;
+  f->resumer = sender->resumer;
+#if defined(WEFT_ASAN)
+  f->resumer_stack_bottom = sender->resumer_stack_bottom;
+  f->resumer_stack_size = sender->resumer_stack_size;
+#endif
+#if defined(WEFT_TSAN)
+  f->resumer_tsan_fiber = sender->resumer_tsan_fiber;
+#endif
+}
+
+// Whether the running fiber `from` may hand over to `to` (hand_off()).
+// Neither may be a generator's (those may use the inline switch), `to`
+// must be suspended, and neither side may have exception state or a
+// preserved FP environment to swap (those take switch_into_slow).
+inline bool can_hand_off(const fiber_control* from, const fiber_control* to) noexcept {
+  return to->state == fiber_state::suspended && !to->slow_switch && !to->of_generator && !from->slow_switch &&
+         !from->unwinding && to->owner == from->owner && eh_empty(*this_thread.eh);
+}
+
+// Suspends the running fiber `from` and resumes `to` in its place, without
+// passing through their resumer: `to` takes over `from`'s resumer, so its
+// next suspend goes where `from`'s would have. Returns when `from` is
+// resumed again, by its resumer or by a later hand-over. Precondition:
+// can_hand_off(from, to), and `from` is this_thread.current. The caller
+// checks `from->unwinding` afterwards, as this_fiber::suspend() does.
+inline void hand_off(fiber_control* from, fiber_control* to) noexcept {
+  check_canary(*from);
+  from->state = fiber_state::suspended;
+  to->state = fiber_state::running;
+  this_thread.current = to;
+#if defined(WEFT_ASAN)
+  __sanitizer_start_switch_fiber(&from->fake_stack, to->stack.low, to->stack.size);
+#endif
+#if defined(WEFT_TSAN)
+  __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#endif
+  weft_transfer tr = weft_context_jump(to->context, from);
+#if defined(WEFT_ASAN)
+  __sanitizer_finish_switch_fiber(from->fake_stack, &from->resumer_stack_bottom, &from->resumer_stack_size);
+#endif
+  arrive(from, tr);
 }
 
 inline bool resumable_here(const fiber_control* f) noexcept {

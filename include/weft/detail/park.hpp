@@ -25,10 +25,37 @@ namespace weft::detail {
 struct scheduler_state {
   fifo<runnable> ready;         // tasks (run == nullptr) and callbacks, FIFO
   task_base* running = nullptr;  // the task whose fiber is running
+  // Items of the loop's current batch not yet run; hand-overs take them too.
+  std::size_t batch_left = 0;
+  // Set while the loop runs a batch without the slow-task detector (which
+  // times each task from the loop).
+  bool hand_offs_allowed = false;
 };
 
 // The scheduler of the loop running on this thread, or null.
 extern constinit thread_local scheduler_state* current_scheduler;
+
+// The front of the run queue, taken off it, if the running task (fiber
+// `self`) may hand over to it: the loop would run it next and do nothing
+// before. Null otherwise. (src/loop/loop.cpp)
+task_base* next_to_hand_off(scheduler_state& s, const fiber_control* self) noexcept;
+
+// Suspends the running task, whose fiber is `self`: hands over straight to
+// the next task where the loop would do nothing but resume it (see
+// hand_off()), else goes back to the loop. Returns when the task is
+// resumed. Forced inline, into every wait and into yield_now(): each
+// return executed after a switch mispredicts.
+[[gnu::always_inline]] inline void switch_away(scheduler_state& s, fiber_control* self) {
+  task_base* next = next_to_hand_off(s, self);
+  if (next == nullptr) {
+    this_fiber::suspend();
+    return;
+  }
+  s.running = next;
+  hand_off(self, next->fib.control());
+  if (self->unwinding) [[unlikely]]
+    throw_if_destroying();
+}
 
 // yield_now()'s uncommon cases: outside a task, inside a nested fiber,
 // cancellation pending.
