@@ -137,7 +137,7 @@ void loop_core::take_remote() {
 // the switch back from a task mispredicts.
 template <bool timed>
 [[gnu::always_inline]] inline void loop_core::run_ready() {
-  const bool fetch_ahead = ready.size() >= long_batch;
+  fetch_ahead = ready.size() >= long_batch;
   batch_left = ready.size();
   hand_offs_allowed = !timed;  // the detector times each task from the loop
   while (batch_left > 0 && !ready.empty()) {
@@ -178,9 +178,11 @@ task_base* next_to_hand_off(scheduler_state& s, const fiber_control* self) noexc
   if (s.batch_left == 0) {
     if (!static_cast<const loop_core&>(s).idle_between_turns()) return nullptr;
     s.batch_left = s.ready.size();  // the next turn's batch
+    s.fetch_ahead = s.batch_left >= long_batch;
   }
   --s.batch_left;
   s.ready.pop_front();
+  if (s.fetch_ahead) prefetch_ahead(next);  // as run_ready() does
   return next;
 }
 
@@ -319,7 +321,6 @@ namespace {
   t.waiting = what;
   t.parked_since = core.last_now;
   switch_away(core, t.fib.control());
-  t.waiting = {};
   if (t.reason == wake_reason::cancelled) t.cancel_requested = false;
   return t.reason;
 }

@@ -97,7 +97,10 @@ class loop_core : public scheduler_state {
   fiber take_worker(const task_options& options, std::source_location where);
   // Takes back the worker of a task that just finished: into the idle
   // pool if it is waiting there for the next task, freed if it returned.
-  void retire_worker(task_base* t) noexcept;
+  void retire_worker(task_base* t) noexcept {
+    if (t->fib.finished()) t->fib = fiber();  // returned, or already gone
+    else idle_workers_.push_back(std::move(t->fib));
+  }
   // Destroys the idle workers (close()).
   void drop_idle_workers() noexcept { idle_workers_.clear(); }
   template <bool timed>

@@ -60,9 +60,4 @@ fiber loop_core::take_worker(const task_options& options, std::source_location w
                {.name = options.name, .stack_size = options.stack_size, .stack = options.stack}, where);
 }
 
-void loop_core::retire_worker(task_base* t) noexcept {
-  if (t->fib.finished()) t->fib = fiber();  // returned, or already gone
-  else idle_workers_.push_back(std::move(t->fib));
-}
-
 }  // namespace weft::detail

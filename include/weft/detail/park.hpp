@@ -27,6 +27,7 @@ struct scheduler_state {
   task_base* running = nullptr;  // the task whose fiber is running
   // Items of the loop's current batch not yet run; hand-overs take them too.
   std::size_t batch_left = 0;
+  bool fetch_ahead = false;  // the batch is long: fetch items ahead as they are taken
   // Set while the loop runs a batch without the slow-task detector (which
   // times each task from the loop).
   bool hand_offs_allowed = false;

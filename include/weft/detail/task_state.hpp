@@ -79,7 +79,7 @@ struct task_base : runnable, list_hook {  // list_hook: the loop's list of live 
   unsigned shield_depth = 0;
   std::exception_ptr error;  // the body's exception, or cancelled
   list<waiter> joiners;
-  wait_info waiting;
+  wait_info waiting;  // read only while parked: stale (never reset) after
   loop_time parked_since{};
   std::source_location spawned_at;
   std::uint64_t id = 0;      // the fiber's id, kept after the fiber is gone
