@@ -112,12 +112,12 @@ inline void with_switch_of(const fiber_control* f, Op op) {
   else op.template operator()<false>();
 }
 
-// The bare jump, by either switch: leaves for `target` and returns when
-// switched back to. The inline switch saves this side's context into
-// `mine` itself; weft_context_jump instead hands it to the other side,
-// and on the way back stores into `target` the context that came back
-// here. Either way, afterwards `target` is where to go next time.
-// `inlined` must match uses_inline_switch() of the fiber.
+// The bare jump: leaves for `target`. The inline switch saves this side's
+// context into `mine` itself and returns when switched back to. By
+// weft_context_jump only a fiber's last jump comes here (run_fiber), which
+// never returns: enter(), switch_out() and hand_off() keep their own
+// books (see arrive()). `inlined` must match uses_inline_switch() of the
+// fiber.
 template <bool inlined>
 inline void jump(weft_context& target, [[maybe_unused]] weft_context& mine, void* data) noexcept {
   static_assert(!inlined || have_inline_switch);
@@ -127,7 +127,7 @@ inline void jump(weft_context& target, [[maybe_unused]] weft_context& mine, void
     return;
   }
 #endif
-  target = weft_context_jump(target, data).from;
+  weft_context_jump(target, data);
 }
 
 // By weft_context_jump, the data a fiber sends to its resumer is always
