@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     }
     weft::yield_now();  // every task has started and is asleep now
     peak = rss_kib();
-    for (auto& t : tasks) (t.state()->fib.stack() == weft::stack_mode::dense ? dense : guarded)++;
+    for (auto& t : tasks) (weft::detail::access::state(t)->fib.stack() == weft::stack_mode::dense ? dense : guarded)++;
     for (auto& t : tasks) t.join();
   });
   double secs = duration<double>(steady_clock::now() - t0).count();

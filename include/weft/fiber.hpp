@@ -32,6 +32,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "weft/detail/access.hpp"
 #include "weft/stack.hpp"
 
 namespace weft {
@@ -76,19 +77,28 @@ inline constexpr body_ops ops_for{
     [](void* body) noexcept { static_cast<F*>(body)->~F(); },
 };
 
-// of_generator: the fiber of a generator (see fiber_control::of_generator).
+// A fiber of exclusive use: only the code that made it switches it, through
+// its own resume and suspend paths; this_fiber::suspend() inside it aborts
+// and no hand-over may switch it. Fixed at creation.
+struct exclusive_use {
+  // Completes the abort message when something else tries to switch it: who
+  // owns the fiber and how its body is meant to leave it.
+  const char* why;
+  // Switched by the inline switch where the build has one
+  // (weft/detail/context_inline.hpp; have_inline_switch), otherwise, and by
+  // default, by weft_context_jump. A context saved by one cannot be resumed
+  // by the other, so the choice holds for the fiber's whole life.
+  bool inline_switch = false;
+};
+
+// `exclusive`: null for an ordinary fiber.
 fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options,
-                            std::source_location where, bool of_generator = false);
+                            std::source_location where, const exclusive_use* exclusive = nullptr);
 
 // A fiber that runs one job after another (the loop's task workers) takes
 // each job's identity as it starts: a fresh id, the job's name (empty for
 // none) and where the job was made. Only while the fiber is suspended.
 void relabel_fiber(fiber_control* fiber, std::string_view name, std::source_location where);
-
-// Selects the fiber constructor generators use (weft/generator.hpp).
-struct generator_fiber_tag {
-  explicit generator_fiber_tag() = default;
-};
 void destroy_fiber(fiber_control* fiber) noexcept;
 }  // namespace detail
 
@@ -104,14 +114,7 @@ class fiber {
     requires std::is_invocable_v<std::decay_t<F>&>
   explicit fiber(F&& body, const fiber_options& options = {},
                  std::source_location where = std::source_location::current())
-      : fiber(std::forward<F>(body), options, where, false) {}
-
-  // For generators only: only the generator's own resume and yield paths
-  // may switch this fiber (with the inline switch where the build has one),
-  // and this_fiber::suspend() in it aborts (see weft/generator.hpp).
-  template <class F>
-  fiber(detail::generator_fiber_tag, F&& body, const fiber_options& options, std::source_location where)
-      : fiber(std::forward<F>(body), options, where, true) {}
+      : fiber(std::forward<F>(body), options, where, nullptr) {}
 
   fiber(fiber&& other) noexcept : control_(std::exchange(other.control_, nullptr)) {}
   fiber& operator=(fiber&& other) noexcept {
@@ -147,18 +150,20 @@ class fiber {
   stack_mode stack() const noexcept;         // guarded or dense: the mode in use
   std::size_t stack_size() const noexcept;   // usable bytes
 
-  // Bytes of stack the fiber has touched so far, an upper bound measured by
-  // scanning for the untouched fill pattern. Debug aid; O(stack size).
+  // Bytes of stack the fiber has touched so far: an upper bound, counted
+  // in resident pages from the top (mincore). A pooled stack keeps the
+  // pages an earlier fiber touched. Debug aid; O(stack size).
   std::size_t stack_high_water() const noexcept;
 
-  detail::fiber_control* control() const noexcept { return control_; }
-
  private:
+  friend struct detail::access;  // control_, and the exclusive-use constructor
+
+  // `exclusive`: see detail::exclusive_use; null for an ordinary fiber.
   template <class F>
-  fiber(F&& body, const fiber_options& options, std::source_location where, bool of_generator) {
+  fiber(F&& body, const fiber_options& options, std::source_location where, const detail::exclusive_use* exclusive) {
     using body_t = std::decay_t<F>;
     body_t local(std::forward<F>(body));
-    control_ = detail::create_fiber(detail::ops_for<body_t>, &local, options, where, of_generator);
+    control_ = detail::create_fiber(detail::ops_for<body_t>, &local, options, where, exclusive);
   }
 
   detail::fiber_control* control_ = nullptr;
@@ -177,4 +182,4 @@ std::string_view name() noexcept;
 }  // namespace weft
 
 // The inline switch paths (resume, suspend) and the state they touch.
-#include "weft/detail/fiber_control.hpp"
+#include "weft/detail/fiber_switch.hpp"

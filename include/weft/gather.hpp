@@ -217,7 +217,7 @@ auto gather(A&&... args) {
   std::tuple tasks{detail::to_task(std::forward<A>(args))...};
   return std::apply(
       [](auto&... t) {
-        detail::task_base* states[] = {t.state()..., nullptr};
+        detail::task_base* states[] = {detail::access::state(t)..., nullptr};
         detail::gather_wait(states, sizeof...(A), true);
         return std::tuple<decltype(detail::gather_value(t))...>{detail::gather_value(t)...};
       },
@@ -230,7 +230,7 @@ auto gather(return_exceptions_t, A&&... args) {
   std::tuple tasks{detail::to_task(std::forward<A>(args))...};
   return std::apply(
       [](auto&... t) {
-        detail::task_base* states[] = {t.state()..., nullptr};
+        detail::task_base* states[] = {detail::access::state(t)..., nullptr};
         detail::gather_wait(states, sizeof...(A), false);
         return std::tuple<decltype(detail::gather_outcome(t))...>{detail::gather_outcome(t)...};
       },
@@ -242,7 +242,7 @@ std::vector<gather_value_t<T>> gather(const std::vector<task<T>>& tasks) {
   std::vector<task<T>> held(tasks);
   std::vector<detail::task_base*> states;
   states.reserve(held.size());
-  for (auto& t : held) states.push_back(t.state());
+  for (auto& t : held) states.push_back(detail::access::state(t));
   detail::gather_wait(states.data(), states.size(), true);
   std::vector<gather_value_t<T>> results;
   results.reserve(held.size());
@@ -255,7 +255,7 @@ std::vector<outcome<T>> gather(return_exceptions_t, const std::vector<task<T>>& 
   std::vector<task<T>> held(tasks);
   std::vector<detail::task_base*> states;
   states.reserve(held.size());
-  for (auto& t : held) states.push_back(t.state());
+  for (auto& t : held) states.push_back(detail::access::state(t));
   detail::gather_wait(states.data(), states.size(), false);
   std::vector<outcome<T>> results;
   results.reserve(held.size());
@@ -268,7 +268,7 @@ wait_result<T> wait(const std::vector<task<T>>& tasks, return_when when = return
                     std::optional<loop::duration> timeout = std::nullopt) {
   std::vector<detail::task_base*> states;
   states.reserve(tasks.size());
-  for (auto& t : tasks) states.push_back(t.state());
+  for (auto& t : tasks) states.push_back(detail::access::state(t));
   detail::loop_time deadline = timeout ? detail::loop_now() + *timeout : detail::no_deadline;
   std::vector<std::size_t> done = detail::wait_done(states.data(), states.size(), when, deadline);
   wait_result<T> r;
@@ -293,7 +293,7 @@ class completion_order {
       : tasks_(std::move(tasks)),
         deadline_(timeout ? detail::loop_now() + *timeout : detail::no_deadline) {
     states_.reserve(tasks_.size());
-    for (auto& t : tasks_) states_.push_back(t.state());
+    for (auto& t : tasks_) states_.push_back(detail::access::state(t));
     watch_ = std::make_unique<detail::completion_watch>(states_.data(), states_.size());
   }
 

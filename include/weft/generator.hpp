@@ -203,6 +203,12 @@ std::string generator_label(const fiber_control& f);
 template <class Y, class S, class R, class F>
 struct generator_frame;
 
+// A generator's fiber is of exclusive use: only next/send/throw_in/close
+// resume it and only its yielder suspends it, by the inline switch where
+// the build has one (weft/detail/context_inline.hpp).
+inline constexpr exclusive_use generator_use{
+    "a generator's body leaves its fiber only through its yielder", true};
+
 inline bool startable(const fiber_control* f) noexcept {
   return f->state == fiber_state::created || f->state == fiber_state::suspended;
 }
@@ -280,8 +286,8 @@ class yielder {
   template <class R>
   void delegate(generator<Y, S, R>& sub);
 
-  // The fiber-side half of a switch. Inline so that weft_context_jump is
-  // called from the body's own frame (see detail/fiber_control.hpp).
+  // The fiber-side half of a switch. Inline so that the switch is made
+  // from the body's own frame (see weft/detail/fiber_switch.hpp).
   void switch_to_resumer() {
     detail::fiber_control* f = fiber_;
     if (detail::this_thread.current != f) [[unlikely]]
@@ -345,11 +351,11 @@ class generator {
                                 : std::is_convertible_v<std::invoke_result_t<std::decay_t<F>&, yielder_type&>, R>))
   explicit generator(F&& body, const fiber_options& options = {},
                      std::source_location where = std::source_location::current())
-      : fiber_(detail::generator_fiber_tag{}, detail::generator_frame<Y, S, R, std::decay_t<F>>(std::forward<F>(body)),
-               options, where) {
-    auto* frame = static_cast<detail::generator_frame<Y, S, R, std::decay_t<F>>*>(fiber_.control()->body);
+      : fiber_(detail::access::make<fiber>(detail::generator_frame<Y, S, R, std::decay_t<F>>(std::forward<F>(body)),
+                                           options, where, &detail::generator_use)) {
+    auto* frame = static_cast<detail::generator_frame<Y, S, R, std::decay_t<F>>*>(detail::access::control(fiber_)->body);
     port_ = &frame->port;
-    port_->fiber_ = fiber_.control();
+    port_->fiber_ = detail::access::control(fiber_);
     port_->owner_ = this;
   }
 
@@ -387,7 +393,7 @@ class generator {
   // stop_iteration_with<R> holding v); an exception from the body comes out
   // instead, once. Throws generator_already_executing if the body is running.
   Y next() {
-    detail::fiber_control* f = fiber_.control();
+    detail::fiber_control* f = detail::access::control(fiber_);
     if (!detail::startable(f)) [[unlikely]]
       refuse(f);
     if (!run(f)) [[unlikely]]
@@ -401,7 +407,7 @@ class generator {
   Y send(detail::value_or_none<S> value)
     requires(!std::is_void_v<S>)
   {
-    detail::fiber_control* f = fiber_.control();
+    detail::fiber_control* f = detail::access::control(fiber_);
     if (f->state != fiber_state::suspended) [[unlikely]]
       refuse_send(f);
     port_->in_.value = std::addressof(value);
@@ -419,7 +425,7 @@ class generator {
   // `e` comes out and the generator is closed; on a closed one `e` comes
   // out. Throws std::invalid_argument for a null exception_ptr.
   Y throw_in(std::exception_ptr e) {
-    if (!inject(fiber_.control(), std::move(e))) report_end();
+    if (!inject(detail::access::control(fiber_), std::move(e))) report_end();
     return take();
   }
   template <class E>
@@ -433,7 +439,7 @@ class generator {
   // return value stays in return_value(). Exceptions from the body, and the
   // protocol errors, still throw.
   try_result try_next() {
-    detail::fiber_control* f = fiber_.control();
+    detail::fiber_control* f = detail::access::control(fiber_);
     if (!detail::startable(f)) [[unlikely]]
       return refuse_try(f);
     if (!run(f)) [[unlikely]]
@@ -443,7 +449,7 @@ class generator {
   try_result try_send(detail::value_or_none<S> value)
     requires(!std::is_void_v<S>)
   {
-    detail::fiber_control* f = fiber_.control();
+    detail::fiber_control* f = detail::access::control(fiber_);
     if (f->state != fiber_state::suspended) [[unlikely]] {
       if (f->state == fiber_state::finished) return end_try();
       refuse_send(f);
@@ -455,7 +461,7 @@ class generator {
   }
   try_result try_send(std::nullopt_t) { return try_next(); }
   try_result try_throw_in(std::exception_ptr e) {
-    if (!inject(fiber_.control(), std::move(e))) return end_try();
+    if (!inject(detail::access::control(fiber_), std::move(e))) return end_try();
     return take_as_result();
   }
   template <class E>
@@ -471,7 +477,7 @@ class generator {
   // created generator is closed without running; a closed one is left
   // alone. A `return v` during the close is kept in return_value().
   void close() {
-    detail::fiber_control* f = fiber_.control();
+    detail::fiber_control* f = detail::access::control(fiber_);
     if (f == nullptr || f->state == fiber_state::finished) return;
     if (f->state == fiber_state::running) detail::throw_already_executing(*f);
     port_->signal_ = detail::generator_signal::exit;
@@ -488,7 +494,7 @@ class generator {
 
   // Python's inspect.getgeneratorstate().
   generator_state state() const noexcept {
-    const detail::fiber_control* f = fiber_.control();
+    const detail::fiber_control* f = detail::access::control(fiber_);
     if (f == nullptr) return generator_state::closed;
     switch (f->state) {
       case fiber_state::created: return generator_state::created;
@@ -563,7 +569,7 @@ class generator {
 
   // Resumes for an iterator step: true if the body yielded.
   bool advance() {
-    detail::fiber_control* f = fiber_.control();
+    detail::fiber_control* f = detail::access::control(fiber_);
     if (!detail::startable(f)) [[unlikely]]
       return refuse_advance(f);
     if (!run(f)) [[unlikely]]
@@ -574,7 +580,7 @@ class generator {
   // Resumes a suspended body with *sent as the yield's value, for a
   // delegating yield_from; true if it yielded. A closed one is exhausted.
   bool advance_sending(detail::value_or_none<S>* sent) {
-    detail::fiber_control* f = fiber_.control();
+    detail::fiber_control* f = detail::access::control(fiber_);
     if (f->state != fiber_state::suspended) [[unlikely]] {
       if (f->state == fiber_state::finished) return end_advance();
       refuse_send(f);
@@ -658,7 +664,7 @@ class generator {
   // Close if suspended (reporting what cannot be thrown from a destructor),
   // then let the fiber layer unwind whatever is left and free the stack.
   void dispose() noexcept {
-    detail::fiber_control* f = fiber_.control();
+    detail::fiber_control* f = detail::access::control(fiber_);
     if (f == nullptr) return;
     if (f->state == fiber_state::suspended) {
       try {
@@ -776,7 +782,7 @@ void yielder<Y, S>::delegate(generator<Y, S, R>& sub) {
         yielded = sub.advance();
         break;
       case generator_signal::raise:
-        yielded = sub.inject(sub.fiber_.control(), std::exchange(raised_, nullptr));
+        yielded = sub.inject(detail::access::control(sub.fiber_), std::exchange(raised_, nullptr));
         break;
       case generator_signal::exit:
         // PEP 380: close the delegate (its errors propagate), then raise

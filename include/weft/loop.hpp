@@ -93,7 +93,7 @@ class loop {
   auto run_until_complete(F&& fn, task_options options = {.name = "main"},
                           std::source_location where = std::source_location::current()) {
     auto t = spawn(std::forward<F>(fn), options, where);
-    run_until_done(t.state());
+    run_until_done(detail::access::state(t));
     return t.result();
   }
 
@@ -112,7 +112,7 @@ class loop {
     using body_t = std::decay_t<F>;
     using result_t = std::invoke_result_t<body_t&>;
     auto* state = new detail::task_impl<result_t, body_t>(std::forward<F>(fn));
-    task<result_t> handle(state);  // frees the state if start_task throws
+    auto handle = detail::access::make<task<result_t>>(state);  // frees the state if start_task throws
     start_task(state, options, where);
     return handle;
   }
@@ -150,9 +150,8 @@ class loop {
   // The loop running on this thread, or null.
   static loop* current() noexcept;
 
-  detail::loop_core& core() noexcept { return *core_; }
-
  private:
+  friend struct detail::access;  // core_
   void start_task(detail::task_base* state, const task_options& options, std::source_location where);
   void run_until_done(detail::task_base* t);
 
@@ -177,16 +176,16 @@ auto spawn(F&& fn, task_options options = {}, std::source_location where = std::
 }
 
 // Inline because it is the scheduler's hottest path: out of line, the
-// return after the switch mispredicts (see weft/detail/fiber_control.hpp).
+// return after the switch mispredicts (see weft/detail/fiber_switch.hpp).
 inline void yield_now() {
   detail::scheduler_state* s = detail::current_scheduler;
   detail::task_base* t = s != nullptr ? s->running : nullptr;
-  if (t == nullptr || t->cancel_requested || detail::this_thread.current != t->fib.control()) [[unlikely]] {
+  if (t == nullptr || t->cancel_requested || detail::this_thread.current != detail::access::control(t->fib)) [[unlikely]] {
     detail::yield_slow();
     return;
   }
   s->ready.push_back(t);
-  detail::switch_away(*s, t->fib.control());
+  detail::switch_away(*s, detail::access::control(t->fib));
   if (t->cancel_requested && t->shield_depth == 0) [[unlikely]]
     detail::deliver_cancel(t);
 }

@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "weft/detail/access.hpp"
 #include "weft/detail/task_state.hpp"
 #include "weft/error.hpp"
 #include "weft/stack.hpp"
@@ -86,12 +87,12 @@ class task {
     detail::release_task(std::exchange(state_, nullptr));
   }
 
-  detail::task_state<T>* state() const noexcept { return state_; }
+ private:
+  friend struct detail::access;  // state_, and the adopting constructor
 
-  // Adopts a reference (used by loop::spawn).
+  // Adopts a reference (loop::spawn).
   explicit task(detail::task_state<T>* s) noexcept : state_(s) { retain(); }
 
- private:
   void retain() noexcept {
     if (state_) ++state_->refs;
   }

@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include "weft/detail/access.hpp"
+
 namespace weft {
 
 namespace detail {
@@ -14,7 +16,6 @@ struct callback_node;
 class timer_handle {
  public:
   timer_handle() noexcept = default;
-  explicit timer_handle(detail::callback_node* node) noexcept;  // adopts a reference
   timer_handle(const timer_handle& other) noexcept;
   timer_handle(timer_handle&& other) noexcept;
   timer_handle& operator=(timer_handle other) noexcept;
@@ -30,6 +31,9 @@ class timer_handle {
   std::chrono::steady_clock::time_point when() const noexcept;
 
  private:
+  friend struct detail::access;  // the adopting constructor
+  explicit timer_handle(detail::callback_node* node) noexcept;  // adopts a reference
+
   detail::callback_node* node_ = nullptr;
 };
 

@@ -251,7 +251,7 @@ std::size_t executor::max_threads() const noexcept { return pool_->max_threads()
 executor& default_executor() {
   loop* lp = loop::current();
   if (lp == nullptr) throw invalid_state("weft: default_executor() outside a running loop");
-  std::shared_ptr<void>& slot = lp->core().default_executor;
+  std::shared_ptr<void>& slot = detail::access::core(*lp).default_executor;
   if (!slot) slot = std::make_shared<executor>();
   return *static_cast<executor*>(slot.get());
 }

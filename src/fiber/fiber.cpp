@@ -1,6 +1,6 @@
 // Fiber creation, entry and exit, destruction with forced unwind, and the
 // cold paths of resume/suspend. The hot switch paths are inline in
-// weft/detail/fiber_control.hpp.
+// weft/detail/fiber_switch.hpp.
 #include "weft/fiber.hpp"
 
 #include <sys/mman.h>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "weft/detail/fiber_control.hpp"
+#include "weft/detail/fiber_switch.hpp"
 #include "weft/detail/sanitizer.hpp"
 
 namespace weft {
@@ -86,7 +86,8 @@ constexpr int max_unwind_resumes = 64;
 #endif
 
 // Lays out control block, callable and context at the top of the stack.
-fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops, void* body, bool of_generator) {
+fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops, void* body,
+                              const exclusive_use* exclusive) {
   auto down = [](std::byte* p, std::size_t size, std::size_t align) {
     return reinterpret_cast<std::byte*>((reinterpret_cast<std::uintptr_t>(p) - size) & ~(align - 1));
   };
@@ -102,9 +103,13 @@ fiber_control* place_on_stack(const stack_allocation& stack, const body_ops& ops
   ops.move_to(body, body_at);
   f->ops = &ops;
   f->body = body_at;
-  f->of_generator = of_generator;
+  if (exclusive != nullptr) {
+    f->exclusive = true;
+    f->exclusive_why = exclusive->why;
+    f->inline_switch = have_inline_switch && exclusive->inline_switch;
+  }
 #if WEFT_INLINE_SWITCH
-  if (of_generator) {
+  if (f->inline_switch) {
     f->context = make_inline_context(context_top, &inline_fiber_entry, f);
     return f;
   }
@@ -151,7 +156,7 @@ void rethrow_fiber_error(fiber_control* f) { std::rethrow_exception(std::exchang
 
 void suspend_refused(const fiber_control* f) {
   if (f == nullptr) throw std::logic_error("weft: this_fiber::suspend() outside a fiber");
-  fail(f, "this_fiber::suspend() in a generator's body (a generator leaves its fiber only through its yielder)");
+  fail(f, ("this_fiber::suspend() in a fiber of exclusive use: " + std::string(f->exclusive_why)).c_str());
 }
 
 void report_dense_overflow(const fiber_control& f) noexcept {
@@ -165,12 +170,12 @@ void throw_if_destroying() {
 }
 
 fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options,
-                            std::source_location where, bool of_generator) {
+                            std::source_location where, const exclusive_use* exclusive) {
   stack_allocation stack = allocate_stack(options.stack, options.stack_size);
   if (stack.mode == stack_mode::guarded) install_overflow_handler();
   fiber_control* f;
   try {
-    f = place_on_stack(stack, ops, body, of_generator);
+    f = place_on_stack(stack, ops, body, exclusive);
   } catch (...) {
     release_stack(stack);
     throw;

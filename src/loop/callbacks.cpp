@@ -62,14 +62,14 @@ timer_handle loop::call_soon(std::function<void()> callback) {
   auto* node = detail::make_callback(*core_, std::move(callback), core_->now());
   node->state = detail::callback_node::phase::queued;
   core_->push_ready(node);
-  return timer_handle(node);
+  return detail::access::make<timer_handle>(node);
 }
 
 timer_handle loop::call_at(time_point when, std::function<void()> callback) {
   auto* node = detail::make_callback(*core_, std::move(callback), when);
   node->deadline = when;
   core_->arm(node);
-  return timer_handle(node);
+  return detail::access::make<timer_handle>(node);
 }
 
 timer_handle loop::call_later(duration delay, std::function<void()> callback) {

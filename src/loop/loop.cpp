@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "weft/detail/fiber_control.hpp"
+#include "weft/detail/hand_off.hpp"
 #include "weft/error.hpp"
 #include "weft/fiber.hpp"
 
@@ -72,14 +72,14 @@ struct park_timer : timer_node {
 // wake-up's cost. Loaded while the loop fires the other due timers, they
 // overlap instead.
 [[gnu::always_inline]] inline void prefetch_for_resume(const task_base* t, const void* frame) noexcept {
-  prefetch_control(t->fib.control());
+  prefetch_control(access::control(t->fib));
   prefetch_body(t);
   prefetch_stack(static_cast<const char*>(frame) - 2 * 64);
 }
 
 // A queued item's fiber control block; null for a callback.
 [[gnu::always_inline]] inline const fiber_control* control_of(const runnable* r) noexcept {
-  return r->run == nullptr ? static_cast<const task_base*>(r)->fib.control() : nullptr;
+  return r->run == nullptr ? access::control(static_cast<const task_base*>(r)->fib) : nullptr;
 }
 
 // A long run queue outruns the prefetches made when its tasks were woken:
@@ -187,7 +187,7 @@ task_base* next_to_hand_off(scheduler_state& s, const fiber_control* self) noexc
   runnable* r = s.ready.front();
   if (r == nullptr || r->run != nullptr) return nullptr;  // callbacks run on the loop's stack
   auto* next = static_cast<task_base*>(r);
-  if (!can_hand_off(self, next->fib.control())) return nullptr;
+  if (!can_hand_off(self, access::control(next->fib))) return nullptr;
   if (s.batch_left == 0) {
     if (!static_cast<const loop_core&>(s).idle_between_turns()) return nullptr;
     s.batch_left = s.ready.size();  // the next turn's batch
@@ -307,7 +307,7 @@ namespace {
 // join of spawn+join): every return executed after the switch back
 // mispredicts, so one function fewer to return from is worth its copy.
 [[gnu::always_inline]] inline wake_reason park_task(task_base& t, const wait_info& what, loop_time deadline) {
-  if (this_thread.current != t.fib.control())
+  if (this_thread.current != access::control(t.fib))
     throw std::logic_error("weft: a loop wait inside a generator or nested fiber of a task");
   if (t.cancel_requested && t.shield_depth == 0) {
     t.cancel_requested = false;
@@ -333,7 +333,7 @@ namespace {
   t.parked = true;
   t.waiting = what;
   t.parked_since = core.last_now;
-  switch_away(core, t.fib.control());
+  switch_away(core, access::control(t.fib));
   if (t.reason == wake_reason::cancelled) t.cancel_requested = false;
   return t.reason;
 }

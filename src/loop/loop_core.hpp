@@ -85,7 +85,7 @@ class loop_core : public scheduler_state {
   // in turn()'s own frame. `t` itself may be gone on return.
   void resume(task_base* t) {
     running = t;
-    resume_control(t->fib.control());  // the body catches everything; nothing escapes here
+    resume_control(access::control(t->fib));  // the body catches everything; nothing escapes here
     task_base* back = running;
     running = nullptr;
     if (back != nullptr && back->done) task_finished(back);  // its worker has returned

@@ -12,7 +12,7 @@ void deliver_cancel(task_base* t) {
 
 void yield_slow() {
   task_base& t = running_task();
-  if (this_thread.current != t.fib.control())
+  if (this_thread.current != access::control(t.fib))
     throw std::logic_error("weft: yield_now inside a generator or nested fiber of a task");
   if (t.cancel_requested && t.shield_depth == 0) deliver_cancel(&t);
   t.loop->push_ready(&t);  // shielded: an ordinary yield

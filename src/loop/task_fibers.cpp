@@ -40,7 +40,7 @@ void loop_core::worker_main(bool poolable) {
     // Finished here rather than by the loop, so that the worker may hand
     // over to the next task: t goes, this fiber joins the idle pool (it is
     // switched away from before anything can resume it).
-    fiber_control* self = t->fib.control();
+    fiber_control* self = access::control(t->fib);
     running = nullptr;
     task_finished(t);
     switch_away(*this, self);  // a spawn resumes it
@@ -52,7 +52,7 @@ fiber loop_core::take_worker(const task_options& options, std::source_location w
   if (poolable && !idle_workers_.empty()) {
     fiber worker = std::move(idle_workers_.back());
     idle_workers_.pop_back();
-    relabel_fiber(worker.control(), options.name, where);
+    relabel_fiber(access::control(worker), options.name, where);
     return worker;
   }
   if (poolable && idle_workers_.capacity() == 0) idle_workers_.reserve(max_idle_workers);

@@ -50,7 +50,7 @@ TEST(generator_death, this_fiber_suspend_in_a_body_aborts_naming_the_generator) 
         }, {.name = "sleepy"});
         g.next();
       },
-      "this_fiber::suspend\\(\\) in a generator's body .*'sleepy'");
+      "this_fiber::suspend\\(\\) in a fiber of exclusive use: a generator's body .*'sleepy'");
 }
 
 TEST(generator_death, a_generator_advanced_on_another_thread_aborts) {

@@ -232,7 +232,7 @@ TEST(loop_run, call_soon_threadsafe_wakes_a_loop_blocked_on_a_keep_alive) {
     });
     weft::yield_now();
     loop::keep_alive alive(lp);
-    auto* target = waiter.state();
+    auto* target = weft::detail::access::state(waiter);
     other = std::thread([&lp, alive, target, &value] {
       lp.call_soon_threadsafe([target, &value] {
         value = 7;

@@ -50,13 +50,13 @@ TEST(task_fibers, each_task_has_its_own_id_and_name_on_a_reused_fiber) {
     for (auto& t : tasks) {
       fiber_seen seen = t.result();
       EXPECT_EQ(seen.control, tasks[0].result().control) << "the worker was not reused";
-      EXPECT_EQ(seen.id, t.state()->id);
+      EXPECT_EQ(seen.id, weft::detail::access::state(t)->id);
       ids.insert(seen.id);
     }
     EXPECT_EQ(ids.size(), 3u);
     EXPECT_EQ(tasks[0].result().name, "first");
     EXPECT_EQ(tasks[1].result().name, "");  // not the name of the task before
-    EXPECT_EQ(tasks[1].name(), "task-" + std::to_string(tasks[1].state()->id));
+    EXPECT_EQ(tasks[1].name(), "task-" + std::to_string(weft::detail::access::state(tasks[1])->id));
     EXPECT_EQ(tasks[2].result().name, "third");
   });
 }
@@ -69,14 +69,14 @@ TEST(task_fibers, a_task_asking_for_its_own_stack_gets_a_fiber_of_its_own) {
     const std::size_t size = 128 * 1024;
     auto sized = weft::spawn([] {}, {.stack_size = size});
     auto dense = weft::spawn([] {}, {.stack = weft::stack_mode::dense});
-    EXPECT_EQ(sized.state()->fib.stack_size(), size);
-    EXPECT_EQ(dense.state()->fib.stack(), weft::stack_mode::dense);
+    EXPECT_EQ(weft::detail::access::state(sized)->fib.stack_size(), size);
+    EXPECT_EQ(weft::detail::access::state(dense)->fib.stack(), weft::stack_mode::dense);
     sized.join();
     dense.join();
     // Neither went to the idle pool: a default task gets the first fiber back.
     auto next = weft::spawn([] {});
-    EXPECT_EQ(next.state()->fib.stack(), weft::stack_mode::guarded);
-    EXPECT_NE(next.state()->fib.stack_size(), size);
+    EXPECT_EQ(weft::detail::access::state(next)->fib.stack(), weft::stack_mode::guarded);
+    EXPECT_NE(weft::detail::access::state(next)->fib.stack_size(), size);
     next.join();
   });
 }

@@ -274,7 +274,7 @@ TEST(task, results_of_every_size_and_alignment_survive_many_live_tasks) {
     }
     for (int i = 0; i < 300; ++i) {
       EXPECT_EQ(small[i].join(), i);
-      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(aligned[i].state()) % 64, 0u);
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(weft::detail::access::state(aligned[i])) % 64, 0u);
       EXPECT_EQ(aligned[i].join().value, i);
       EXPECT_EQ(large[i].join().values[999], i);
     }

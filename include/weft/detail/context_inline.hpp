@@ -1,5 +1,6 @@
 // The inline switch: a context switch the compiler sees as inline assembly,
-// for the fibers of generators (x86-64, WEFT_CONTEXT=asm only).
+// for fibers of exclusive use that ask for it, such as generators' (x86-64,
+// WEFT_CONTEXT=asm only).
 //
 // weft_context_jump is a call, so it must save every callee-saved register
 // (six on x86-64) whether or not the caller has anything in them. Written
@@ -23,7 +24,7 @@
 //
 // The two protocols do not mix: a context saved by the inline switch can
 // only be resumed by it, and likewise for weft_context_jump. A fiber uses
-// one of them for its whole life (fiber_control::of_generator).
+// one of them for its whole life (fiber_control::inline_switch).
 //
 // ABI: System V AMD64 psABI 3.2.1-3.2.2. What is not saved and why it is
 // safe: every general register but rsp and rbp, and every vector and x87

@@ -15,7 +15,7 @@
 // waiter behind.
 #pragma once
 
-#include "weft/detail/fiber_control.hpp"
+#include "weft/detail/hand_off.hpp"
 #include "weft/detail/task_state.hpp"
 
 namespace weft::detail {
@@ -53,7 +53,7 @@ task_base* next_to_hand_off(scheduler_state& s, const fiber_control* self) noexc
     return;
   }
   s.running = next;
-  hand_off(self, next->fib.control());
+  hand_off(self, access::control(next->fib));
   if (self->unwinding) [[unlikely]]
     throw_if_destroying();
 }
