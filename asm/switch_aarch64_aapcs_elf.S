@@ -21,7 +21,7 @@
  *   +------+------+-----------+-----------------------------+
  *
  * 0xa0 bytes, a multiple of 16, so sp stays 16-byte aligned throughout.
- * Mirrored, and checked with static_assert, in src/detail/switch_frame.hpp.
+ * Mirrored, and checked with static_assert, in src/context/switch_frame.hpp.
  *
  * What is saved: exactly what AAPCS64 makes callee-saved ("General-purpose
  * Registers": r19-r29 and SP; "SIMD and Floating-Point Registers": the
@@ -39,7 +39,7 @@
  *    treats it as per-thread state; a fiber that changes its rounding mode
  *    opts in per fiber (fiber_options::preserve_fp_env) and the fiber layer
  *    saves/restores it around its own switches
- *    (include/weft/detail/fp_env.hpp). docs/architecture.md has the
+ *    (include/weft/detail/fiber/fp_env.hpp). docs/architecture.md has the
  *    decision. Consequence: a fiber that does not opt in and calls
  *    fesetround changes the mode of whichever code runs next on the thread.
  *  - FPSR (cumulative exception flags): AAPCS64 does not preserve it across

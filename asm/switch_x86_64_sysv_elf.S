@@ -13,7 +13,7 @@
  *   | r12  | r13  | r14  | r15  | rbx  | rbp  | resume address |
  *   +------+------+------+------+------+------+----------------+
  *
- * Mirrored, and checked with static_assert, in src/detail/switch_frame.hpp.
+ * Mirrored, and checked with static_assert, in src/context/switch_frame.hpp.
  *
  * What is saved: exactly the callee-saved general registers of the psABI
  * (section 3.2.1, figure 3.4: rbx, rbp, r12-r15, rsp). Everything else is
@@ -37,7 +37,7 @@
  * Each entry point starts with endbr64 (a NOP on CPUs without CET/IBT).
  *
  * Generators use a second switch, written inline so that the compiler saves
- * only what is live across it (include/weft/detail/context_inline.hpp has
+ * only what is live across it (include/weft/detail/context/context_inline.hpp has
  * it, its frame table and the reasons). Its frame is
  *
  *   +------+----------------+-------------------------------+

@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "weft/detail/context.hpp"
+#include "weft/detail/context/context.hpp"
 #include "weft/context.hpp"
 
 namespace {

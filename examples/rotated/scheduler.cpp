@@ -10,7 +10,7 @@
 #include <cstring>
 #include <mutex>
 
-#include <weft/reactor.hpp>
+#include <weft/fd_wait.hpp>
 #include <weft/sync/event.hpp>
 #include <weft/sync/mutex.hpp>
 #include <weft/task.hpp>

@@ -85,7 +85,7 @@ struct exclusive_use {
   // owns the fiber and how its body is meant to leave it.
   const char* why;
   // Switched by the inline switch where the build has one
-  // (weft/detail/context_inline.hpp; have_inline_switch), otherwise, and by
+  // (weft/detail/context/context_inline.hpp; have_inline_switch), otherwise, and by
   // default, by weft_context_jump. A context saved by one cannot be resumed
   // by the other, so the choice holds for the fiber's whole life.
   bool inline_switch = false;
@@ -182,4 +182,4 @@ std::string_view name() noexcept;
 }  // namespace weft
 
 // The inline switch paths (resume, suspend) and the state they touch.
-#include "weft/detail/fiber_switch.hpp"
+#include "weft/detail/fiber/fiber_switch.hpp"

@@ -55,7 +55,7 @@
 #include <variant>
 #include <vector>
 
-#include "weft/detail/park.hpp"
+#include "weft/detail/loop/park.hpp"
 #include "weft/error.hpp"
 #include "weft/loop.hpp"
 #include "weft/task.hpp"
@@ -154,7 +154,7 @@ class completion_watch {
 
  private:
   struct watch_waiter : waiter {
-    completion_watch* owner = nullptr;
+    completion_watch* watch = nullptr;
     std::size_t index = 0;
   };
   static void on_finish(waiter* w) noexcept;

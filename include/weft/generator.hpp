@@ -33,7 +33,7 @@
 //    this_fiber::suspend() called in the body itself, or a yielder used from
 //    any other fiber or thread, aborts with a message.
 //  - Where the build has it (x86-64, WEFT_CONTEXT=asm), a generator's fiber
-//    is switched by the inline switch (weft/detail/context_inline.hpp),
+//    is switched by the inline switch (weft/detail/context/context_inline.hpp),
 //    which saves only what is live across a yield.
 //  - A yielded value lives on the generator's stack (or, for small trivially
 //    copyable types, in the yielder) until the body is resumed; next() moves
@@ -205,7 +205,7 @@ struct generator_frame;
 
 // A generator's fiber is of exclusive use: only next/send/throw_in/close
 // resume it and only its yielder suspends it, by the inline switch where
-// the build has one (weft/detail/context_inline.hpp).
+// the build has one (weft/detail/context/context_inline.hpp).
 inline constexpr exclusive_use generator_use{
     "a generator's body leaves its fiber only through its yielder", true};
 
@@ -287,7 +287,7 @@ class yielder {
   void delegate(generator<Y, S, R>& sub);
 
   // The fiber-side half of a switch. Inline so that the switch is made
-  // from the body's own frame (see weft/detail/fiber_switch.hpp).
+  // from the body's own frame (see weft/detail/fiber/fiber_switch.hpp).
   void switch_to_resumer() {
     detail::fiber_control* f = fiber_;
     if (detail::this_thread.current != f) [[unlikely]]
@@ -314,7 +314,7 @@ class yielder {
   [[no_unique_address]] detail::send_slot<S> in_;
   detail::generator_signal signal_ = detail::generator_signal::none;
   std::exception_ptr raised_;  // with signal_ == raise
-  void* owner_ = nullptr;      // the generator<Y, S, R> object; kept current on moves
+  void* generator_ = nullptr;  // the generator<Y, S, R> object; kept current on moves
 };
 
 template <class Y, class S, class R>
@@ -356,7 +356,7 @@ class generator {
     auto* frame = static_cast<detail::generator_frame<Y, S, R, std::decay_t<F>>*>(detail::access::control(fiber_)->body);
     port_ = &frame->port;
     port_->fiber_ = detail::access::control(fiber_);
-    port_->owner_ = this;
+    port_->generator_ = this;
   }
 
   generator(generator&& other) noexcept(std::is_nothrow_move_constructible_v<result_storage>)
@@ -366,7 +366,7 @@ class generator {
         error_is_exit_(other.error_is_exit_),
         return_reported_(other.return_reported_),
         result_(std::move(other.result_)) {
-    if (port_ != nullptr) port_->owner_ = this;
+    if (port_ != nullptr) port_->generator_ = this;
   }
   generator& operator=(generator&& other) noexcept(std::is_nothrow_move_assignable_v<result_storage>) {
     if (this != &other) {
@@ -377,7 +377,7 @@ class generator {
       error_is_exit_ = other.error_is_exit_;
       return_reported_ = other.return_reported_;
       result_ = std::move(other.result_);
-      if (port_ != nullptr) port_->owner_ = this;
+      if (port_ != nullptr) port_->generator_ = this;
     }
     return *this;
   }
@@ -731,12 +731,12 @@ struct generator_frame {
   // refers to the port; the port starts fresh there.
   generator_frame(generator_frame&& other) : body(std::move(other.body)) {}
 
-  generator<Y, S, R>& owner() noexcept { return *static_cast<generator<Y, S, R>*>(port.owner_); }
+  generator<Y, S, R>& gen() noexcept { return *static_cast<generator<Y, S, R>*>(port.generator_); }
 
   void operator()() {
     if (port.signal_ != generator_signal::none) [[unlikely]] {
       // close() or throw_in() before the first next(): the body never runs.
-      if (port.signal_ == generator_signal::raise) owner().error_ = std::exchange(port.raised_, nullptr);
+      if (port.signal_ == generator_signal::raise) gen().error_ = std::exchange(port.raised_, nullptr);
       port.signal_ = generator_signal::none;
       return;
     }
@@ -745,17 +745,17 @@ struct generator_frame {
         std::invoke(body, port);
       } else {
         R value = std::invoke(body, port);
-        owner().result_.emplace(std::move(value));
+        gen().result_.emplace(std::move(value));
       }
     } catch (const forced_unwind&) {
       throw;  // the fiber layer's, while the generator is destroyed
     } catch (const generator_exit&) {
-      owner().error_ = std::current_exception();
-      owner().error_is_exit_ = true;
+      gen().error_ = std::current_exception();
+      gen().error_is_exit_ = true;
     } catch (const stop_iteration&) {
-      owner().error_ = stop_iteration_escaped(*port.fiber_);
+      gen().error_ = stop_iteration_escaped(*port.fiber_);
     } catch (...) {
-      owner().error_ = std::current_exception();
+      gen().error_ = std::current_exception();
     }
   }
 };

@@ -28,7 +28,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "weft/detail/park.hpp"
+#include "weft/detail/loop/park.hpp"
 #include "weft/task.hpp"
 #include "weft/timer.hpp"
 
@@ -176,7 +176,7 @@ auto spawn(F&& fn, task_options options = {}, std::source_location where = std::
 }
 
 // Inline because it is the scheduler's hottest path: out of line, the
-// return after the switch mispredicts (see weft/detail/fiber_switch.hpp).
+// return after the switch mispredicts (see weft/detail/fiber/fiber_switch.hpp).
 inline void yield_now() {
   detail::scheduler_state* s = detail::current_scheduler;
   detail::task_base* t = s != nullptr ? s->running : nullptr;

@@ -18,7 +18,7 @@
 #include <utility>
 
 #include "weft/detail/access.hpp"
-#include "weft/detail/task_state.hpp"
+#include "weft/detail/loop/task_state.hpp"
 #include "weft/error.hpp"
 #include "weft/stack.hpp"
 

@@ -1,7 +1,7 @@
 #include "weft/context.hpp"
 
 // Compiled here so that its layout checks are too.
-#include "detail/switch_frame.hpp"
+#include "context/switch_frame.hpp"
 
 namespace weft {
 

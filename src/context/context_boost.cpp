@@ -5,7 +5,7 @@
 
 #include <type_traits>
 
-#include "weft/detail/context.hpp"
+#include "weft/detail/context/context.hpp"
 
 namespace bctx = boost::context::detail;
 

@@ -49,7 +49,7 @@ struct job_record {
   enum class phase : unsigned char { queued, running, withdrawn };
 
   executor_work* work = nullptr;
-  loop* owner = nullptr;  // where the completion goes
+  loop* completion_loop = nullptr;  // where the completion goes
   // Loop thread only.
   task_base* task = nullptr;  // null once the task has left run_on_pool()
   bool completed = false;     // the completion callback has run
@@ -162,7 +162,7 @@ class executor_pool {
       ++idle_;
       lock.unlock();
       try {
-        record->owner->call_soon_threadsafe([record] {
+        record->completion_loop->call_soon_threadsafe([record] {
           // Wait until the worker has let go of the loop (see the top).
           record->wait_finished();
           record->completed = true;
@@ -204,9 +204,9 @@ void run_on_pool(executor_pool& pool, executor_work& work) {
 
   auto record = std::make_shared<job_record>();
   record->work = &work;
-  record->owner = &self.loop->owner;
+  record->completion_loop = &self.loop->facade;
   record->task = &self;
-  loop::keep_alive alive(*record->owner);
+  loop::keep_alive alive(*record->completion_loop);
   pool.submit(record);
 
   // However the task leaves, fn must be done with `work` first. The normal

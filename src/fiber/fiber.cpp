@@ -1,6 +1,6 @@
 // Fiber creation, entry and exit, destruction with forced unwind, and the
 // cold paths of resume/suspend. The hot switch paths are inline in
-// weft/detail/fiber_switch.hpp.
+// weft/detail/fiber/fiber_switch.hpp.
 #include "weft/fiber.hpp"
 
 #include <sys/mman.h>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "weft/detail/fiber_switch.hpp"
+#include "weft/detail/fiber/fiber_switch.hpp"
 #include "weft/detail/sanitizer.hpp"
 
 namespace weft {
@@ -148,7 +148,7 @@ void keep_fiber_eh(fiber_control* f) noexcept {
 
 void refuse_resume(fiber_control* f) {
   if (f == nullptr) throw std::logic_error("weft: resume of an empty fiber");
-  if (f->owner != running_thread()) fail(f, "a fiber was resumed on a thread other than the one that created it");
+  if (f->home_thread != running_thread()) fail(f, "a fiber was resumed on a thread other than the one that created it");
   throw std::logic_error("weft: resume of a " + std::string(to_string(f->state)) + " fiber '" + f->name + "'");
 }
 
@@ -180,7 +180,7 @@ fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options
     release_stack(stack);
     throw;
   }
-  f->owner = running_thread();
+  f->home_thread = running_thread();
   f->id = next_fiber_id();
   if (!options.name.empty()) f->name.assign(options.name);  // most fibers are unnamed
   f->created_at = where;
@@ -203,7 +203,7 @@ void relabel_fiber(fiber_control* f, std::string_view name, std::source_location
 
 void destroy_fiber(fiber_control* f) noexcept {
   if (f == nullptr) return;
-  if (f->owner != running_thread()) fail(f, "a fiber was destroyed on a thread other than the one that created it");
+  if (f->home_thread != running_thread()) fail(f, "a fiber was destroyed on a thread other than the one that created it");
   if (f->state == fiber_state::running) fail(f, "a running fiber was destroyed (from inside itself?)");
   if (f->state == fiber_state::created) f->ops->destroy(f->body);
   f->unwinding = true;

@@ -16,7 +16,7 @@
 #include <mutex>
 #include <system_error>
 
-#include "weft/detail/fiber_switch.hpp"
+#include "weft/detail/fiber/fiber_switch.hpp"
 
 namespace weft::detail {
 namespace {

@@ -33,7 +33,7 @@ std::vector<resolved_address> resolve(std::string_view host_view, std::string_vi
       std::string text = rc == EAI_SYSTEM ? std::strerror(err) : ::gai_strerror(rc);
       throw resolve_error(rc, err, "weft: resolve '" + host + "' service '" + service + "': " + text);
     }
-    std::unique_ptr<addrinfo, void (*)(addrinfo*)> owner(found, &::freeaddrinfo);
+    std::unique_ptr<addrinfo, void (*)(addrinfo*)> freed_at_exit(found, &::freeaddrinfo);
     std::vector<resolved_address> out;
     for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
       if (ai->ai_addr == nullptr || ai->ai_addrlen > sizeof(sockaddr_storage)) continue;

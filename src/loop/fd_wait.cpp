@@ -1,5 +1,5 @@
 #include "loop/loop_core.hpp"
-#include "weft/reactor.hpp"
+#include "weft/fd_wait.hpp"
 
 namespace weft {
 

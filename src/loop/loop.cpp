@@ -1,18 +1,16 @@
-// The loop's turn, its entry points, parking and waking.
+// The loop's turn and the weft::loop facade: running, stopping, closing.
 #include "loop/loop_core.hpp"
 
 #include <cstdio>
 #include <sstream>
 
-#include "weft/detail/hand_off.hpp"
+#include "loop/prefetch.hpp"
+#include "weft/detail/loop/hand_off.hpp"
 #include "weft/error.hpp"
 #include "weft/fiber.hpp"
 
 namespace weft {
 namespace detail {
-
-constinit thread_local loop_core* current_core = nullptr;
-constinit thread_local scheduler_state* current_scheduler = nullptr;
 
 namespace {
 
@@ -34,79 +32,6 @@ void default_exception_handler(const exception_report& r) {
                  r.spawned_at.file_name(), static_cast<unsigned>(r.spawned_at.line()), what.c_str());
 }
 
-// A park() deadline: wakes the task with timed_out.
-struct park_timer : timer_node {
-  task_base* task = nullptr;
-};
-
-// Forced inline, these helpers: GCC counts a function that only prefetches
-// as free of side effects, and deletes the calls it has not inlined.
-
-// Five lines of stack from `low` up: a resumed fiber pops its registers,
-// returns, and runs in the frames above.
-[[gnu::always_inline]] inline void prefetch_stack(const void* low) noexcept {
-  const auto* line = static_cast<const char*>(low);
-  for (int offset = 0; offset <= 4 * 64; offset += 64) __builtin_prefetch(line + offset);
-}
-
-// The lines of a fiber's control block that resuming it reads.
-[[gnu::always_inline]] inline void prefetch_control(const fiber_control* control) noexcept {
-  __builtin_prefetch(control);
-  __builtin_prefetch(&control->owner);
-}
-
-// The lines right after a task's bookkeeping: the start of its result
-// slot and of its callable, whose captures the task reads when it runs
-// (task_impl puts both right after task_base).
-[[gnu::always_inline]] inline void prefetch_body(const task_base* t) noexcept {
-  const auto* end = reinterpret_cast<const char*>(t) + sizeof(task_base);
-  __builtin_prefetch(end);
-  __builtin_prefetch(end + 64);
-}
-
-// Starts loading what resuming `t` will touch first: its fiber's control
-// block and the stack lines around `frame`, an address in park()'s frame
-// (the registers saved by the switch lie just below it, the callers'
-// frames just above). With thousands of tasks asleep these are cache and
-// TLB misses; taken one after another on resume they were most of a
-// wake-up's cost. Loaded while the loop fires the other due timers, they
-// overlap instead.
-[[gnu::always_inline]] inline void prefetch_for_resume(const task_base* t, const void* frame) noexcept {
-  prefetch_control(access::control(t->fib));
-  prefetch_body(t);
-  prefetch_stack(static_cast<const char*>(frame) - 2 * 64);
-}
-
-// A queued item's fiber control block; null for a callback.
-[[gnu::always_inline]] inline const fiber_control* control_of(const runnable* r) noexcept {
-  return r->run == nullptr ? access::control(static_cast<const task_base*>(r)->fib) : nullptr;
-}
-
-// A long run queue outruns the prefetches made when its tasks were woken:
-// by the time the loop reaches a task, what was fetched for it has been
-// evicted by the thousand resumes before. So from this many items on,
-// run_ready() fetches as it goes, three items ahead of the one it resumes.
-constexpr std::size_t long_batch = 16;
-
-// Called as `r` leaves the run queue. Each later item moves one stage on
-// per call, and each stage reads only what the one before fetched: the
-// third item's state, the second's control block (found in its state), the
-// next one's stack around its saved stack pointer (found in its control
-// block). Every miss then overlaps with running the item before.
-[[gnu::always_inline]] inline void prefetch_ahead(const runnable* r) noexcept {
-  const runnable* next = r->next_in_fifo;
-  if (next == nullptr) return;
-  if (const fiber_control* control = control_of(next)) prefetch_stack(control->context);
-  const runnable* second = next->next_in_fifo;
-  if (second == nullptr) return;
-  if (const fiber_control* control = control_of(second)) {
-    prefetch_control(control);
-    prefetch_body(static_cast<const task_base*>(second));
-  }
-  // Not a prefetch of null: an invalid address costs a page walk each time.
-  if (const runnable* third = second->next_in_fifo) __builtin_prefetch(third);
-}
-
 std::string_view to_string(wait_kind k) {
   switch (k) {
     case wait_kind::none: return "ready";
@@ -123,17 +48,10 @@ std::string_view to_string(wait_kind k) {
 
 }  // namespace
 
-loop_core::loop_core(weft::loop& o, const loop_options& opts) : owner(o), options(opts) {
+loop_core::loop_core(weft::loop& o, const loop_options& opts) : facade(o), options(opts) {
   virtual_now = virtual_start = last_now = loop_clock::now();
   wall_start = opts.virtual_wall_start.value_or(std::chrono::system_clock::now());
   exception_handler = &default_exception_handler;
-}
-
-void loop_core::unpark(task_base* t, wake_reason why) noexcept {
-  if (!t->parked) return;
-  t->parked = false;
-  t->reason = why;
-  ready.push_back(t);
 }
 
 void loop_core::take_remote() {
@@ -143,7 +61,7 @@ void loop_core::take_remote() {
     batch.swap(remote);
     remote_pending.store(false, std::memory_order_relaxed);
   }
-  for (auto& fn : batch) owner.call_soon(std::move(fn));
+  for (auto& fn : batch) facade.call_soon(std::move(fn));
 }
 
 // Forced inline into turn(), like resume(): a return executed right after
@@ -172,31 +90,6 @@ template <bool timed>
     }
   }
   hand_offs_allowed = false;
-}
-
-bool loop_core::idle_between_turns() const noexcept {
-  // What turn() would check after this batch and before the next: fds to
-  // poll, timers to fire, remote calls to take, a dump to write, a run to
-  // end (its caller checks returning()'s conditions between turns).
-  return timers.empty() && reactor.watched() == 0 && !remote_pending.load(std::memory_order_acquire) &&
-         !registration.dump_requested.load(std::memory_order_relaxed) && !returning();
-}
-
-task_base* next_to_hand_off(scheduler_state& s, const fiber_control* self) noexcept {
-  if (!s.hand_offs_allowed) return nullptr;
-  runnable* r = s.ready.front();
-  if (r == nullptr || r->run != nullptr) return nullptr;  // callbacks run on the loop's stack
-  auto* next = static_cast<task_base*>(r);
-  if (!can_hand_off(self, access::control(next->fib))) return nullptr;
-  if (s.batch_left == 0) {
-    if (!static_cast<const loop_core&>(s).idle_between_turns()) return nullptr;
-    s.batch_left = s.ready.size();  // the next turn's batch
-    s.fetch_ahead = s.batch_left >= long_batch;
-  }
-  --s.batch_left;
-  s.ready.pop_front();
-  if (s.fetch_ahead) prefetch_ahead(next);  // as run_ready() does
-  return next;
 }
 
 void loop_core::report_slow(const task_base* t, loop_clock::duration ran) noexcept {
@@ -294,80 +187,6 @@ void loop_core::report(exception_report r) noexcept {
   }
 }
 
-task_base& running_task() {
-  loop_core* core = current_core;
-  if (core == nullptr || core->running == nullptr)
-    throw invalid_state("weft: this operation must be called from a task of a running loop");
-  return *core->running;
-}
-
-namespace {
-
-// park()'s body, forced inline into park() and into wait_until_done() (the
-// join of spawn+join): every return executed after the switch back
-// mispredicts, so one function fewer to return from is worth its copy.
-[[gnu::always_inline]] inline wake_reason park_task(task_base& t, const wait_info& what, loop_time deadline) {
-  if (this_thread.current != access::control(t.fib))
-    throw std::logic_error("weft: a loop wait inside a generator or nested fiber of a task");
-  if (t.cancel_requested && t.shield_depth == 0) {
-    t.cancel_requested = false;
-    return wake_reason::cancelled;
-  }
-  loop_core& core = *t.loop;
-  park_timer timer;
-  struct disarm_on_exit {
-    loop_core& core;
-    park_timer& timer;
-    ~disarm_on_exit() { core.disarm(&timer); }
-  } guard{core, timer};
-  if (deadline != no_deadline) {
-    timer.deadline = deadline;
-    timer.task = &t;
-    timer.fire = [](timer_node* n) {
-      auto* pt = static_cast<park_timer*>(n);
-      pt->task->loop->unpark(pt->task, wake_reason::timed_out);
-      prefetch_for_resume(pt->task, pt);
-    };
-    core.arm(&timer);
-  }
-  t.parked = true;
-  t.waiting = what;
-  t.parked_since = core.last_now;
-  switch_away(core, access::control(t.fib));
-  if (t.reason == wake_reason::cancelled) t.cancel_requested = false;
-  return t.reason;
-}
-
-}  // namespace
-
-wake_reason park(const wait_info& what, loop_time deadline) { return park_task(running_task(), what, deadline); }
-
-// Here rather than with the rest of joining (task.cpp), for park_task().
-void wait_until_done(task_base* t) {
-  task_base& self = running_task();
-  if (&self == t) throw invalid_state("weft: a task cannot join itself");
-  waiter w;
-  w.task = &self;
-  t->joiners.push_back(&w);
-  struct unlink_on_exit {
-    task_base* t;
-    waiter& w;
-    ~unlink_on_exit() {
-      if (w.linked()) t->joiners.erase(&w);
-    }
-  } guard{t, w};
-  wake_reason why = park_task(self, {wait_kind::join, "task", {}, -1, t}, no_deadline);
-  if (why == wake_reason::cancelled) throw cancelled();
-}
-
-void unpark(task_base* t, wake_reason why) noexcept { t->loop->unpark(t, why); }
-
-loop_time loop_now() {
-  loop_core* core = current_core;
-  if (core == nullptr) throw invalid_state("weft: no loop is running on this thread");
-  return core->now();
-}
-
 }  // namespace detail
 
 // --- weft::loop ---------------------------------------------------------
@@ -414,8 +233,6 @@ void loop::set_exception_handler(std::function<void(const exception_report&)> ha
 
 std::string loop::dump() const { return core_->dump(); }
 
-loop* loop::current() noexcept { return detail::current_core ? &detail::current_core->owner : nullptr; }
-
 loop::keep_alive::keep_alive(loop& lp) : core_(lp.core_.get()) {
   core_->keep_alive_count.fetch_add(1, std::memory_order_acq_rel);
 }
@@ -424,6 +241,43 @@ loop::keep_alive::keep_alive(const keep_alive& other) : core_(other.core_) {
 }
 loop::keep_alive::~keep_alive() {
   if (core_->keep_alive_count.fetch_sub(1, std::memory_order_acq_rel) == 1) core_->reactor.wake();
+}
+
+void loop::close() {
+  detail::loop_core& core = *core_;
+  if (core.closed) return;
+  if (core.is_running) throw invalid_state("weft: close() of a running loop");
+  // Cancel what is alive and let it clean up, for at most the grace period
+  // (on the loop's clock) and as long as anything can still happen.
+  core.tasks.for_each([](detail::task_base* t) { detail::cancel_task(t); });
+  if (!core.tasks.empty()) {
+    detail::running_scope scope(core);
+    core.closing = true;
+    timer_handle grace = call_later(core.options.close_grace, [&core] { core.stop_requested = true; });
+    while (!core.tasks.empty() && !core.stop_requested && core.turn()) {
+    }
+    core.stop_requested = false;
+    core.closing = false;
+    grace.cancel();
+    // Whatever is still stuck is unwound by force (its destructors run);
+    // first empty the run queue, which may still hold some of them.
+    core.drop_callbacks();
+    core.tasks.for_each([&core](detail::task_base* t) {
+      core.running = t;  // code unwinding in it may still ask for its task
+      t->fib = fiber();
+      core.running = nullptr;
+      core.task_finished(t);
+    });
+  }
+  core.held.for_each([&core](detail::task_base* t) {
+    if (t->error && !t->retrieved && !t->was_cancelled) detail::report_unretrieved(core, t);
+    core.held.erase(t);
+    t->loop = nullptr;
+  });
+  core.drop_callbacks();
+  core.drop_idle_workers();
+  core.default_executor.reset();  // no task is left to wait on its jobs
+  core.closed = true;
 }
 
 }  // namespace weft

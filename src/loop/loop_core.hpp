@@ -25,8 +25,8 @@
 #include "loop/timer_heap.hpp"
 #include "loop/timer_slack.hpp"
 #include "weft/detail/intrusive_list.hpp"
-#include "weft/detail/park.hpp"
-#include "weft/detail/task_state.hpp"
+#include "weft/detail/loop/park.hpp"
+#include "weft/detail/loop/task_state.hpp"
 #include "weft/error.hpp"
 #include "weft/loop.hpp"
 
@@ -42,9 +42,13 @@ struct callback_node : runnable, timer_node {
 };
 void release_callback(callback_node* node) noexcept;
 
+// Marks a failed task's exception retrieved and reports it through the
+// loop's exception handler (src/loop/task.cpp).
+void report_unretrieved(loop_core& core, task_base* t) noexcept;
+
 class loop_core : public scheduler_state {
  public:
-  explicit loop_core(weft::loop& owner, const loop_options& options);
+  explicit loop_core(weft::loop& facade, const loop_options& options);
 
   loop_time now() const noexcept {
     return options.virtual_time ? virtual_now : loop_clock::now();
@@ -52,7 +56,12 @@ class loop_core : public scheduler_state {
 
   void push_ready(runnable* r) noexcept { ready.push_back(r); }
   // Moves a parked task to the run queue; a no-op if it is not parked.
-  void unpark(task_base* t, wake_reason why) noexcept;
+  void unpark(task_base* t, wake_reason why) noexcept {
+    if (!t->parked) return;
+    t->parked = false;
+    t->reason = why;
+    ready.push_back(t);
+  }
   void arm(timer_node* node) { timers.push(node); }
   void disarm(timer_node* node) noexcept {
     if (node->armed()) timers.erase(node);
@@ -112,7 +121,7 @@ class loop_core : public scheduler_state {
   void report(exception_report r) noexcept;
   std::string dump() const;
 
-  weft::loop& owner;
+  weft::loop& facade;  // the public object that owns this core
   loop_options options;
   timer_heap timers;
   reactor_epoll reactor;

@@ -19,7 +19,7 @@
 #include <optional>
 #include <vector>
 
-#include "weft/detail/task_state.hpp"
+#include "weft/detail/loop/task_state.hpp"
 
 namespace weft::detail {
 

@@ -1,6 +1,6 @@
-// Task lifetime: start, body, finish, references, cancellation, and closing
-// a loop with tasks still alive. (Joining is a wait: wait_until_done() is in
-// loop.cpp, beside park().)
+// Task lifetime: start, body, finish, references, cancellation. (Joining is
+// a wait: wait_until_done() is in park.cpp; closing a loop with tasks still
+// alive, in loop.cpp.)
 #include <string>
 
 #include "loop/loop_core.hpp"
@@ -10,14 +10,10 @@
 namespace weft {
 namespace detail {
 
-namespace {
-
 void report_unretrieved(loop_core& core, task_base* t) noexcept {
   t->retrieved = true;
   core.report({"Task exception was never retrieved", std::string(task_name(t)), t->error, {}, t->spawned_at});
 }
-
-}  // namespace
 
 void run_task_body(task_base* t) {
   t->started = true;
@@ -99,43 +95,6 @@ void loop::start_task(detail::task_base* t, const task_options& options, std::so
   if (!options.name.empty()) t->name = options.name;
   core.tasks.push_back(t);
   core.push_ready(t);
-}
-
-void loop::close() {
-  detail::loop_core& core = *core_;
-  if (core.closed) return;
-  if (core.is_running) throw invalid_state("weft: close() of a running loop");
-  // Cancel what is alive and let it clean up, for at most the grace period
-  // (on the loop's clock) and as long as anything can still happen.
-  core.tasks.for_each([](detail::task_base* t) { detail::cancel_task(t); });
-  if (!core.tasks.empty()) {
-    detail::running_scope scope(core);
-    core.closing = true;
-    timer_handle grace = call_later(core.options.close_grace, [&core] { core.stop_requested = true; });
-    while (!core.tasks.empty() && !core.stop_requested && core.turn()) {
-    }
-    core.stop_requested = false;
-    core.closing = false;
-    grace.cancel();
-    // Whatever is still stuck is unwound by force (its destructors run);
-    // first empty the run queue, which may still hold some of them.
-    core.drop_callbacks();
-    core.tasks.for_each([&core](detail::task_base* t) {
-      core.running = t;  // code unwinding in it may still ask for its task
-      t->fib = fiber();
-      core.running = nullptr;
-      core.task_finished(t);
-    });
-  }
-  core.held.for_each([&core](detail::task_base* t) {
-    if (t->error && !t->retrieved && !t->was_cancelled) detail::report_unretrieved(core, t);
-    core.held.erase(t);
-    t->loop = nullptr;
-  });
-  core.drop_callbacks();
-  core.drop_idle_workers();
-  core.default_executor.reset();  // no task is left to wait on its jobs
-  core.closed = true;
 }
 
 cancellation_shield::cancellation_shield() : task_(&detail::running_task()) { ++task_->shield_depth; }

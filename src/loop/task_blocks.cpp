@@ -22,7 +22,7 @@
 #include <new>
 
 #include "weft/detail/sanitizer.hpp"
-#include "weft/detail/task_state.hpp"
+#include "weft/detail/loop/task_state.hpp"
 
 namespace weft::detail {
 

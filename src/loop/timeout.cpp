@@ -4,7 +4,7 @@
 namespace weft::detail {
 
 timeout_scope::timeout_scope(loop::duration d) : task_(&running_task()) {
-  timer_ = task_->loop->owner.call_later(d, [this] {
+  timer_ = task_->loop->facade.call_later(d, [this] {
     expired_ = true;
     cancel_task(task_);
   });

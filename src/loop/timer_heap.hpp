@@ -26,7 +26,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "weft/detail/task_state.hpp"
+#include "weft/detail/loop/task_state.hpp"
 
 namespace weft::detail {
 

@@ -15,7 +15,7 @@
 // word lies in the page region i's own top frame touches anyway, so the
 // canary costs no extra resident page per fiber (the header page holds
 // region 0's canary). A million suspended fibers thus touch ~one page each.
-#include "weft/detail/stack_allocation.hpp"
+#include "weft/detail/stack/stack_allocation.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>

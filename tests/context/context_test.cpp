@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "weft/detail/context.hpp"
+#include "weft/detail/context/context.hpp"
 
 namespace {
 

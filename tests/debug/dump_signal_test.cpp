@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "weft/loop.hpp"
-#include "weft/reactor.hpp"
+#include "weft/fd_wait.hpp"
 #include "weft/sync/event.hpp"
 
 namespace {

@@ -9,7 +9,7 @@
 #include <cstdio>
 
 #include "weft/loop.hpp"
-#include "weft/reactor.hpp"
+#include "weft/fd_wait.hpp"
 #include "weft/sync/event.hpp"
 #include "weft/sync/semaphore.hpp"
 

@@ -9,7 +9,7 @@
 
 #include <thread>
 
-#include "weft/detail/fiber_switch.hpp"
+#include "weft/detail/fiber/fiber_switch.hpp"
 #include "weft/fiber.hpp"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "weft/detail/park.hpp"
+#include "weft/detail/loop/park.hpp"
 #include "weft/loop.hpp"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 #include <system_error>
 
-#include "weft/reactor.hpp"
+#include "weft/fd_wait.hpp"
 
 namespace {
 

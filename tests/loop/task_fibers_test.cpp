@@ -17,7 +17,7 @@
 
 #include "weft/fiber.hpp"
 #include "weft/loop.hpp"
-#include "weft/reactor.hpp"
+#include "weft/fd_wait.hpp"
 
 namespace {
 

@@ -64,7 +64,7 @@ if(STEP STREQUAL "install")
     list(APPEND install_args --config "${CONFIG}")
   endif()
   run_step("cmake --install of ${BUILD_DIR}" "${CMAKE_COMMAND}" ${install_args})
-  foreach(file "${INCLUDEDIR}/weft/fiber.hpp" "${INCLUDEDIR}/weft/detail/fiber_control.hpp"
+  foreach(file "${INCLUDEDIR}/weft/fiber.hpp" "${INCLUDEDIR}/weft/detail/fiber/fiber_switch.hpp"
                "${LIBDIR}/libweft.a" "${LIBDIR}/cmake/weft/weftConfig.cmake"
                "${LIBDIR}/cmake/weft/weftConfigVersion.cmake" "${LIBDIR}/cmake/weft/weftTargets.cmake"
                "${LIBDIR}/pkgconfig/weft.pc")

@@ -5,7 +5,7 @@
 #include <csignal>
 #include <cstring>
 
-#include "weft/detail/stack_allocation.hpp"
+#include "weft/detail/stack/stack_allocation.hpp"
 
 namespace {
 

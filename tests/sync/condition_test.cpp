@@ -54,7 +54,7 @@ TEST(condition, wait_with_a_predicate_returns_when_it_holds_with_the_mutex_held)
       std::vector<int> got;
       while (got.size() < 3) {
         std::lock_guard g(cv);
-        cv.wait_for([&] { return !jobs.empty(); });  // asyncio's name
+        cv.wait([&] { return !jobs.empty(); });  // asyncio's cond.wait_for(pred)
         EXPECT_TRUE(cv.locked());
         got.push_back(jobs.front());
         jobs.pop_front();

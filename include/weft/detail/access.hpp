@@ -13,7 +13,7 @@
 namespace weft::detail {
 
 struct access {
-  // The fiber's control block (weft/detail/fiber_control.hpp); null for an
+  // The fiber's control block (weft/detail/fiber/fiber_control.hpp); null for an
   // empty fiber.
   template <class Fiber>
   static auto* control(const Fiber& f) noexcept {
@@ -24,7 +24,7 @@ struct access {
   static auto& core(Loop& lp) noexcept {
     return *lp.core_;
   }
-  // The task's shared state (weft/detail/task_state.hpp); null when empty.
+  // The task's shared state (weft/detail/loop/task_state.hpp); null when empty.
   template <class Task>
   static auto* state(const Task& t) noexcept {
     return t.state_;

@@ -61,14 +61,12 @@ class condition {
   // Releases the mutex, waits to be notified, re-acquires the mutex.
   void wait();
   // Waits until pred() is true (checked first, and after each wake-up, with
-  // the mutex held). wait_for(pred) is asyncio's name for it.
+  // the mutex held): asyncio's cond.wait_for(pred). In weft, wait_for always
+  // means "with a timeout", as in std::condition_variable and
+  // weft::wait_for(task, d).
   template <std::predicate P>
   void wait(P pred) {
     while (!pred()) wait();
-  }
-  template <std::predicate P>
-  void wait_for(P pred) {
-    wait(std::move(pred));
   }
   // Waits to be notified for at most d / until t: false if the time passed
   // first. The mutex is held again on return either way.

@@ -1,5 +1,5 @@
 // The FIFO of tasks parked on a synchronisation primitive, shared by every
-// primitive in weft/sync/. It is the protocol of weft/detail/park.hpp with
+// primitive in weft/sync/. It is the protocol of weft/detail/loop/park.hpp with
 // one rule added, hand-off:
 //
 //   - wait() parks the running task at the back of the list and unlinks it
@@ -24,8 +24,8 @@
 
 #include <cstddef>
 
-#include "weft/detail/park.hpp"
-#include "weft/detail/task_state.hpp"
+#include "weft/detail/loop/park.hpp"
+#include "weft/detail/loop/task_state.hpp"
 
 namespace weft::detail {
 

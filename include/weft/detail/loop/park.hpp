@@ -15,8 +15,8 @@
 // waiter behind.
 #pragma once
 
-#include "weft/detail/hand_off.hpp"
-#include "weft/detail/task_state.hpp"
+#include "weft/detail/loop/hand_off.hpp"
+#include "weft/detail/loop/task_state.hpp"
 
 namespace weft::detail {
 

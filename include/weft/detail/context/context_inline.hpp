@@ -17,7 +17,7 @@
 //   +------+----------------+
 //
 // and its stack pointer + 0x10 is the stack pointer it resumes with
-// (mirrored and checked in src/detail/switch_frame.hpp). A fresh context
+// (mirrored and checked in src/context/switch_frame.hpp). A fresh context
 // (make_inline_context) holds the fiber in the rbp slot, resumes into
 // weft_context_inline_trampoline (asm/switch_x86_64_sysv_elf.S) and keeps
 // the entry function at 0x10 for it.
@@ -36,7 +36,7 @@
 #pragma once
 
 #include "weft/config.hpp"
-#include "weft/detail/context.hpp"
+#include "weft/detail/context/context.hpp"
 
 #if WEFT_CONTEXT_ASM && defined(__x86_64__)
 #define WEFT_INLINE_SWITCH 1

@@ -1,12 +1,12 @@
 // The fiber layer's private state: the control block of each fiber and
 // what the running thread knows about fibers. The switch paths that use it
-// are in weft/detail/fiber_switch.hpp.
+// are in weft/detail/fiber/fiber_switch.hpp.
 //
 // One fiber_control sits at the top of each fiber's stack, followed
 // (downwards) by the fiber's callable; the running stack starts below them.
 // Touched only by the thread that owns the fiber.
 //
-// Include weft/fiber.hpp or weft/detail/fiber_switch.hpp, not this file
+// Include weft/fiber.hpp or weft/detail/fiber/fiber_switch.hpp, not this file
 // first: fiber.hpp ends by including the switch paths, which need the
 // control block complete.
 #pragma once
@@ -15,11 +15,11 @@
 #include <exception>
 #include <string>
 
-#include "weft/detail/context.hpp"
-#include "weft/detail/eh_state.hpp"
-#include "weft/detail/fp_env.hpp"
+#include "weft/detail/context/context.hpp"
+#include "weft/detail/fiber/eh_state.hpp"
+#include "weft/detail/fiber/fp_env.hpp"
 #include "weft/detail/sanitizer.hpp"
-#include "weft/detail/stack_allocation.hpp"
+#include "weft/detail/stack/stack_allocation.hpp"
 #include "weft/fiber.hpp"
 
 namespace weft::detail {
@@ -53,7 +53,7 @@ struct fiber_control {
   // Of exclusive use (exclusive_use in weft/fiber.hpp): this_fiber::suspend()
   // is refused in it and no hand-over switches it. Fixed at creation.
   bool exclusive = false;
-  // Switched by the inline switch (weft/detail/context_inline.hpp) rather
+  // Switched by the inline switch (weft/detail/context/context_inline.hpp) rather
   // than weft_context_jump; only ever set for an exclusive fiber in a build
   // that has it. Fixed at creation: the two kinds of saved context do not mix.
   bool inline_switch = false;
@@ -62,7 +62,7 @@ struct fiber_control {
   stack_allocation stack;
   const body_ops* ops = nullptr;
   void* body = nullptr;        // the callable, on this fiber's stack
-  const void* owner = nullptr;  // running_thread() of the thread that made it
+  const void* home_thread = nullptr;  // running_thread() of the thread that made it
   std::uint64_t id = 0;
   std::string name;
   std::source_location created_at;  // shown in reports about the fiber

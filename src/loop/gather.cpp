@@ -21,7 +21,7 @@ completion_watch::completion_watch(task_base* const* tasks, std::size_t count)
     }
     watch_waiter& w = waiters_[i];
     w.task = watcher_;
-    w.owner = this;
+    w.watch = this;
     w.index = i;
     w.notify = &on_finish;
     t->joiners.push_back(&w);
@@ -35,7 +35,7 @@ completion_watch::~completion_watch() {
 
 void completion_watch::on_finish(waiter* base) noexcept {
   auto* w = static_cast<watch_waiter*>(base);
-  completion_watch& self = *w->owner;
+  completion_watch& self = *w->watch;
   self.finished_.push_back(w->index);  // capacity reserved: cannot throw
   // Wake the watcher only if it is parked here, not in some other wait it
   // is doing between two calls (as_completed's loop body, say).

@@ -22,7 +22,7 @@ static_assert(offsetof(switch_frame, rbp) == 0x28);
 static_assert(offsetof(switch_frame, resume_address) == 0x30);
 static_assert(sizeof(switch_frame) == 0x38);
 
-// The inline switch's frame (weft/detail/context_inline.hpp), used by the
+// The inline switch's frame (weft/detail/context/context_inline.hpp), used by the
 // fibers of generators.
 struct inline_switch_frame {
   std::uint64_t rbp;

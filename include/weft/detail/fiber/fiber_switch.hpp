@@ -15,8 +15,8 @@
 // (arrive()); hand-overs themselves belong to the loop layer.
 #pragma once
 
-#include "weft/detail/context_inline.hpp"
-#include "weft/detail/fiber_control.hpp"
+#include "weft/detail/context/context_inline.hpp"
+#include "weft/detail/fiber/fiber_control.hpp"
 #include "weft/fiber.hpp"
 
 namespace weft::detail {
@@ -53,7 +53,7 @@ inline void jump(weft_context& target, [[maybe_unused]] weft_context& mine, void
 // By weft_context_jump, the data a fiber sends to its resumer is always
 // the fiber itself, and a resumer stores the context that comes back into
 // that fiber's `context`: after a hand-over (the loop layer's
-// weft/detail/hand_off.hpp) it may be a later
+// weft/detail/loop/hand_off.hpp) it may be a later
 // fiber than the one it resumed. A fiber that arrives with data other than
 // itself was handed over by that sibling, and takes over its resumer.
 
@@ -150,7 +150,7 @@ inline void arrive(fiber_control* f, weft_transfer tr) noexcept {
 }
 
 inline bool resumable_here(const fiber_control* f) noexcept {
-  return f != nullptr && f->owner == running_thread() &&
+  return f != nullptr && f->home_thread == running_thread() &&
          (f->state == fiber_state::created || f->state == fiber_state::suspended);
 }
 

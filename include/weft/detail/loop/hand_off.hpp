@@ -7,7 +7,7 @@
 // Loop thread only; both fibers belong to it.
 #pragma once
 
-#include "weft/detail/fiber_switch.hpp"
+#include "weft/detail/fiber/fiber_switch.hpp"
 
 namespace weft::detail {
 
@@ -17,7 +17,7 @@ namespace weft::detail {
 // preserved FP environment to swap (those take switch_into_slow).
 inline bool can_hand_off(const fiber_control* from, const fiber_control* to) noexcept {
   return to->state == fiber_state::suspended && !to->slow_switch && !to->exclusive && !from->slow_switch &&
-         !from->unwinding && to->owner == from->owner && eh_empty(*this_thread.eh);
+         !from->unwinding && to->home_thread == from->home_thread && eh_empty(*this_thread.eh);
 }
 
 // Suspends the running fiber `from` and resumes `to` in its place, without
