@@ -4,16 +4,26 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace weft {
 
 // Raised inside a task at its suspension point when the task is cancelled
 // (asyncio.CancelledError). A task may catch it to clean up; letting it
 // escape marks the task cancelled.
-class cancelled : public std::runtime_error {
+//
+// Not a std::exception, as CancelledError is a BaseException since Python
+// 3.8: an ordinary `catch (const std::exception&)` around a wait must not
+// swallow a cancellation (or a with_timeout deadline) by accident. Catch it
+// by name, or with `catch (...)`, and rethrow it.
+class cancelled {
  public:
-  cancelled() : std::runtime_error("weft: task cancelled") {}
-  explicit cancelled(const std::string& why) : std::runtime_error(why) {}
+  cancelled() = default;
+  explicit cancelled(std::string why) : why_(std::move(why)) {}
+  const char* what() const noexcept { return why_.empty() ? "weft: task cancelled" : why_.c_str(); }
+
+ private:
+  std::string why_;
 };
 
 // A deadline around a blocking operation passed (asyncio.TimeoutError).

@@ -6,6 +6,12 @@
 // suspension point; the cancelled exception unwinds the inner work and
 // with_timeout turns it into weft::timeout_error. A cancel() from elsewhere
 // still arrives as weft::cancelled.
+//
+// The rule: once the deadline's cancellation has been raised inside the
+// body, with_timeout raises timeout_error however the body ends, even if it
+// caught the cancellation, dropped it and returned a value (a body cut off
+// at its deadline has no result to trust). A deadline that passes while the
+// body runs on without suspending again raises nothing.
 #pragma once
 
 #include <type_traits>
@@ -28,6 +34,9 @@ class timeout_scope {
   timeout_scope(const timeout_scope&) = delete;
   timeout_scope& operator=(const timeout_scope&) = delete;
   bool expired() const noexcept { return expired_; }
+  // The deadline's cancellation was raised in the task (delivered, not
+  // still pending).
+  bool delivered() const noexcept;
 
  private:
   task_base* task_;
@@ -40,7 +49,14 @@ template <class F>
 auto with_timeout(loop::duration d, F&& fn) -> std::invoke_result_t<F&> {
   detail::timeout_scope scope(d);
   try {
-    return fn();
+    if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
+      fn();
+      if (scope.delivered()) throw timeout_error();
+    } else {
+      auto result = fn();
+      if (scope.delivered()) throw timeout_error();
+      return result;
+    }
   } catch (const cancelled&) {
     if (scope.expired()) throw timeout_error();
     throw;

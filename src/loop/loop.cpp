@@ -24,6 +24,8 @@ void default_exception_handler(const exception_report& r) {
     std::rethrow_exception(r.error);
   } catch (const std::exception& e) {
     what = e.what();
+  } catch (const cancelled& e) {
+    what = e.what();
   } catch (...) {
   }
   if (r.task_name.empty()) std::fprintf(stderr, "weft: %s: %s\n", r.message.c_str(), what.c_str());

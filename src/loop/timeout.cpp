@@ -10,6 +10,8 @@ timeout_scope::timeout_scope(loop::duration d) : task_(&running_task()) {
   });
 }
 
+bool timeout_scope::delivered() const noexcept { return expired_ && !task_->cancel_requested; }
+
 timeout_scope::~timeout_scope() {
   timer_.cancel();
   // The deadline passed but the work finished without reaching another

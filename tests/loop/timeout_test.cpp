@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <exception>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -80,3 +82,51 @@ TEST(timeout, wait_for_cancels_the_awaited_task_on_timeout) {
 }
 
 }  // namespace
+
+// Python 3.8 made CancelledError a BaseException so that `except Exception`
+// cannot swallow it; weft::cancelled is likewise no std::exception.
+static_assert(!std::is_base_of_v<std::exception, weft::cancelled>);
+
+TEST(timeout, a_catch_of_std_exception_inside_the_body_does_not_stop_the_timeout) {
+  loop lp({.virtual_time = true});
+  auto t0 = lp.now();
+  loop::duration elapsed{};
+  bool caught_as_std_exception = false;
+  lp.run_until_complete([&] {
+    EXPECT_THROW(weft::with_timeout(50ms,
+                                    [&] {
+                                      try {
+                                        weft::sleep_for(2s);
+                                      } catch (const std::exception&) {
+                                        caught_as_std_exception = true;
+                                      }
+                                      weft::sleep_for(2s);
+                                    }),
+                 weft::timeout_error);
+    elapsed = lp.now() - t0;
+  });
+  EXPECT_FALSE(caught_as_std_exception);
+  EXPECT_EQ(elapsed, 50ms);
+}
+
+// The rule (docs/event-loop.md, "Cancellation"): once a deadline's
+// cancellation has been raised inside the body, with_timeout raises
+// timeout_error even if the body dropped the cancellation and returned.
+TEST(timeout, a_body_that_drops_the_deadlines_cancellation_still_times_out) {
+  loop lp({.virtual_time = true});
+  auto t0 = lp.now();
+  loop::duration elapsed{};
+  lp.run_until_complete([&] {
+    EXPECT_THROW(weft::with_timeout(50ms,
+                                    [&] {
+                                      try {
+                                        weft::sleep_for(2s);
+                                      } catch (...) {  // drops everything, cancellation included
+                                      }
+                                      return 7;
+                                    }),
+                 weft::timeout_error);
+    elapsed = lp.now() - t0;
+  });
+  EXPECT_EQ(elapsed, 50ms);
+}
