@@ -45,50 +45,69 @@ class task {
   }
 
   bool valid() const noexcept { return state_ != nullptr; }
-  bool done() const noexcept { return state_->done; }
+  // Every member below raises invalid_state on an empty handle (one made
+  // by the default constructor or moved from).
+  bool done() const { return checked()->done; }
   // True if the task finished by cancellation.
-  bool cancelled() const noexcept { return state_->was_cancelled; }
-  std::string_view name() const noexcept { return detail::task_name(state_); }
+  bool cancelled() const { return checked()->was_cancelled; }
+  std::string_view name() const { return detail::task_name(checked()); }
 
   // Requests cancellation: weft::cancelled is raised in the task at its
   // current (or next) suspension point, unless it is inside a
   // cancellation_shield, in which case at the first one after. Returns false
   // (and does nothing) if the task is already done.
-  bool cancel() noexcept { return detail::cancel_task(state_); }
+  bool cancel() { return detail::cancel_task(checked()); }
 
   // The outcome of a finished task: its value, or its exception rethrown
-  // (weft::cancelled if it was cancelled). invalid_state if not done.
-  T result() {
-    detail::check_outcome(state_);
-    if constexpr (!std::is_void_v<T>) {
-      if constexpr (std::is_copy_constructible_v<T>) return *state_->value;
-      else return std::move(*state_->value);
-    }
-  }
+  // (weft::cancelled if it was cancelled). invalid_state if not done. A
+  // move-only value can be taken once; asking again raises invalid_state.
+  T result() { return result_of(checked()); }
 
   // The task's exception (null if it succeeded), marking it retrieved.
   std::exception_ptr exception() {
-    if (!state_->done) detail::throw_not_done(state_);
-    state_->retrieved = true;
-    return state_->error;
+    detail::task_state<T>* s = checked();
+    if (!s->done) detail::throw_not_done(s);
+    s->retrieved = true;
+    return s->error;
   }
 
   // Suspends the running task until this one is done, then result().
   // Must be called from a task of the same loop.
   T join() {
-    if (!state_->done) detail::wait_until_done(state_);
-    return result();
+    detail::task_state<T>* s = checked();
+    if (!s->done) detail::wait_until_done(s);
+    return result_of(s);
   }
 
   // Gives up the handle's claim on the outcome: if the task fails, its
   // exception is reported when it finishes.
-  void detach() noexcept {
-    state_->detached = true;
+  void detach() {
+    checked()->detached = true;
     detail::release_task(std::exchange(state_, nullptr));
   }
 
  private:
   friend struct detail::access;  // state_, and the adopting constructor
+
+  detail::task_state<T>* checked() const {
+    if (state_ == nullptr) [[unlikely]]
+      detail::throw_empty_task();
+    return state_;
+  }
+  static T result_of(detail::task_state<T>* s) {
+    detail::check_outcome(s);
+    if constexpr (!std::is_void_v<T>) {
+      if constexpr (std::is_copy_constructible_v<T>) {
+        return *s->value;
+      } else {
+        if (!s->value) [[unlikely]]
+          detail::throw_result_taken(s);
+        T taken = std::move(*s->value);
+        s->value.reset();
+        return taken;
+      }
+    }
+  }
 
   // Adopts a reference (loop::spawn).
   explicit task(detail::task_state<T>* s) noexcept : state_(s) { retain(); }

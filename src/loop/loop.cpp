@@ -6,6 +6,7 @@
 
 #include "loop/prefetch.hpp"
 #include "weft/detail/loop/hand_off.hpp"
+#include "weft/detail/fatal.hpp"
 #include "weft/error.hpp"
 #include "weft/fiber.hpp"
 
@@ -78,7 +79,8 @@ template <bool timed>
     runnable* r = ready.pop_front();
     if (fetch_ahead) prefetch_ahead(r);
     if (r->run != nullptr) {
-      r->run(r);
+      if constexpr (timed) run_timed_callback(r);
+      else r->run(r);
     } else if constexpr (timed) {
       auto* t = static_cast<task_base*>(r);
       ++t->refs;  // report_slow() reads it, finished or not
@@ -193,9 +195,32 @@ void loop_core::report(exception_report r) noexcept {
 
 // --- weft::loop ---------------------------------------------------------
 
-loop::loop(loop_options options) : core_(std::make_unique<detail::loop_core>(*this, options)) {}
+loop::loop(loop_options options) {
+  if (detail::current_core != nullptr)
+    throw invalid_state("weft: a loop cannot be made inside a running loop (one loop per thread)");
+  core_ = std::make_unique<detail::loop_core>(*this, options);
+}
 
-loop::~loop() { close(); }
+loop::~loop() {
+  detail::loop_core& core = *core_;
+  if (core.closed) return;
+  if (core.is_running) detail::fatal("a loop was destroyed while it runs (from inside its own task?)");
+  if (detail::current_core == nullptr) {
+    try {
+      close();
+      return;
+    } catch (...) {
+      core.report({"Exception while closing the loop in its destructor", "", std::current_exception()});
+    }
+  } else {
+    // No turn can run here, so the tasks get no grace: they are unwound at
+    // once (their destructors run) and the loop reports it.
+    core.report({"Loop destroyed while another loop runs on its thread: its tasks were unwound without a turn",
+                 "", nullptr});
+    core.tasks.for_each([](detail::task_base* t) { detail::cancel_task(t); });
+  }
+  core.finish_close();
+}
 
 void loop::run_until_done(detail::task_base* t) {
   detail::running_scope scope(*core_);
@@ -245,6 +270,27 @@ loop::keep_alive::~keep_alive() {
   if (core_->keep_alive_count.fetch_sub(1, std::memory_order_acq_rel) == 1) core_->reactor.wake();
 }
 
+void detail::loop_core::finish_close() noexcept {
+  // Whatever is still stuck is unwound by force (its destructors run);
+  // first empty the run queue, which may still hold some of them.
+  drop_callbacks();
+  tasks.for_each([this](task_base* t) {
+    running = t;  // code unwinding in it may still ask for its task
+    t->fib = fiber();
+    running = nullptr;
+    task_finished(t);
+  });
+  held.for_each([this](task_base* t) {
+    if (t->error && !t->retrieved && !t->was_cancelled) report_unretrieved(*this, t);
+    held.erase(t);
+    t->loop = nullptr;
+  });
+  drop_callbacks();
+  idle_workers_.clear();
+  default_executor.reset();  // no task is left to wait on its jobs
+  closed = true;
+}
+
 void loop::close() {
   detail::loop_core& core = *core_;
   if (core.closed) return;
@@ -261,25 +307,8 @@ void loop::close() {
     core.stop_requested = false;
     core.closing = false;
     grace.cancel();
-    // Whatever is still stuck is unwound by force (its destructors run);
-    // first empty the run queue, which may still hold some of them.
-    core.drop_callbacks();
-    core.tasks.for_each([&core](detail::task_base* t) {
-      core.running = t;  // code unwinding in it may still ask for its task
-      t->fib = fiber();
-      core.running = nullptr;
-      core.task_finished(t);
-    });
   }
-  core.held.for_each([&core](detail::task_base* t) {
-    if (t->error && !t->retrieved && !t->was_cancelled) detail::report_unretrieved(core, t);
-    core.held.erase(t);
-    t->loop = nullptr;
-  });
-  core.drop_callbacks();
-  core.drop_idle_workers();
-  core.default_executor.reset();  // no task is left to wait on its jobs
-  core.closed = true;
+  core.finish_close();
 }
 
 }  // namespace weft

@@ -41,6 +41,9 @@ struct callback_node : runnable, timer_node {
   loop_time when{};
 };
 void release_callback(callback_node* node) noexcept;
+// The callback's type, demangled, for reports (asyncio names the callback
+// in its reports too).
+std::string callback_name(const callback_node& node);
 
 // Marks a failed task's exception retrieved and reports it through the
 // loop's exception handler (src/loop/task.cpp).
@@ -110,11 +113,16 @@ class loop_core : public scheduler_state {
     if (t->fib.finished()) t->fib = fiber();  // returned, or already gone
     else idle_workers_.push_back(std::move(t->fib));
   }
-  // Destroys the idle workers (close()).
-  void drop_idle_workers() noexcept { idle_workers_.clear(); }
+  // The end of close(), after any grace turns: unwinds by force what is
+  // still alive (its destructors run), reports exceptions nobody retrieved,
+  // releases callbacks, idle workers and the executor. Marks the loop closed.
+  void finish_close() noexcept;
   template <bool timed>
   void run_ready();  // step 1 of a turn; timed: with the slow-task detector
   void report_slow(const task_base* t, loop_clock::duration ran) noexcept;
+  // Runs a callback timed by the slow-task detector, reporting it by its
+  // type if it ran longer than the threshold (src/loop/timer.cpp).
+  void run_timed_callback(runnable* r);
   // Empties the run queue and the timer heap, releasing the callbacks in
   // them (close()). Tasks found there stay owned by the `tasks` list.
   void drop_callbacks() noexcept;

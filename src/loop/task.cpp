@@ -68,6 +68,12 @@ void throw_not_done(const task_base* t) {
   throw invalid_state("weft: task '" + std::string(task_name(t)) + "' is not done");
 }
 
+void throw_empty_task() { throw invalid_state("weft: operation on an empty task handle"); }
+
+void throw_result_taken(const task_base* t) {
+  throw invalid_state("weft: the move-only result of task '" + std::string(task_name(t)) + "' was taken already");
+}
+
 bool cancel_task(task_base* t) noexcept {
   if (t->done) return false;
   t->cancel_requested = true;

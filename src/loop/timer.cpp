@@ -1,4 +1,10 @@
 // call_soon / call_later / call_at / call_soon_threadsafe and their handles.
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+
 #include "loop/loop_core.hpp"
 #include "weft/timer.hpp"
 
@@ -14,7 +20,7 @@ void run_callback(runnable* r) {
     try {
       node->fn();
     } catch (...) {
-      node->loop->report({"Exception in callback", "", std::current_exception()});
+      node->loop->report({"Exception in callback " + callback_name(*node), "", std::current_exception()});
     }
   }
   release_callback(node);  // the loop's reference
@@ -40,6 +46,30 @@ callback_node* make_callback(loop_core& core, std::function<void()> fn, loop_tim
 }
 
 }  // namespace
+
+std::string callback_name(const callback_node& node) {
+  const char* mangled = node.fn.target_type().name();
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> plain(abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
+  return status == 0 && plain ? std::string(plain.get()) : std::string(mangled);
+}
+
+void loop_core::run_timed_callback(runnable* r) {
+  auto* node = static_cast<callback_node*>(r);
+  ++node->refs;  // its name is read after it ran
+  auto start = loop_clock::now();
+  r->run(r);
+  auto ran = loop_clock::now() - start;
+  if (ran > options.slow_task_threshold) {
+    try {
+      std::string message = "Executing callback " + callback_name(*node) + " took " +
+                            std::to_string(std::chrono::duration<double>(ran).count()) + " seconds";
+      report({std::move(message), "", nullptr, ran});
+    } catch (const std::bad_alloc&) {
+    }
+  }
+  release_callback(node);
+}
 
 void release_callback(callback_node* node) noexcept {
   if (--node->refs == 0) delete node;

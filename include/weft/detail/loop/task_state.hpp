@@ -142,6 +142,8 @@ void run_task_body(task_base* t);
 void release_task(task_base* t) noexcept;  // drop one reference
 void wait_until_done(task_base* t);        // park the running task until t is done
 [[noreturn]] void throw_not_done(const task_base* t);
+[[noreturn]] void throw_empty_task();
+[[noreturn]] void throw_result_taken(const task_base* t);
 bool cancel_task(task_base* t) noexcept;
 std::string_view task_name(const task_base* t) noexcept;
 
