@@ -52,7 +52,9 @@ tcp_stream tcp_stream::connect(std::string_view host, std::uint16_t port, timeou
     }
   }
   if (last) std::rethrow_exception(last);
-  throw std::system_error(std::make_error_code(std::errc::host_unreachable), "weft: no address for " + std::string(host));
+  std::string what = "weft: no address for ";
+  what.append(host);
+  throw std::system_error(std::make_error_code(std::errc::host_unreachable), what);
 }
 
 void tcp_stream::set_nodelay(bool on) { set_option(IPPROTO_TCP, TCP_NODELAY, on); }
