@@ -8,6 +8,7 @@
 
 #include "loop/loop_core.hpp"
 #include "weft/error.hpp"
+#include "weft/stream.hpp"
 #include "weft/sync/event.hpp"
 
 namespace weft::net {
@@ -50,6 +51,7 @@ void connection_main(const std::shared_ptr<server::state>& s, std::list<task<voi
   try {
     s->serve_one(conn);
   } catch (const timeout_error&) {
+  } catch (const end_of_stream&) {
   } catch (const std::system_error&) {
   }
 }

@@ -23,6 +23,7 @@ constinit thread_local io_budget_state budget;
 void charge_budget() {
   auto* sched = weft::detail::current_scheduler;
   const void* t = sched != nullptr ? sched->running : nullptr;
+  if (t == nullptr) return;  // outside a task nothing can wait, nor yield
   if (budget.task != t) {
     budget = {t, 0};
     return;

@@ -50,6 +50,35 @@ TEST(server, serves_each_connection_in_its_own_task) {
   });
 }
 
+TEST(server, a_handler_failing_otherwise_than_by_io_is_reported) {
+  loop lp;
+  std::vector<std::string> reports;
+  lp.set_exception_handler([&](const weft::exception_report& r) {
+    try {
+      if (r.error) std::rethrow_exception(r.error);
+    } catch (const std::exception& e) {
+      reports.push_back(r.task_name + ": " + e.what());
+    }
+  });
+  lp.run_until_complete([&] {
+    auto srv = serve(tcp_listener::bind(address::ipv4("127.0.0.1", 0)), [](tcp_stream& c) {
+      char b;
+      c.read_exact(std::as_writable_bytes(std::span(&b, 1)));
+      if (b == 'x') throw std::runtime_error("bad request");
+    });
+    auto reset = tcp_stream::connect(srv.local_address());
+    reset.set_linger(true, 0);
+    reset.close();  // the handler gets ECONNRESET: not reported
+    tcp_stream::connect(srv.local_address()).close();  // end_of_stream: not reported
+    auto bad = tcp_stream::connect(srv.local_address());
+    bad.write_all(bytes("x"));
+    char c;
+    EXPECT_EQ(bad.read_some(std::as_writable_bytes(std::span(&c, 1)), 10s), 0u);  // closed after the throw
+    EXPECT_EQ(srv.shutdown(10s), 0u);
+  });
+  EXPECT_EQ(reports, (std::vector<std::string>{"server.connection: bad request"}));
+}
+
 TEST(server, at_the_connection_limit_the_next_waits_for_a_free_slot) {
   loop lp;
   lp.run_until_complete([&] {

@@ -6,9 +6,10 @@
 //   std::size_t cancelled = srv.shutdown(5s);
 //
 // Each accepted connection runs handler(stream) in its own task, closed when
-// the handler returns. A handler ending by timeout_error or std::system_error
-// (a peer that vanished, a timeout) just ends its connection; any other
-// exception is reported through the loop's exception handler.
+// the handler returns. A handler ending by timeout_error, end_of_stream or
+// std::system_error (a peer that vanished, a timeout) just ends its
+// connection; any other exception is reported through the loop's exception
+// handler.
 //
 // At max_connections, accepting pauses until a connection ends (the kernel's
 // backlog holds the rest). When accept fails for lack of descriptors or
