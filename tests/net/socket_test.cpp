@@ -270,6 +270,22 @@ TEST(tcp, closing_a_socket_under_a_waiter_wakes_it_and_the_fd_number_is_reusable
   });
 }
 
+TEST(tcp, a_waiter_woken_by_data_but_closed_before_it_runs_gets_operation_canceled) {
+  loop lp;
+  lp.run_until_complete([&] {
+    auto [a, b] = socketpair();
+    auto reader = weft::spawn([&s = b] {
+      char buf[8];
+      return error_of([&] { s.read_some(std::as_writable_bytes(std::span(buf))); });
+    });
+    weft::yield_now();  // the reader waits
+    a.write_all(bytes("x"));
+    weft::yield_now();  // the poll behind this yield queues the reader after us
+    b.close();
+    EXPECT_EQ(reader.join(), ECANCELED);
+  });
+}
+
 TEST(tcp, operations_on_a_closed_socket_are_ebadf) {
   loop lp;
   lp.run_until_complete([&] {
