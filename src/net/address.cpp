@@ -9,27 +9,38 @@
 
 namespace weft::net {
 
-address address::ipv4(std::string_view ip, std::uint16_t port) {
-  address a;
-  auto* in = reinterpret_cast<sockaddr_in*>(&a.storage_);
-  in->sin_family = AF_INET;
-  in->sin_port = htons(port);
-  if (::inet_pton(AF_INET, std::string(ip).c_str(), &in->sin_addr) != 1)
-    throw std::invalid_argument("weft: not an IPv4 address: " + std::string(ip));
-  a.size_ = sizeof(sockaddr_in);
-  return a;
+namespace {
+
+// A sockaddr_in or sockaddr_in6 from a numeric host.
+address numeric(int family, std::string_view ip, std::uint16_t port) {
+  sockaddr_storage ss{};
+  void* host;
+  socklen_t size;
+  if (family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+    in->sin_port = htons(port);
+    host = &in->sin_addr;
+    size = sizeof(sockaddr_in);
+  } else {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    in6->sin6_port = htons(port);
+    host = &in6->sin6_addr;
+    size = sizeof(sockaddr_in6);
+  }
+  ss.ss_family = static_cast<sa_family_t>(family);
+  if (::inet_pton(family, std::string(ip).c_str(), host) != 1)
+    throw std::invalid_argument(std::string("weft: not an ") + (family == AF_INET ? "IPv4" : "IPv6") +
+                                " address: " + std::string(ip));
+  return address::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), size);
 }
+
+}  // namespace
+
+address address::ipv4(std::string_view ip, std::uint16_t port) { return numeric(AF_INET, ip, port); }
 
 address address::ipv6(std::string_view ip, std::uint16_t port) {
   if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
-  address a;
-  auto* in6 = reinterpret_cast<sockaddr_in6*>(&a.storage_);
-  in6->sin6_family = AF_INET6;
-  in6->sin6_port = htons(port);
-  if (::inet_pton(AF_INET6, std::string(ip).c_str(), &in6->sin6_addr) != 1)
-    throw std::invalid_argument("weft: not an IPv6 address: " + std::string(ip));
-  a.size_ = sizeof(sockaddr_in6);
-  return a;
+  return numeric(AF_INET6, ip, port);
 }
 
 address address::unix_path(std::string_view path) {

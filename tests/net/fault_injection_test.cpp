@@ -40,33 +40,28 @@ struct faults {
   ~faults() { sys = libc_syscalls; }
 };
 
-ssize_t faulty_recv(int fd, void* buf, size_t len, int flags) {
+// Takes the next step: its fault, or `call` with `len` cut short.
+template <class Call>
+ssize_t apply_step(size_t len, Call call) {
   int s = schedule::next();
   if (s < 0) {
     errno = -s;
     return -1;
   }
   if (s > 0 && len > static_cast<size_t>(s)) len = static_cast<size_t>(s);
-  return libc_syscalls.recv(fd, buf, len, flags);
+  return call(len);
+}
+
+ssize_t faulty_recv(int fd, void* buf, size_t len, int flags) {
+  return apply_step(len, [&](size_t n) { return libc_syscalls.recv(fd, buf, n, flags); });
 }
 
 ssize_t faulty_send(int fd, const void* buf, size_t len, int flags) {
-  int s = schedule::next();
-  if (s < 0) {
-    errno = -s;
-    return -1;
-  }
-  if (s > 0 && len > static_cast<size_t>(s)) len = static_cast<size_t>(s);
-  return libc_syscalls.send(fd, buf, len, flags);
+  return apply_step(len, [&](size_t n) { return libc_syscalls.send(fd, buf, n, flags); });
 }
 
 int faulty_accept4(int fd, sockaddr* a, socklen_t* l, int flags) {
-  int s = schedule::next();
-  if (s < 0) {
-    errno = -s;
-    return -1;
-  }
-  return libc_syscalls.accept4(fd, a, l, flags);
+  return static_cast<int>(apply_step(0, [&](size_t) { return libc_syscalls.accept4(fd, a, l, flags); }));
 }
 
 TEST(faults, eintr_on_recv_is_retried_at_once) {
