@@ -59,7 +59,7 @@ void connection_main(const std::shared_ptr<server::state>& s, std::list<task<voi
 // No UBSan vptr check here: it probes memory through a pipe, which fails
 // for want of a descriptor in exactly the EMFILE episodes this code handles,
 // and then reports the caught exception's vptr as invalid.
-[[gnu::no_sanitize("vptr")]] void accept_main(const std::shared_ptr<server::state>& s) {
+__attribute__((no_sanitize("vptr"))) void accept_main(const std::shared_ptr<server::state>& s) {
   bool exhausted = false;  // in an episode of EMFILE and friends
   for (;;) {
     while (s->live.size() >= s->options.max_connections) {
