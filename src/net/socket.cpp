@@ -38,36 +38,32 @@ loop_time deadline_of(timeout t) { return t ? weft::detail::loop_now() + *t : we
 
 namespace {
 
-// Blocks SIGPIPE in this thread for a scope (sendfile has no MSG_NOSIGNAL);
-// a SIGPIPE that the scope's syscalls raised is taken before unblocking.
+// Blocks SIGPIPE in this thread for a scope (sendfile has no MSG_NOSIGNAL).
+// After an EPIPE, take_raised() takes the SIGPIPE the call raised, unless
+// the thread had SIGPIPE blocked already (then a pending one may be its own).
 class sigpipe_blocked {
  public:
   sigpipe_blocked() {
-    sigset_t pipe_set;
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    sigset_t pending;
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_);
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
   }
-  ~sigpipe_blocked() {
-    if (!was_pending_) {
-      sigset_t pipe_set;
-      sigemptyset(&pipe_set);
-      sigaddset(&pipe_set, SIGPIPE);
-      timespec zero{};
-      while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
+  ~sigpipe_blocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
   sigpipe_blocked(const sigpipe_blocked&) = delete;
   sigpipe_blocked& operator=(const sigpipe_blocked&) = delete;
 
+  void take_raised() noexcept {
+    if (sigismember(&old_, SIGPIPE) == 1) return;
+    int saved = errno;
+    timespec zero{};
+    while (sigtimedwait(&pipe_, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+    errno = saved;
+  }
+
  private:
+  sigset_t pipe_;
   sigset_t old_;
-  bool was_pending_ = false;
 };
 
 }  // namespace
@@ -246,7 +242,9 @@ std::size_t stream_socket::sendfile(int file_fd, off_t& offset, std::size_t coun
   while (sent < count) {
     auto n = socket_io::run(*this, io_direction::write, deadline, "weft: sendfile", [&](int fd) {
       detail::sigpipe_blocked no_sigpipe;
-      return sys.sendfile(fd, file_fd, &offset, count - sent);
+      ssize_t n = sys.sendfile(fd, file_fd, &offset, count - sent);
+      if (n < 0 && errno == EPIPE) no_sigpipe.take_raised();
+      return n;
     });
     if (n == 0) break;  // the file ended
     sent += static_cast<std::size_t>(n);

@@ -1,6 +1,7 @@
 // Sockets on the real reactor over loopback: data, errors, timeouts (virtual
 // time), cancellation, closing under a waiter, fairness.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -152,6 +153,30 @@ TEST(tcp, sendfile_sends_the_file_range) {
     std::string got = read_all(client);
     EXPECT_EQ(writer.join(), 299999u);
     EXPECT_TRUE(got == content.substr(1));
+    std::fclose(f);
+  });
+}
+
+TEST(tcp, sendfile_to_a_closed_peer_is_epipe_and_leaves_no_sigpipe_pending) {
+  loop lp;
+  lp.run_until_complete([&] {
+    auto [client, server] = tcp_pair();
+    std::FILE* f = std::tmpfile();
+    std::string content(65536, 'x');
+    ASSERT_EQ(std::fwrite(content.data(), 1, content.size(), f), content.size());
+    std::fflush(f);
+    client.close();
+    weft::sleep_for(std::chrono::milliseconds(1));
+    int err = error_of([&] {
+      for (int i = 0; i < 100; ++i) {
+        off_t offset = 0;
+        server.sendfile(::fileno(f), offset, content.size());
+      }
+    });
+    EXPECT_TRUE(err == EPIPE || err == ECONNRESET) << err;
+    sigset_t pending;
+    sigpending(&pending);
+    EXPECT_EQ(sigismember(&pending, SIGPIPE), 0);
     std::fclose(f);
   });
 }
