@@ -122,7 +122,7 @@ void socket::connect(const address& a, timeout t) {
   // EINTR: the handshake goes on in the background, as for EINPROGRESS.
   if (errno != EINPROGRESS && errno != EINTR) detail::throw_errno(errno, "weft: connect");
   for (;;) {
-    socket_io::wait(*this, io_direction::write, deadline, "weft: connect");
+    socket_io::wait(*this, io_direction::write, deadline);
     int err = get_option(SOL_SOCKET, SO_ERROR);
     if (err != 0) detail::throw_errno(err, "weft: connect");
     sockaddr_storage peer;

@@ -49,16 +49,17 @@ struct socket_io {
       int err = errno;
       if (err == EINTR) continue;
       if (err != EAGAIN && err != EWOULDBLOCK) throw_errno(err, what);
-      wait(s, dir, deadline, what);
+      wait(s, dir, deadline);
     }
   }
 
   // Waits once for readiness: timeout_error when `deadline` passes,
-  // operation_canceled if the socket is closed meanwhile.
-  static void wait(socket& s, io_direction dir, loop_time deadline, const char* what) {
+  // operation_canceled if the socket is closed meanwhile. Dumps show it as
+  // "fd readable socket fd N".
+  static void wait(socket& s, io_direction dir, loop_time deadline) {
     if (s.reg_ == nullptr) s.reg_ = weft::detail::attach_fd(s.fd_);
     budget.spent = 0;
-    if (!weft::detail::wait_registered(*s.reg_, dir, deadline, what)) throw timeout_error();
+    if (!weft::detail::wait_registered(*s.reg_, dir, deadline, "socket")) throw timeout_error();
     // Woken by readiness, then closed by another task before running.
     if (s.fd_ < 0) weft::detail::throw_closed_under_wait();
   }

@@ -311,6 +311,22 @@ TEST(tcp, a_waiter_woken_by_data_but_closed_before_it_runs_gets_operation_cancel
   });
 }
 
+TEST(tcp, a_task_waiting_on_a_socket_shows_in_the_dump) {
+  loop lp;
+  lp.run_until_complete([&] {
+    auto [a, b] = socketpair();
+    auto reader = weft::spawn([&s = b] {
+      char c;
+      s.read_some(std::as_writable_bytes(std::span(&c, 1)));
+    });
+    weft::yield_now();
+    std::string dump = lp.dump();
+    EXPECT_NE(dump.find("fd readable socket fd " + std::to_string(b.native_handle())), std::string::npos) << dump;
+    a.close();
+    reader.join();
+  });
+}
+
 TEST(tcp, operations_on_a_closed_socket_are_ebadf) {
   loop lp;
   lp.run_until_complete([&] {
