@@ -54,6 +54,10 @@ SECTIONS = [
      "in which each of two tasks yields once (ns_per_yield is half). spawn_join: spawn an empty task "
      "and join it. queue_pingpong: a round trip through two queues. timers/N: N tasks sleeping a "
      "random 0-1 s on virtual time, all joined (CPU cost per timer = median / N)."),
+    ("Sockets", r"^BM_socket_",
+     "Two tasks of one loop bouncing 64 bytes over a Unix socket pair; one iteration is a round trip "
+     "(two waits, two polls). registered: weft::net sockets, in epoll once for their lifetime; "
+     "per_wait: raw fds through wait_readable, an EPOLL_CTL_ADD and DEL per wait."),
 ]
 
 # (benchmark, relation, factor, reference, source): median(benchmark)
@@ -67,6 +71,7 @@ CLAIMS = [
     ("BM_generator_yield_depth/256", "<=", 1.2, "BM_generator_yield_depth/1", "issue 4"),
     ("BM_yield_pingpong", "<=", 0.25, "BM_yield_pingpong/boost_fiber", "issue 5"),
     ("BM_spawn_join", "<=", 0.2, "BM_spawn_join/boost_fiber", "issue 5"),
+    ("BM_socket_pingpong/registered", "<=", 1.0, "BM_socket_pingpong/per_wait", "issue 15"),
 ]
 
 # (benchmark, its function as callgrind names it). Wildcards allowed; the
