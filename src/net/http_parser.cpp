@@ -266,7 +266,8 @@ std::size_t request_parser::feed(std::string_view data) {
         break;
       case state::header_line:
       case state::trailer_line: {
-        std::size_t n = take_line(rest, limits_.max_header_bytes - header_bytes_, 431, complete);
+        // header_bytes_ already counts the part of this line in line_.
+        std::size_t n = take_line(rest, limits_.max_header_bytes - header_bytes_ + line_.size(), 431, complete);
         used += n;
         header_bytes_ += n;
         if (!complete) break;

@@ -215,6 +215,8 @@ TEST(http_parser, an_oversized_header_section_gets_431) {
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(40, 'v') + "\r\n\r\n", l), 0);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(60, 'v') + "\r\n\r\n", l), 431);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", l), 431);
+  // The same section fed a byte at a time is counted once, not once per piece.
+  EXPECT_EQ(parse("GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(40, 'v') + "\r\n\r\n", 1, l).error, 0);
   // A field that never ends.
   http::request_parser p(l);
   p.feed("GET / HTTP/1.1\r\nX: ");
