@@ -1,15 +1,17 @@
 /* The load client of bench/echo_compare: plain C and epoll, no weft, so that
  * every server is driven by the same code.
  *
- *   echo_client HOST PORT CONNECTIONS SECONDS [MESSAGE_BYTES [IN_FLIGHT [WARMUP_SECONDS]]]
+ *   echo_client HOST PORT CONNECTIONS SECONDS [MESSAGE_BYTES [IN_FLIGHT [WARMUP_SECONDS [SERVER_PID]]]]
  *
  * Opens CONNECTIONS TCP connections (TCP_NODELAY), keeps IN_FLIGHT messages
  * of MESSAGE_BYTES outstanding on each (1 and 64: ping-pong; 8 and 512:
  * streaming), and counts a request done when its whole echo is back. After
  * WARMUP_SECONDS (default 1) it measures for SECONDS and prints one line:
  *
- *   <requests per second> <p99 latency in microseconds> <requests>
+ *   <requests per second> <p99 latency in microseconds> <requests> <server CPU us per request>
  *
+ * The last figure reads SERVER_PID's utime+stime (/proc/PID/stat, all its
+ * threads) at the start and end of the measured window; -1 without a pid.
  * Latency is from the write that finished sending a message to the read that
  * completed its echo, kept in a histogram of 1 us buckets (1 s and more
  * count as 1 s). Exit
@@ -80,6 +82,25 @@ static int flush(struct connection* c) {
   return 0;
 }
 
+/* utime + stime of process `pid` in clock ticks, all threads together. */
+static unsigned long long cpu_ticks(long pid) {
+  char path[64], text[1024];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE* f = fopen(path, "r");
+  if (!f) die(path);
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  text[n] = '\0';
+  /* Fields after the command name, which may hold spaces, start past its ')'. */
+  const char* p = strrchr(text, ')');
+  unsigned long long utime = 0, stime = 0;
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) {
+    fprintf(stderr, "echo_client: cannot read %s\n", path);
+    exit(1);
+  }
+  return utime + stime;
+}
+
 static void update_interest(int ep, struct connection* c, int want_out) {
   if (want_out == c->want_out) return;
   struct epoll_event ev = {.events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.ptr = c};
@@ -129,7 +150,8 @@ static void on_readable(int ep, struct connection* c, char* buf, size_t cap) {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    fprintf(stderr, "usage: %s HOST PORT CONNECTIONS SECONDS [MESSAGE_BYTES [IN_FLIGHT [WARMUP_SECONDS]]]\n", argv[0]);
+    fprintf(stderr, "usage: %s HOST PORT CONNECTIONS SECONDS [MESSAGE_BYTES [IN_FLIGHT [WARMUP_SECONDS [SERVER_PID]]]]\n",
+            argv[0]);
     return 2;
   }
   const char* host = argv[1];
@@ -139,6 +161,7 @@ int main(int argc, char** argv) {
   message_bytes = argc > 5 ? (size_t)atoi(argv[5]) : 64;
   int in_flight = argc > 6 ? atoi(argv[6]) : 1;
   double warmup = argc > 7 ? atof(argv[7]) : 1.0;
+  long server_pid = argc > 8 ? atol(argv[8]) : 0;
   if (connections < 1 || message_bytes < 1 || in_flight < 1 || in_flight > max_in_flight || seconds <= 0) {
     fprintf(stderr, "echo_client: bad arguments\n");
     return 2;
@@ -179,6 +202,7 @@ int main(int argc, char** argv) {
   char* buf = malloc(cap);
   if (!buf) die("malloc");
   uint64_t measure_from = now_ns() + (uint64_t)(warmup * 1e9), measure_start = 0, t = 0;
+  unsigned long long ticks_start = 0;
   uint64_t measure_ns = (uint64_t)(seconds * 1e9);
   for (;;) {
     int n = epoll_wait(ep, events, batch, 10);
@@ -192,11 +216,15 @@ int main(int argc, char** argv) {
     if (!measuring && t >= measure_from) {
       measuring = 1;
       measure_start = t;
+      if (server_pid > 0) ticks_start = cpu_ticks(server_pid);
     } else if (measuring && t - measure_start >= measure_ns) {
       break;
     }
   }
   double elapsed = (double)(t - measure_start) / 1e9;
+  double cpu_us = -1;
+  if (server_pid > 0)
+    cpu_us = (double)(cpu_ticks(server_pid) - ticks_start) * 1e6 / (double)sysconf(_SC_CLK_TCK);
   uint64_t rank = (measured * 99 + 99) / 100, seen = 0, p99 = histogram_buckets;
   for (uint64_t us = 0; us < histogram_buckets; ++us) {
     seen += histogram[us];
@@ -209,6 +237,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "echo_client: no request completed\n");
     return 1;
   }
-  printf("%.0f %llu %llu\n", (double)measured / elapsed, (unsigned long long)p99, (unsigned long long)measured);
+  printf("%.0f %llu %llu %.2f\n", (double)measured / elapsed, (unsigned long long)p99, (unsigned long long)measured,
+         cpu_us < 0 ? -1.0 : cpu_us / (double)measured);
   return 0;
 }
