@@ -17,6 +17,7 @@
 #include <string>
 #include <system_error>
 
+#include "loop/fd_wait.hpp"
 #include "loop/loop_core.hpp"
 #include "weft/error.hpp"
 #include "weft/fiber.hpp"
@@ -64,20 +65,7 @@ void release_holds(const std::vector<int>& signals) noexcept {
 // Suspends the running task until fd is readable or the deadline passes
 // (false). Raises cancelled.
 bool wait_signal_fd(int fd, detail::loop_time deadline) {
-  detail::task_base& t = detail::running_task();
-  detail::loop_core& core = *t.loop;
-  core.reactor.watch(fd, detail::io_direction::read, &t);
-  struct unwatch_on_exit {
-    detail::loop_core& core;
-    int fd;
-    ~unwatch_on_exit() { core.reactor.unwatch(fd, detail::io_direction::read); }
-  } guard{core, fd};
-  switch (detail::park({detail::wait_kind::signal, "signal_set", "", fd}, deadline)) {
-    case detail::wake_reason::woken: return true;
-    case detail::wake_reason::timed_out: return false;
-    case detail::wake_reason::cancelled: break;
-  }
-  throw cancelled();
+  return detail::wait_foreign_fd(fd, detail::io_direction::read, deadline, detail::wait_kind::signal, "signal_set");
 }
 
 // wait() is a suspension point even when a signal is pending: a pending

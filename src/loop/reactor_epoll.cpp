@@ -9,6 +9,7 @@
 #include <ctime>
 #include <system_error>
 
+#include "weft/detail/park.hpp"
 #include "weft/detail/sanitizer.hpp"
 #include "weft/error.hpp"
 
@@ -23,6 +24,10 @@ constexpr std::uint32_t error_events = EPOLLERR | EPOLLHUP;
 [[noreturn]] void throw_errno(int err, const char* what) {
   throw std::system_error(err, std::generic_category(), what);
 }
+
+// epoll's data word for a foreign fd; a registration's address has its low
+// bit clear.
+constexpr std::uint64_t foreign_tag(int fd) { return (static_cast<std::uint64_t>(fd) << 1) | 1; }
 
 epoll_event* as_events(std::vector<unsigned char>& raw) { return reinterpret_cast<epoll_event*>(raw.data()); }
 
@@ -50,7 +55,7 @@ reactor_epoll::reactor_epoll() : events_(sizeof(epoll_event) * event_capacity) {
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.fd = wake_fd_;
+  ev.data.u64 = foreign_tag(wake_fd_);
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) != 0) {
     int err = errno;
     ::close(wake_fd_);
@@ -60,19 +65,75 @@ reactor_epoll::reactor_epoll() : events_(sizeof(epoll_event) * event_capacity) {
 }
 
 reactor_epoll::~reactor_epoll() {
+  // Sockets may outlive their loop: their registrations forget it.
+  while (io_registration* reg = registrations_.pop_front()) reg->reactor = nullptr;
   ::close(wake_fd_);
   ::close(epoll_fd_);
 }
 
-void reactor_epoll::watch(int fd, io_direction dir, task_base* task) {
+io_registration* reactor_epoll::attach(int fd) {
+  auto* reg = new io_registration;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = reg;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    int err = errno;
+    delete reg;
+    throw_errno(err, "weft: epoll_ctl(ADD)");
+  }
+  reg->reactor = this;
+  reg->fd = fd;
+  registrations_.push_back(reg);
+  return reg;
+}
+
+void reactor_epoll::detach(io_registration* reg) noexcept {
+  if (reg == nullptr) return;
+  if (reactor_epoll* r = reg->reactor) {
+    r->abort_all(reg->readers);
+    r->abort_all(reg->writers);
+    epoll_event ev{};
+    ::epoll_ctl(r->epoll_fd_, EPOLL_CTL_DEL, reg->fd, &ev);  // fails only if the fd is already gone
+    r->registrations_.erase(reg);
+  }
+  delete reg;
+}
+
+void reactor_epoll::add_waiter(io_registration& reg, io_direction dir, io_waiter& w) noexcept {
+  (dir == io_direction::read ? reg.readers : reg.writers).push_back(&w);
+  ++watched_;
+}
+
+void reactor_epoll::remove_waiter(io_registration& reg, io_direction dir, io_waiter& w) noexcept {
+  if (!w.linked()) return;
+  (dir == io_direction::read ? reg.readers : reg.writers).erase(&w);
+  --watched_;
+}
+
+void reactor_epoll::take_all(list<io_waiter>& waiters, std::vector<task_base*>& ready) noexcept {
+  while (io_waiter* w = waiters.pop_front()) {
+    --watched_;
+    ready.push_back(w->task);
+  }
+}
+
+void reactor_epoll::abort_all(list<io_waiter>& waiters) noexcept {
+  while (io_waiter* w = waiters.pop_front()) {
+    --watched_;
+    w->aborted = true;
+    unpark(w->task);
+  }
+}
+
+void reactor_epoll::watch(int fd, io_direction dir, io_waiter& w) {
   if (fd < 0) throw_errno(EBADF, "weft: wait on a negative file descriptor");
   if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) + 1);
   fd_state& s = fds_[static_cast<std::size_t>(fd)];
-  task_base*& slot = dir == io_direction::read ? s.reader : s.writer;
+  io_waiter*& slot = dir == io_direction::read ? s.reader : s.writer;
   if (slot != nullptr)
     throw invalid_state(std::string("weft: another task already waits to ") +
                         (dir == io_direction::read ? "read" : "write") + " fd " + std::to_string(fd));
-  slot = task;
+  slot = &w;
   try {
     update(fd, s);
   } catch (...) {
@@ -84,8 +145,8 @@ void reactor_epoll::watch(int fd, io_direction dir, task_base* task) {
 
 void reactor_epoll::unwatch(int fd, io_direction dir) noexcept {
   fd_state& s = fds_[static_cast<std::size_t>(fd)];
-  task_base*& slot = dir == io_direction::read ? s.reader : s.writer;
-  if (slot == nullptr) return;
+  io_waiter*& slot = dir == io_direction::read ? s.reader : s.writer;
+  if (slot == nullptr) return;  // woken by abort_foreign()
   slot = nullptr;
   --watched_;
   try {
@@ -96,12 +157,29 @@ void reactor_epoll::unwatch(int fd, io_direction dir) noexcept {
   }
 }
 
+void reactor_epoll::abort_foreign(int fd) noexcept {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size()) return;
+  fd_state& s = fds_[static_cast<std::size_t>(fd)];
+  for (io_waiter** slot : {&s.reader, &s.writer}) {
+    if (*slot == nullptr) continue;
+    (*slot)->aborted = true;
+    unpark((*slot)->task);
+    *slot = nullptr;
+    --watched_;
+  }
+  if (s.events != 0) {
+    epoll_event ev{};
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, &ev);
+    s.events = 0;
+  }
+}
+
 void reactor_epoll::update(int fd, fd_state& s) {
   std::uint32_t wanted = (s.reader ? read_events : 0) | (s.writer ? std::uint32_t{EPOLLOUT} : 0);
   if (wanted == s.events) return;
   epoll_event ev{};
   ev.events = wanted;
-  ev.data.fd = fd;
+  ev.data.u64 = foreign_tag(fd);
   int op = wanted == 0 ? EPOLL_CTL_DEL : s.events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
   int rc = ::epoll_ctl(epoll_fd_, op, fd, &ev);
   if (rc != 0 && op == EPOLL_CTL_ADD && errno == EEXIST) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
@@ -146,15 +224,22 @@ bool reactor_epoll::poll(std::optional<std::chrono::nanoseconds> timeout, std::v
   int n = wait(timeout);
   epoll_event* events = as_events(events_);
   for (int i = 0; i < n; ++i) {
-    int fd = events[i].data.fd;
+    std::uint32_t e = events[i].events;
+    std::uint64_t data = events[i].data.u64;
+    if ((data & 1) == 0) {
+      auto* reg = static_cast<io_registration*>(events[i].data.ptr);
+      if (e & (read_events | error_events)) take_all(reg->readers, ready);
+      if (e & (EPOLLOUT | error_events)) take_all(reg->writers, ready);
+      continue;
+    }
+    int fd = static_cast<int>(data >> 1);
     if (fd == wake_fd_) {
       drain_wake_fd();
       continue;
     }
     fd_state& s = fds_[static_cast<std::size_t>(fd)];
-    std::uint32_t e = events[i].events;
-    if (s.reader && (e & (read_events | error_events))) ready.push_back(s.reader);
-    if (s.writer && (e & (EPOLLOUT | error_events))) ready.push_back(s.writer);
+    if (s.reader && (e & (read_events | error_events))) ready.push_back(s.reader->task);
+    if (s.writer && (e & (EPOLLOUT | error_events))) ready.push_back(s.writer->task);
   }
   return n > 0;
 }

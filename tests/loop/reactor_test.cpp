@@ -1,6 +1,7 @@
 // Waiting for file descriptors: pipes on the real reactor.
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -120,6 +121,43 @@ TEST(reactor, a_bad_fd_is_refused_with_ebadf) {
       EXPECT_EQ(e.code().value(), EBADF);
     }
   });
+}
+
+TEST(reactor, close_fd_wakes_both_waiters_with_operation_canceled_and_frees_the_number) {
+  loop lp;
+  pipe_pair p;
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  // Fill the send side, so that a writer waits too.
+  char chunk[4096] = {};
+  while (::write(fds[1], chunk, sizeof chunk) > 0) {
+  }
+  lp.run_until_complete([&] {
+    auto waiter = [](int fd, bool read) {
+      return weft::spawn([fd, read] {
+        try {
+          read ? weft::wait_readable(fd) : weft::wait_writable(fd);
+          return 0;
+        } catch (const std::system_error& e) {
+          return e.code() == std::errc::operation_canceled ? 1 : -1;
+        }
+      });
+    };
+    // fds[1] never becomes readable (nobody writes to fds[0]) nor writable.
+    auto reader = waiter(fds[1], true);
+    auto writer = waiter(fds[1], false);
+    weft::yield_now();
+    int number = fds[1];
+    weft::close_fd(fds[1]);
+    EXPECT_EQ(reader.join(), 1);
+    EXPECT_EQ(writer.join(), 1);
+    // A new fd with the same number can be waited on.
+    int again = ::dup(p.w());
+    ASSERT_EQ(again, number);
+    EXPECT_TRUE(weft::wait_writable(again, 1s));
+    ::close(again);
+  });
+  ::close(fds[0]);
 }
 
 }  // namespace

@@ -1,0 +1,13 @@
+#include "net/syscalls.hpp"
+
+#include <sys/sendfile.h>
+
+namespace weft::net::detail {
+
+const syscall_table libc_syscalls = {
+    &::recv, &::send, &::sendmsg, &::recvfrom, &::sendto, &::accept4, &::connect, &::sendfile,
+};
+
+syscall_table sys = libc_syscalls;
+
+}  // namespace weft::net::detail
