@@ -6,6 +6,7 @@
 #include <vector>
 
 namespace http = weft::net::http;
+using namespace std::string_literals;
 
 namespace {
 
@@ -171,7 +172,7 @@ TEST(http_parser, malformed_requests_get_400) {
       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n;x\r\n",
   };
   // A NUL in the target, which a C string cannot hold.
-  EXPECT_EQ(status_of(std::string("GET /a\0b HTTP/1.1\r\nHost: h\r\n\r\n", 34)), 400);
+  EXPECT_EQ(status_of("GET /a\0b HTTP/1.1\r\nHost: h\r\n\r\n"s), 400);
   for (const char* in : bad) EXPECT_EQ(status_of(in), 400) << in;
 }
 
