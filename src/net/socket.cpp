@@ -79,13 +79,18 @@ using detail::sys;
 // --- socket -----------------------------------------------------------------
 
 socket::socket(socket&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), reg_(std::exchange(other.reg_, nullptr)) {}
+    : fd_(std::exchange(other.fd_, -1)),
+      reg_(std::exchange(other.reg_, nullptr)),
+      read_timeout_(other.read_timeout_),
+      write_timeout_(other.write_timeout_) {}
 
 socket& socket::operator=(socket&& other) noexcept {
   if (this != &other) {
     close();
     fd_ = std::exchange(other.fd_, -1);
     reg_ = std::exchange(other.reg_, nullptr);
+    read_timeout_ = other.read_timeout_;
+    write_timeout_ = other.write_timeout_;
   }
   return *this;
 }
@@ -132,7 +137,7 @@ void socket::connect(const address& a, timeout t) {
 }
 
 int socket::accept_fd(timeout t) {
-  return socket_io::run(*this, io_direction::read, detail::deadline_of(t), "weft: accept", [](int fd) {
+  return socket_io::run(*this, io_direction::read, detail::deadline_of(t ? t : read_timeout_), "weft: accept", [](int fd) {
     for (;;) {
       int c = sys.accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (c >= 0 || errno != ECONNABORTED) return c;  // a connection reset before we took it: next
@@ -187,15 +192,15 @@ std::size_t send_some(socket& s, std::span<const std::byte> data, detail::loop_t
 }  // namespace
 
 std::size_t stream_socket::read_some(std::span<std::byte> into, timeout t) {
-  return recv_some(*this, into, detail::deadline_of(t));
+  return recv_some(*this, into, detail::deadline_of(t ? t : read_timeout_));
 }
 
 std::size_t stream_socket::write_some(std::span<const std::byte> data, timeout t) {
-  return send_some(*this, data, detail::deadline_of(t));
+  return send_some(*this, data, detail::deadline_of(t ? t : write_timeout_));
 }
 
 void stream_socket::read_exact(std::span<std::byte> into, timeout t) {
-  detail::loop_time deadline = detail::deadline_of(t);
+  detail::loop_time deadline = detail::deadline_of(t ? t : read_timeout_);
   std::size_t got = 0;
   while (got < into.size()) {
     std::size_t n = recv_some(*this, into.subspan(got), deadline);
@@ -205,12 +210,12 @@ void stream_socket::read_exact(std::span<std::byte> into, timeout t) {
 }
 
 void stream_socket::write_all(std::span<const std::byte> data, timeout t) {
-  detail::loop_time deadline = detail::deadline_of(t);
+  detail::loop_time deadline = detail::deadline_of(t ? t : write_timeout_);
   while (!data.empty()) data = data.subspan(send_some(*this, data, deadline));
 }
 
 std::size_t stream_socket::writev(std::span<const iovec> buffers, timeout t) {
-  detail::loop_time deadline = detail::deadline_of(t);
+  detail::loop_time deadline = detail::deadline_of(t ? t : write_timeout_);
   // A copy of the iovecs, advanced past what each sendmsg took.
   std::vector<iovec> rest(buffers.begin(), buffers.end());
   std::size_t first = 0;
@@ -235,7 +240,7 @@ std::size_t stream_socket::writev(std::span<const iovec> buffers, timeout t) {
 }
 
 std::size_t stream_socket::sendfile(int file_fd, off_t& offset, std::size_t count, timeout t) {
-  detail::loop_time deadline = detail::deadline_of(t);
+  detail::loop_time deadline = detail::deadline_of(t ? t : write_timeout_);
   std::size_t sent = 0;
   while (sent < count) {
     auto n = socket_io::run(*this, io_direction::write, deadline, "weft: sendfile", [&](int fd) {
@@ -260,7 +265,7 @@ void stream_socket::shutdown_read() {
 
 std::size_t datagram_socket::send_to(std::span<const std::byte> data, const address& to, timeout t) {
   return static_cast<std::size_t>(
-      socket_io::run(*this, io_direction::write, detail::deadline_of(t), "weft: sendto", [&](int fd) {
+      socket_io::run(*this, io_direction::write, detail::deadline_of(t ? t : write_timeout_), "weft: sendto", [&](int fd) {
         return sys.sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, to.data(), to.size());
       }));
 }
@@ -268,7 +273,7 @@ std::size_t datagram_socket::send_to(std::span<const std::byte> data, const addr
 datagram datagram_socket::receive_from(std::span<std::byte> into, timeout t) {
   sockaddr_storage from{};
   socklen_t len = 0;
-  auto n = socket_io::run(*this, io_direction::read, detail::deadline_of(t), "weft: recvfrom", [&](int fd) {
+  auto n = socket_io::run(*this, io_direction::read, detail::deadline_of(t ? t : read_timeout_), "weft: recvfrom", [&](int fd) {
     len = sizeof from;
     return sys.recvfrom(fd, into.data(), into.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
   });
@@ -276,11 +281,11 @@ datagram datagram_socket::receive_from(std::span<std::byte> into, timeout t) {
 }
 
 std::size_t datagram_socket::send(std::span<const std::byte> data, timeout t) {
-  return send_some(*this, data, detail::deadline_of(t));
+  return send_some(*this, data, detail::deadline_of(t ? t : write_timeout_));
 }
 
 std::size_t datagram_socket::receive(std::span<std::byte> into, timeout t) {
-  return recv_some(*this, into, detail::deadline_of(t));
+  return recv_some(*this, into, detail::deadline_of(t ? t : read_timeout_));
 }
 
 }  // namespace weft::net

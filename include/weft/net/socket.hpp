@@ -75,6 +75,10 @@ class socket {
   void set_receive_buffer_size(int bytes) { set_option(SOL_SOCKET, SO_RCVBUF, bytes); }
   int send_buffer_size() const { return get_option(SOL_SOCKET, SO_SNDBUF); }
   int receive_buffer_size() const { return get_option(SOL_SOCKET, SO_RCVBUF); }
+  // The timeout that reads (writes) get when their call gives none: how
+  // long one wait for data (for buffer space) may last. nullopt: none.
+  void set_read_timeout(timeout t) noexcept { read_timeout_ = t; }
+  void set_write_timeout(timeout t) noexcept { write_timeout_ = t; }
   // SO_LINGER: on with 0 seconds makes close() send a reset.
   void set_linger(bool on, int seconds);
 
@@ -92,6 +96,8 @@ class socket {
 
   int fd_ = -1;
   weft::detail::io_registration* reg_ = nullptr;
+  timeout read_timeout_;
+  timeout write_timeout_;
 };
 
 // A connected byte stream (TCP, Unix stream); satisfies weft::stream.

@@ -1,0 +1,122 @@
+#include "weft/net/server.hpp"
+
+#include <cerrno>
+#include <list>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "loop/loop_core.hpp"
+#include "weft/error.hpp"
+#include "weft/sync/event.hpp"
+
+namespace weft::net {
+
+// Shared by the server object, its accept task and its connection tasks
+// (each holds a reference), so that whichever ends last frees it.
+struct server::state {
+  tcp_listener listener;
+  handler serve_one;
+  server_options options;
+  task<void> acceptor;
+  std::list<task<void>> live;  // unfinished connection tasks
+  std::size_t accepted = 0;
+  event slot_free{"server.slot"};   // set when a connection ends
+  event all_ended{"server.drained"};  // set while `live` is empty
+  bool stopped = false;
+};
+
+namespace {
+
+bool out_of_resources(int err) { return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM; }
+
+void report(const std::string& message) {
+  if (weft::detail::loop_core* core = weft::detail::current_core)
+    core->report({message, "server", std::current_exception(), {}, {}});
+}
+
+void connection_main(const std::shared_ptr<server::state>& s, std::list<task<void>>::iterator self, tcp_stream conn) {
+  struct leave {
+    const std::shared_ptr<server::state>& s;
+    std::list<task<void>>::iterator self;
+    ~leave() {
+      s->live.erase(self);  // drops this task's handle; the loop holds it while it runs
+      s->slot_free.set();
+      if (s->live.empty()) s->all_ended.set();
+    }
+  } on_exit{s, self};
+  conn.set_read_timeout(s->options.read_timeout ? s->options.read_timeout : s->options.idle_timeout);
+  conn.set_write_timeout(s->options.idle_timeout);
+  try {
+    s->serve_one(conn);
+  } catch (const timeout_error&) {
+  } catch (const std::system_error&) {
+  }
+}
+
+void accept_main(const std::shared_ptr<server::state>& s) {
+  bool exhausted = false;  // in an episode of EMFILE and friends
+  for (;;) {
+    while (s->live.size() >= s->options.max_connections) {
+      s->slot_free.clear();
+      s->slot_free.wait();
+    }
+    tcp_stream conn;
+    try {
+      conn = s->listener.accept();
+    } catch (const std::system_error& e) {
+      if (!out_of_resources(e.code().value())) throw;
+      if (!exhausted) report("Server accept failed, backing off: " + std::string(e.what()));
+      exhausted = true;
+      sleep_for(s->options.accept_backoff);
+      continue;
+    }
+    exhausted = false;
+    ++s->accepted;
+    s->all_ended.clear();
+    s->live.emplace_back();
+    auto self = std::prev(s->live.end());
+    *self = spawn([s, self, c = std::move(conn)]() mutable { connection_main(s, self, std::move(c)); },
+                  {.name = "server.connection"});
+  }
+}
+
+}  // namespace
+
+server::server(tcp_listener listener, handler h, server_options options) : state_(std::make_shared<state>()) {
+  state_->listener = std::move(listener);
+  state_->serve_one = std::move(h);
+  state_->options = options;
+  state_->all_ended.set();
+  state_->acceptor = spawn([s = state_] { accept_main(s); }, {.name = "server.accept"});
+}
+
+server::~server() {
+  if (!state_ || state_->stopped) return;
+  state_->stopped = true;
+  state_->acceptor.cancel();
+  for (auto& t : state_->live) t.cancel();
+}
+
+address server::local_address() const { return state_->listener.local_address(); }
+std::size_t server::connections() const noexcept { return state_->live.size(); }
+std::size_t server::accepted() const noexcept { return state_->accepted; }
+
+std::size_t server::shutdown(loop::duration grace) {
+  state& s = *state_;
+  if (s.stopped) return 0;
+  s.stopped = true;
+  s.acceptor.cancel();
+  try {
+    s.acceptor.join();
+  } catch (const cancelled&) {
+  }
+  s.listener.close();
+  if (s.all_ended.wait_for(grace)) return 0;
+  std::size_t cancelled_count = s.live.size();
+  for (auto& t : s.live) t.cancel();
+  s.all_ended.wait();
+  return cancelled_count;
+}
+
+}  // namespace weft::net
