@@ -41,8 +41,9 @@ class example_process {
   std::string pending_;  // read from the pipe, not yet returned
 };
 
-// A blocking loopback connection whose reads and writes time out after 10 s.
-int connect_loopback(int port);
+// A blocking loopback connection whose reads and writes time out after 10 s;
+// a receive_buffer other than 0 sets SO_RCVBUF before connecting.
+int connect_loopback(int port, int receive_buffer = 0);
 void send_all(int fd, const std::string& data);
 // Reads until `data` ends with `suffix`, the peer closes, or the timeout.
 std::string read_until(int fd, const std::string& suffix);
