@@ -128,3 +128,27 @@ TEST(loadgen_example, exits_1_and_names_the_error_when_nothing_listens) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 1);
 }
+
+TEST(loadgen_example, drives_the_echo_and_http_examples) {
+  struct target {
+    const char* server;
+    std::vector<std::string> mode;
+  } targets[] = {{WEFT_EXAMPLE_ECHO_SERVER, {"--mode", "echo"}},
+                 {WEFT_EXAMPLE_HTTP_SERVER, {"--mode", "http", "--path", "/hello"}}};
+  for (const target& t : targets) {
+    weft::test::example_process server({t.server});
+    int port = server.read_listening_port();
+    std::vector<std::string> argv{WEFT_EXAMPLE_LOADGEN, "--port", std::to_string(port), "--connections", "8",
+                                  "--requests", "2000"};
+    argv.insert(argv.end(), t.mode.begin(), t.mode.end());
+    weft::test::example_process gen(argv);
+    std::string out = gen.read_rest();
+    int status = gen.wait();
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << t.server << "\n" << out;
+    std::string header;
+    std::vector<double> row = table_row(out, header);
+    ASSERT_EQ(row.size(), 8u) << out;
+    EXPECT_EQ(row[0], 2000) << t.server;
+  }
+}
