@@ -107,7 +107,7 @@ class connection {
         parser_.next();
         if (!keep) {
           flush();
-          conn_.shutdown_write();
+          linger_close();  // requests pipelined after this one go unanswered
           return;
         }
       }
