@@ -1,0 +1,134 @@
+"""What bench/echo_compare and bench/http_compare share: building the
+programs, starting a server pinned to CPU 0 and reading its port, its CPU
+time, medians and the report's header lines.
+
+Servers follow examples/net/echo_server's convention: the first line on
+stdout is "listening on HOST:PORT".
+"""
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "build", "bench-net")
+SERVER_CPU, CLIENT_CPU = "0", "1"
+
+
+def note(message):
+    print(f"# {message}", file=sys.stderr, flush=True)
+
+
+def stale(target, sources):
+    return not os.path.exists(target) or any(os.path.getmtime(s) > os.path.getmtime(target) for s in sources)
+
+
+def build(target, sources, command):
+    """Runs `command` (a list) when `target` is older than any of `sources`; returns target."""
+    os.makedirs(OUT, exist_ok=True)
+    if stale(target, sources):
+        note(f"building {os.path.relpath(target, ROOT)}")
+        subprocess.run(command, check=True, cwd=OUT)
+    return target
+
+
+def build_c(name, source, extra=()):
+    src = os.path.join(ROOT, "bench", "net", source)
+    out = os.path.join(OUT, name)
+    compiler = ["gcc", "-O2", "-std=c11"] if source.endswith(".c") else ["g++", "-O2", "-std=c++20"]
+    return build(out, [src], compiler + ["-Wall", "-Wextra", "-o", out, src, *extra])
+
+
+def build_weft_examples(targets):
+    """Builds weft's examples in Release; returns {target: path} for those that exist."""
+    cmake_dir = os.path.join(OUT, "weft")
+    # Configured every time: cheap when nothing changed, and a target added
+    # since the last run must show up in the list below.
+    subprocess.run(["cmake", "-S", ROOT, "-B", cmake_dir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release",
+                    "-DWEFT_BUILD_TESTS=OFF", "-DWEFT_BUILD_BENCH=OFF", "-DWEFT_BUILD_EXAMPLES=ON"],
+                   check=True, stdout=subprocess.DEVNULL)
+    known = subprocess.run(["ninja", "-C", cmake_dir, "-t", "targets", "all"], check=True,
+                           capture_output=True, text=True).stdout
+    found = {}
+    for t in targets:
+        if f"\n{t}: " in "\n" + known:
+            subprocess.run(["ninja", "-C", cmake_dir, t], check=True, stdout=subprocess.DEVNULL)
+            path = subprocess.run(["find", os.path.join(cmake_dir, "examples"), "-type", "f", "-name", t],
+                                  check=True, capture_output=True, text=True).stdout.split()
+            if path:
+                found[t] = path[0]
+        else:
+            note(f"weft has no target {t} yet: left out")
+    return found
+
+
+class server:
+    """A server process pinned to SERVER_CPU; `port` is read from its first line."""
+
+    def __init__(self, name, argv, env=None):
+        self.name = name
+        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, *argv], stdout=subprocess.PIPE,
+                                     env={**os.environ, **(env or {})}, text=True, start_new_session=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening on "):
+            self.stop()
+            raise RuntimeError(f"{name}: first line was {line!r}, not 'listening on HOST:PORT'")
+        self.port = int(line.rsplit(":", 1)[1])
+        # taskset execs the server, so the pid is the server's.
+        self.pid = self.proc.pid
+
+    def cpu_seconds(self):
+        """utime + stime of the server, all threads."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        # The whole process group the server leads (a wrapper's children too).
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def client(argv):
+    """Runs a client pinned to CLIENT_CPU; returns its stdout."""
+    return subprocess.run(["taskset", "-c", CLIENT_CPU, *argv], check=True, capture_output=True, text=True).stdout
+
+
+def header(title, rounds):
+    model = "unknown CPU"
+    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+        if line.startswith("Model name:"):
+            model = line.split(":", 1)[1].strip()
+    print(f"# {title}; {rounds} rounds, servers interleaved in each; median of the rounds")
+    print(f"# {model}, {os.cpu_count()} CPUs; server on CPU {SERVER_CPU}, client on CPU {CLIENT_CPU}; "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+
+
+def report(rows, reference, label):
+    """rows: {(server, case): [(req_s, p99_us, cpu_us), ...]}. Prints the
+    median lines, then as comments each figure's min-max and req/s and CPU
+    per request as ratios to `reference` in the same case."""
+    med = {k: tuple(statistics.median(r[i] for r in v) for i in range(3)) for k, v in rows.items()}
+    for (name, case), (rps, p99, cpu) in med.items():
+        print(f"{name} {case} {rps:.0f} {p99:.0f} {cpu:.2f}")
+    print(f"# {'server':<10} {label:<8} {'req/s min-max':>17} {'p99 us min-max':>15} {'cpu us/req min-max':>19}"
+          f" {'req/s ratio':>11} {'cpu ratio':>9}  (ratios to {reference})")
+    for (name, case), v in rows.items():
+        ref = med.get((reference, case))
+        ratio = f"{med[(name, case)][0] / ref[0]:11.2f} {med[(name, case)][2] / ref[2]:9.2f}" if ref else ""
+        lo = [min(r[i] for r in v) for i in range(3)]
+        hi = [max(r[i] for r in v) for i in range(3)]
+        print(f"# {name:<10} {case:<8} {lo[0]:8.0f}-{hi[0]:<8.0f} {lo[1]:7.0f}-{hi[1]:<7.0f} "
+              f"{lo[2]:9.2f}-{hi[2]:<9.2f} {ratio}")
+
+
+def have(program):
+    return shutil.which(program) is not None
