@@ -10,8 +10,13 @@
 // polls the reactor. So a program on virtual time produces the same trace
 // on every run. docs/event-loop.md maps asyncio's constructs to these.
 //
-// Thread affinity: a loop is bound to the thread that runs it. Only
-// call_soon_threadsafe() and keep_alive may be used from other threads.
+// Thread affinity: a loop is bound to the thread that made it; so are its
+// tasks, their handles, its timers and the sync primitives its tasks use.
+// Only call_soon_threadsafe() and keep_alive may be used from other threads.
+// Checked in every build: spawn, call_soon/call_later/call_at, running,
+// closing and task handles raise invalid_state on another thread, naming
+// the operation; timer_handle::cancel and the primitives' wakers (set,
+// notify, put, release), which cannot throw, abort with a message.
 // The loop owns every task it runs; close() (and the destructor) cancels
 // the tasks still alive, lets them run their cleanup, and reports
 // exceptions never retrieved.

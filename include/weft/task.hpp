@@ -8,7 +8,8 @@
 // handler when its last handle goes away, when it finishes detached, or when
 // the loop closes — never silently lost.
 //
-// All members must be called on the loop's thread.
+// All members must be called on the loop's thread (checked: invalid_state
+// otherwise).
 #pragma once
 
 #include <cstddef>
@@ -46,26 +47,27 @@ class task {
 
   bool valid() const noexcept { return state_ != nullptr; }
   // Every member below raises invalid_state on an empty handle (one made
-  // by the default constructor or moved from).
-  bool done() const { return checked()->done; }
+  // by the default constructor or moved from) and on a thread other than
+  // the one running the task's loop.
+  bool done() const { return checked("task::done")->done; }
   // True if the task finished by cancellation.
-  bool cancelled() const { return checked()->was_cancelled; }
-  std::string_view name() const { return detail::task_name(checked()); }
+  bool cancelled() const { return checked("task::cancelled")->was_cancelled; }
+  std::string_view name() const { return detail::task_name(checked("task::name")); }
 
   // Requests cancellation: weft::cancelled is raised in the task at its
   // current (or next) suspension point, unless it is inside a
   // cancellation_shield, in which case at the first one after. Returns false
   // (and does nothing) if the task is already done.
-  bool cancel() { return detail::cancel_task(checked()); }
+  bool cancel() { return detail::cancel_task(checked("task::cancel")); }
 
   // The outcome of a finished task: its value, or its exception rethrown
   // (weft::cancelled if it was cancelled). invalid_state if not done. A
   // move-only value can be taken once; asking again raises invalid_state.
-  T result() { return result_of(checked()); }
+  T result() { return result_of(checked("task::result")); }
 
   // The task's exception (null if it succeeded), marking it retrieved.
   std::exception_ptr exception() {
-    detail::task_state<T>* s = checked();
+    detail::task_state<T>* s = checked("task::exception");
     if (!s->done) detail::throw_not_done(s);
     s->retrieved = true;
     return s->error;
@@ -74,7 +76,7 @@ class task {
   // Suspends the running task until this one is done, then result().
   // Must be called from a task of the same loop.
   T join() {
-    detail::task_state<T>* s = checked();
+    detail::task_state<T>* s = checked("task::join");
     if (!s->done) detail::wait_until_done(s);
     return result_of(s);
   }
@@ -82,16 +84,16 @@ class task {
   // Gives up the handle's claim on the outcome: if the task fails, its
   // exception is reported when it finishes.
   void detach() {
-    checked()->detached = true;
+    checked("task::detach")->detached = true;
     detail::release_task(std::exchange(state_, nullptr));
   }
 
  private:
   friend struct detail::access;  // state_, and the adopting constructor
 
-  detail::task_state<T>* checked() const {
-    if (state_ == nullptr) [[unlikely]]
-      detail::throw_empty_task();
+  detail::task_state<T>* checked(const char* op) const {
+    if (state_ == nullptr || state_->home_thread != detail::running_thread()) [[unlikely]]
+      detail::refuse_task_operation(state_, op);
     return state_;
   }
   static T result_of(detail::task_state<T>* s) {

@@ -291,9 +291,16 @@ void detail::loop_core::finish_close() noexcept {
   closed = true;
 }
 
+void detail::loop_core::refuse_other_thread(const char* op) {
+  throw invalid_state(std::string("weft: ") + op +
+                      " from another thread than the loop's (a loop is bound to the thread that made it; "
+                      "from other threads use loop::call_soon_threadsafe)");
+}
+
 void loop::close() {
   detail::loop_core& core = *core_;
   if (core.closed) return;
+  core.check_thread("loop::close");
   if (core.is_running) throw invalid_state("weft: close() of a running loop");
   // Cancel what is alive and let it clean up, for at most the grace period
   // (on the loop's clock) and as long as anything can still happen.

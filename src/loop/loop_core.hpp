@@ -35,6 +35,8 @@ namespace weft::detail {
 // A callback from call_soon/call_later/call_at.
 struct callback_node : runnable, timer_node {
   loop_core* loop = nullptr;
+  // The loop's home_thread, kept here: a handle may outlive the loop.
+  const void* home_thread = nullptr;
   std::function<void()> fn;
   std::uint32_t refs = 0;
   enum class phase : unsigned char { waiting, queued, done, cancelled } state = phase::waiting;
@@ -82,6 +84,12 @@ class loop_core : public scheduler_state {
            remote_pending.load(std::memory_order_acquire) || !options.detect_deadlock;
   }
   [[noreturn]] void raise_deadlock() const;
+  // invalid_state naming `op` unless called on the loop's thread.
+  void check_thread(const char* op) const {
+    if (home_thread != running_thread()) [[unlikely]]
+      refuse_other_thread(op);
+  }
+  [[noreturn]] static void refuse_other_thread(const char* op);
   // The run is about to return (stop() was called, or the awaited task is
   // done): the turn must neither block nor move virtual time on.
   bool returning() const noexcept {
@@ -130,6 +138,9 @@ class loop_core : public scheduler_state {
   std::string dump() const;
 
   weft::loop& facade;  // the public object that owns this core
+  // running_thread() of the thread that made the loop: the only one that may
+  // run it, spawn on it, schedule callbacks on it or touch its tasks.
+  const void* const home_thread = running_thread();
   loop_options options;
   timer_heap timers;
   reactor_epoll reactor;
@@ -181,6 +192,7 @@ class running_scope {
  public:
   explicit running_scope(loop_core& core)
       : core_(core), previous_(current_core), slack_(core.options.timer_slack) {
+    core.check_thread("running a loop");
     if (core.closed) throw invalid_state("weft: the loop is closed");
     if (core.is_running) throw invalid_state("weft: the loop is already running");
     if (previous_ != nullptr) throw invalid_state("weft: another loop is running on this thread");

@@ -68,7 +68,11 @@ void throw_not_done(const task_base* t) {
   throw invalid_state("weft: task '" + std::string(task_name(t)) + "' is not done");
 }
 
-void throw_empty_task() { throw invalid_state("weft: operation on an empty task handle"); }
+void refuse_task_operation(const task_base* t, const char* op) {
+  if (t == nullptr) throw invalid_state(std::string("weft: ") + op + " on an empty task handle");
+  throw invalid_state(std::string("weft: ") + op + " of task '" + std::string(task_name(t)) +
+                      "' from another thread than its loop's (loops, tasks and their handles are bound to one thread)");
+}
 
 void throw_result_taken(const task_base* t) {
   throw invalid_state("weft: the move-only result of task '" + std::string(task_name(t)) + "' was taken already");
@@ -92,9 +96,11 @@ std::string_view task_name(const task_base* t) noexcept {
 
 void loop::start_task(detail::task_base* t, const task_options& options, std::source_location where) {
   detail::loop_core& core = *core_;
+  core.check_thread("loop::spawn");
   if (core.closed) throw invalid_state("weft: spawn on a closed loop");
   t->fib = core.take_worker(options, where);
   t->loop = &core;
+  t->home_thread = core.home_thread;
   t->spawned_at = where;
   ++t->refs;  // the loop's, until the task finishes
   t->id = detail::access::control(t->fib)->id;  // inline, unlike fiber::id()

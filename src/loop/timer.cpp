@@ -6,6 +6,7 @@
 #include <typeinfo>
 
 #include "loop/loop_core.hpp"
+#include "weft/detail/fatal.hpp"
 #include "weft/timer.hpp"
 
 namespace weft {
@@ -37,6 +38,7 @@ callback_node* make_callback(loop_core& core, std::function<void()> fn, loop_tim
   if (!fn) throw std::invalid_argument("weft: empty callback");
   auto* node = new callback_node();
   node->loop = &core;
+  node->home_thread = core.home_thread;
   node->fn = std::move(fn);
   node->refs = 2;  // the loop's and the handle's
   node->when = when;
@@ -89,6 +91,7 @@ void loop_core::drop_callbacks() noexcept {
 }  // namespace detail
 
 timer_handle loop::call_soon(std::function<void()> callback) {
+  core_->check_thread("loop::call_soon");
   auto* node = detail::make_callback(*core_, std::move(callback), core_->now());
   node->state = detail::callback_node::phase::queued;
   core_->push_ready(node);
@@ -96,6 +99,7 @@ timer_handle loop::call_soon(std::function<void()> callback) {
 }
 
 timer_handle loop::call_at(time_point when, std::function<void()> callback) {
+  core_->check_thread("loop::call_at");
   auto* node = detail::make_callback(*core_, std::move(callback), when);
   node->deadline = when;
   core_->arm(node);
@@ -132,6 +136,8 @@ timer_handle::~timer_handle() {
 bool timer_handle::cancel() noexcept {
   using phase = detail::callback_node::phase;
   if (node_ == nullptr || node_->state == phase::done || node_->state == phase::cancelled) return false;
+  WEFT_ASSERT(node_->home_thread == detail::running_thread(),
+              "timer_handle::cancel on a thread other than its loop's (use loop::call_soon_threadsafe)");
   if (node_->armed()) {  // still in the timer heap: take it out now
     node_->loop->disarm(node_);
     detail::release_callback(node_);  // the loop's reference (the handle keeps its own)

@@ -3,6 +3,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+
+#include "weft/detail/fatal.hpp"
+#include "weft/error.hpp"
 
 namespace weft::detail {
 
@@ -13,7 +17,16 @@ wait_list::~wait_list() {
   }
 }
 
+void wait_list::refuse_other_thread() const noexcept {
+  std::string message = std::string(primitive_) +
+                        " used on a thread other than its loop's (wake it from another thread with "
+                        "loop::call_soon_threadsafe)";
+  fatal(message.c_str());
+}
+
 wake_reason wait_list::wait(sync_waiter& w, const wait_info& what, loop_time deadline) {
+  if (!on_home_thread())
+    throw invalid_state("weft: " + std::string(primitive_) + " waited on from a thread other than its loop's");
   w.task = &running_task();
   w.chosen = false;
   waiters_.push_back(&w);
@@ -36,6 +49,8 @@ wake_reason wait_list::wait(sync_waiter& w, const wait_info& what, loop_time dea
 }
 
 sync_waiter* wait_list::pop() noexcept {
+  if (!on_home_thread()) [[unlikely]]
+    refuse_other_thread();
   while (sync_waiter* w = waiters_.pop_front()) {
     // Not parked: already woken by its deadline or a cancellation and
     // queued to run; it leaves with timed_out/cancelled and takes nothing.

@@ -198,8 +198,8 @@ class channel {
   }
 
   std::deque<T> items_;
-  detail::wait_list receivers_;
-  detail::wait_list senders_;
+  detail::wait_list receivers_{"channel"};
+  detail::wait_list senders_{"channel"};
   std::string name_;
   std::size_t capacity_;
   bool closed_ = false;

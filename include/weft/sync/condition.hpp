@@ -98,7 +98,7 @@ class condition {
 
   std::unique_ptr<mutex> own_mutex_;
   mutex* mutex_;
-  detail::wait_list waiters_;
+  detail::wait_list waiters_{"condition"};
   std::string name_;
 };
 

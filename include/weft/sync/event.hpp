@@ -48,7 +48,7 @@ class event {
  private:
   bool wait_impl(detail::loop_time deadline);
 
-  detail::wait_list waiters_;
+  detail::wait_list waiters_{"event"};
   std::string name_;
   bool set_ = false;
 };

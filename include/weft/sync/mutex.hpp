@@ -52,7 +52,7 @@ class mutex {
  private:
   bool lock_impl(detail::loop_time deadline);
 
-  detail::wait_list waiters_;
+  detail::wait_list waiters_{"mutex"};
   std::string name_;
   bool locked_ = false;
 };

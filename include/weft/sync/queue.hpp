@@ -170,9 +170,9 @@ class queue {
   }
 
   std::deque<T> items_;
-  detail::wait_list getters_;
-  detail::wait_list putters_;
-  detail::wait_list joiners_;
+  detail::wait_list getters_{"queue"};
+  detail::wait_list putters_{"queue"};
+  detail::wait_list joiners_{"queue"};
   std::string name_;
   std::size_t maxsize_;
   std::size_t unfinished_ = 0;

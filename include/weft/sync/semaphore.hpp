@@ -65,7 +65,7 @@ class semaphore {
   bool acquire_impl(detail::loop_time deadline);
   void give_back() noexcept;
 
-  detail::wait_list waiters_;
+  detail::wait_list waiters_{"semaphore"};
   std::string name_;
   std::size_t value_;
   std::size_t bound_ = std::numeric_limits<std::size_t>::max();  // most free permits

@@ -66,6 +66,9 @@ struct waiter : list_hook {
 
 struct task_base : runnable, list_hook {  // list_hook: the loop's list of live tasks
   loop_core* loop = nullptr;
+  // running_thread() of the loop's thread, the only one that may touch the
+  // task (weft/task.hpp checks it on every operation of a handle).
+  const void* home_thread = nullptr;
   fiber fib;  // a worker of the loop while the task is unfinished, then empty
   std::uint32_t refs = 0;
   bool started = false;  // its worker has taken it up (debuggers read this)
@@ -142,7 +145,9 @@ void run_task_body(task_base* t);
 void release_task(task_base* t) noexcept;  // drop one reference
 void wait_until_done(task_base* t);        // park the running task until t is done
 [[noreturn]] void throw_not_done(const task_base* t);
-[[noreturn]] void throw_empty_task();
+// An empty handle, or a handle used on another thread than its task's loop:
+// invalid_state naming the operation.
+[[noreturn]] void refuse_task_operation(const task_base* t, const char* op);
 [[noreturn]] void throw_result_taken(const task_base* t);
 bool cancel_task(task_base* t) noexcept;
 std::string_view task_name(const task_base* t) noexcept;

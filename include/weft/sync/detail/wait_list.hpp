@@ -19,7 +19,11 @@
 //     throws with `chosen` set, and the primitive passes the thing on.
 //
 // Wake-up order is FIFO: the order in which the tasks began to wait.
-// Loop thread only, like everything in weft/sync/.
+// Loop thread only, like everything in weft/sync/: a list is bound to the
+// thread of its first use. Later, wait() on another thread raises
+// invalid_state; pop() and wake_all() there (set, notify, put, release:
+// operations that cannot throw) abort, naming the primitive. Wakers on other
+// threads go through loop::call_soon_threadsafe.
 #pragma once
 
 #include <cstddef>
@@ -38,7 +42,8 @@ struct sync_waiter : waiter {
 
 class wait_list {
  public:
-  wait_list() noexcept = default;
+  // `primitive` names the owner in error messages ("event", "queue.get").
+  explicit wait_list(const char* primitive) noexcept : primitive_(primitive) {}
   // Waiters still here (a primitive destroyed while tasks wait on it, a bug
   // in the program) are detached: their tasks stay parked, their wait shown
   // as on a destroyed primitive, and they unlink nothing later.
@@ -65,7 +70,18 @@ class wait_list {
   bool empty() const noexcept { return waiters_.empty(); }
 
  private:
+  // Binds the list to the running thread at its first use; true if the
+  // running thread is that one.
+  bool on_home_thread() noexcept {
+    const void* here = running_thread();
+    if (home_thread_ == nullptr) home_thread_ = here;
+    return home_thread_ == here;
+  }
+  [[noreturn]] void refuse_other_thread() const noexcept;
+
   list<sync_waiter> waiters_;
+  const char* primitive_;
+  const void* home_thread_ = nullptr;  // running_thread() of the first user
 };
 
 }  // namespace weft::detail
