@@ -21,7 +21,9 @@
  *   +------+------+-----------+-----------------------------+
  *
  * 0xa0 bytes, a multiple of 16, so sp stays 16-byte aligned throughout.
- * Mirrored, and checked with static_assert, in src/context/switch_frame.hpp.
+ * The offsets are WEFT_AARCH64_FRAME_* in src/context/switch_frame_layout.h,
+ * included below and also read by src/context/switch_frame.hpp
+ * (static_assert) and checked against the gdb extension's layout.
  *
  * What is saved: exactly what AAPCS64 makes callee-saved ("General-purpose
  * Registers": r19-r29 and SP; "SIMD and Floating-Point Registers": the
@@ -69,6 +71,13 @@
  * resume path changes, and cost nothing meanwhile.
  */
 
+#include "context/switch_frame_layout.h"
+
+/* Offsets of the register pairs, from the table above. */
+#define D8  WEFT_AARCH64_FRAME_D8
+#define X19 WEFT_AARCH64_FRAME_X19
+#define FP  WEFT_AARCH64_FRAME_FP
+
     .text
 
 /* weft_transfer weft_context_jump(x0 = to, x1 = data)
@@ -80,30 +89,30 @@
     .p2align 4
 weft_context_jump:
     bti     c
-    stp     d8,  d9,  [sp, #-0xa0]!     /* 0x00, and makes room for the frame */
-    stp     d10, d11, [sp, #0x10]       /* 0x10 */
-    stp     d12, d13, [sp, #0x20]       /* 0x20 */
-    stp     d14, d15, [sp, #0x30]       /* 0x30 */
-    stp     x19, x20, [sp, #0x40]       /* 0x40 */
-    stp     x21, x22, [sp, #0x50]       /* 0x50 */
-    stp     x23, x24, [sp, #0x60]       /* 0x60 */
-    stp     x25, x26, [sp, #0x70]       /* 0x70 */
-    stp     x27, x28, [sp, #0x80]       /* 0x80 */
-    stp     x29, x30, [sp, #0x90]       /* 0x90 fp, 0x98 lr = resume address */
+    stp     d8,  d9,  [sp, #-WEFT_AARCH64_FRAME_SIZE]! /* D8, and makes room for the frame */
+    stp     d10, d11, [sp, #D8 + 0x10]
+    stp     d12, d13, [sp, #D8 + 0x20]
+    stp     d14, d15, [sp, #D8 + 0x30]
+    stp     x19, x20, [sp, #X19]
+    stp     x21, x22, [sp, #X19 + 0x10]
+    stp     x23, x24, [sp, #X19 + 0x20]
+    stp     x25, x26, [sp, #X19 + 0x30]
+    stp     x27, x28, [sp, #X19 + 0x40]
+    stp     x29, x30, [sp, #FP]         /* fp, then lr = resume address */
 
     mov     x2, sp                      /* the context we leave */
     mov     sp, x0                      /* the context we enter */
 
-    ldp     d10, d11, [sp, #0x10]
-    ldp     d12, d13, [sp, #0x20]
-    ldp     d14, d15, [sp, #0x30]
-    ldp     x19, x20, [sp, #0x40]
-    ldp     x21, x22, [sp, #0x50]
-    ldp     x23, x24, [sp, #0x60]
-    ldp     x25, x26, [sp, #0x70]
-    ldp     x27, x28, [sp, #0x80]
-    ldp     x29, x30, [sp, #0x90]       /* x30 = resume address */
-    ldp     d8,  d9,  [sp], #0xa0       /* and drops the frame */
+    ldp     d10, d11, [sp, #D8 + 0x10]
+    ldp     d12, d13, [sp, #D8 + 0x20]
+    ldp     d14, d15, [sp, #D8 + 0x30]
+    ldp     x19, x20, [sp, #X19]
+    ldp     x21, x22, [sp, #X19 + 0x10]
+    ldp     x23, x24, [sp, #X19 + 0x20]
+    ldp     x25, x26, [sp, #X19 + 0x30]
+    ldp     x27, x28, [sp, #X19 + 0x40]
+    ldp     x29, x30, [sp, #FP]         /* x30 = resume address */
+    ldp     d8,  d9,  [sp], #WEFT_AARCH64_FRAME_SIZE /* and drops the frame */
 
     mov     x0, x2                      /* from travels in x0, data stays in x1 */
     br      x30
@@ -122,10 +131,10 @@ weft_context_jump:
 weft_context_make:
     bti     c
     and     x0, x0, #~15                /* 16-byte aligned top */
-    sub     x0, x0, #0xa0               /* room for the frame, keeps alignment */
-    str     x2, [x0, #0x40]             /* x19 <- entry */
+    sub     x0, x0, #WEFT_AARCH64_FRAME_SIZE    /* room for the frame, keeps alignment */
+    str     x2, [x0, #WEFT_AARCH64_FRAME_X19]   /* x19 <- entry */
     adr     x3, weft_context_trampoline
-    stp     xzr, x3, [x0, #0x90]        /* fp <- 0, lr <- trampoline */
+    stp     xzr, x3, [x0, #WEFT_AARCH64_FRAME_FP] /* fp <- 0, lr <- trampoline */
     ret
     .size   weft_context_make, .-weft_context_make
 

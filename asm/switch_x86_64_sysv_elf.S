@@ -13,7 +13,9 @@
  *   | r12  | r13  | r14  | r15  | rbx  | rbp  | resume address |
  *   +------+------+------+------+------+------+----------------+
  *
- * Mirrored, and checked with static_assert, in src/context/switch_frame.hpp.
+ * The offsets are WEFT_X86_64_FRAME_* in src/context/switch_frame_layout.h,
+ * included below and also read by src/context/switch_frame.hpp
+ * (static_assert) and checked against the gdb extension's layout.
  *
  * What is saved: exactly the callee-saved general registers of the psABI
  * (section 3.2.1, figure 3.4: rbx, rbp, r12-r15, rsp). Everything else is
@@ -47,6 +49,8 @@
  *
  * and weft_context_inline_trampoline, below, is where a fresh one resumes.
  */
+
+#include "context/switch_frame_layout.h"
 
     .text
 
@@ -93,11 +97,11 @@ weft_context_make:
     endbr64
     movq    %rdi, %rax
     andq    $-16, %rax          /* 16-byte aligned top */
-    subq    $0x48, %rax         /* room for the frame, keeps alignment */
-    movq    %rdx, 0x20(%rax)    /* rbx <- entry */
-    movq    $0, 0x28(%rax)      /* rbp <- 0 */
+    subq    $WEFT_X86_64_MAKE_DEPTH, %rax        /* room for the frame, keeps alignment */
+    movq    %rdx, WEFT_X86_64_FRAME_RBX(%rax)    /* rbx <- entry */
+    movq    $0, WEFT_X86_64_FRAME_RBP(%rax)      /* rbp <- 0 */
     leaq    weft_context_trampoline(%rip), %rcx
-    movq    %rcx, 0x30(%rax)    /* resume address <- trampoline */
+    movq    %rcx, WEFT_X86_64_FRAME_RESUME(%rax) /* resume address <- trampoline */
     ret
     .size   weft_context_make, .-weft_context_make
 
