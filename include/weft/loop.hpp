@@ -3,12 +3,19 @@
 //   weft::loop lp;
 //   int answer = lp.run_until_complete([] { weft::sleep_for(1s); return 42; });
 //
-// Scheduling is deterministic: one FIFO run queue holds ready tasks and
-// callbacks alike; a task that is woken, spawned or yields goes to the back.
-// Each turn of the loop runs the items that were ready when the turn began,
-// then moves due timers to the queue in (deadline, scheduling order), then
-// polls the reactor. So a program on virtual time produces the same trace
-// on every run. docs/event-loop.md maps asyncio's constructs to these.
+// The turn order, the one statement of it (src/loop/loop.cpp's turn() and
+// docs/event-loop.md follow it). Scheduling is deterministic: one FIFO run
+// queue holds ready tasks and callbacks alike; a task that is woken,
+// spawned or yields goes to the back. Each turn of the loop
+//   1. runs the items that were in the queue when the turn began (what they
+//      make ready runs next turn);
+//   2. polls the reactor: without waiting if anything is ready, else until
+//      the next timer, else for as long as something outside can still wake
+//      the loop; tasks whose fds are ready join the queue;
+//   3. fires the due timers in (deadline, scheduling) order: their tasks and
+//      callbacks join the queue.
+// So a program on virtual time produces the same trace on every run.
+// docs/event-loop.md maps asyncio's constructs to these.
 //
 // Thread affinity: a loop is bound to the thread that made it; so are its
 // tasks, their handles, its timers and the sync primitives its tasks use.

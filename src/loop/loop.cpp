@@ -107,6 +107,7 @@ void loop_core::report_slow(const task_base* t, loop_clock::duration ran) noexce
   }
 }
 
+// The turn order is stated in include/weft/loop.hpp; this follows it.
 bool loop_core::turn() {
   registration.dump_if_requested();
   if (ready.empty() && timers.empty() && !can_block()) return false;

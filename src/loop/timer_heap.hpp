@@ -5,9 +5,10 @@
 // Why a 4-ary heap rather than a timing wheel: deadlines here are exact
 // nanosecond instants (virtual time jumps straight to the next one, and the
 // loop sleeps until exactly the earliest), insertion and removal are
-// O(log4 n) with a small constant, and the children of a node share a cache
-// line. A wheel would round deadlines to its tick or need cascading levels.
-// docs/event-loop.md has the measurement (BM_timers/N).
+// O(log4 n) with a small constant, and the four children of a node are
+// adjacent (4 x 24 bytes: two cache lines at most). A wheel would round
+// deadlines to its tick or need cascading levels. BM_timers/N in
+// bench/loop_bench.cpp measures it; docs/performance.md has the figures.
 //
 // Equal deadlines pop in insertion order (the sequence number breaks ties),
 // which makes timer order deterministic.
