@@ -79,6 +79,7 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
 std::optional<std::uint64_t> parse_size(std::string_view text);
 std::optional<std::chrono::seconds> parse_time_of_day(std::string_view text);  // "HH:MM" or "HH:MM:SS"
 std::optional<int> parse_signal(std::string_view name);                       // "HUP", "SIGUSR1", ...
+std::optional<std::uint64_t> parse_u64(std::string_view text);                // decimal digits, no overflow
 
 std::string format_duration(std::chrono::nanoseconds d);  // "1h30m", "100ms"
 

@@ -1,0 +1,226 @@
+// The engine's cascade and recovery: a rotation journaled and performed
+// step by step, copytruncate, the bulk directory sync, and the replay of
+// what a crash left in the journal.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+#include <thread>
+
+#include "engine_internal.hpp"
+#include "fs.hpp"
+#include "journal.hpp"
+
+namespace rotated {
+
+using namespace detail;
+
+namespace {
+
+// Performs one journaled step if its entry is still the journaled inode.
+// Returns what it did, or an empty string if nothing was left to do.
+std::string apply_step(int dirfd, const std::string& name, const journal_step& s) {
+  const std::string from = name + s.from;
+  auto now = stat_at(dirfd, from);
+  if (same_inode(now, s.dev, s.ino)) {
+    if (s.kind == journal_step::drop) {
+      if (::unlinkat(dirfd, from.c_str(), 0) != 0) throw_errno(errno, "unlink " + from);
+      return "dropped " + from;
+    }
+    const std::string to = name + s.to;
+    if (::renameat(dirfd, from.c_str(), dirfd, to.c_str()) != 0) throw_errno(errno, "rename " + from + " -> " + to);
+    return from + " -> " + to;
+  }
+  return {};
+}
+
+// copytruncate: NAME is copied to NAME.1 (through a temp, synced) and then
+// truncated in place. Lines written between the end of the copy and the
+// truncation are lost: that is why it is opt-in.
+std::string copy_and_truncate(int dirfd, const std::string& name, const struct stat& expected, bool as_root) {
+  int in = ::openat(dirfd, name.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (in < 0) throw_errno(errno, "open " + name);
+  unique_fd in_guard(in);
+  struct stat st {};
+  if (::fstat(in, &st) != 0) throw_errno(errno, "fstat " + name);
+  if (st.st_ino != expected.st_ino || st.st_dev != expected.st_dev || !S_ISREG(st.st_mode))
+    throw_errno(ESTALE, name + " changed during the rotation");
+  const std::string temp = "." + name + ".1.rotated-tmp";
+  ::unlinkat(dirfd, temp.c_str(), 0);
+  int out = ::openat(dirfd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (out < 0) throw_errno(errno, "create " + temp);
+  unique_fd out_guard(out);
+  std::uint64_t copied = 0;
+  try {
+    char buf[128 * 1024];
+    for (;;) {
+      ssize_t n = ::read(in, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw_errno(errno, "read " + name);
+      if (n == 0) break;
+      write_all(out, buf, static_cast<std::size_t>(n), temp);
+      copied += static_cast<std::uint64_t>(n);
+    }
+    if (as_root && ::fchown(out, st.st_uid, st.st_gid) != 0) throw_errno(errno, "fchown " + temp);
+    if (::fchmod(out, st.st_mode & 07777) != 0) throw_errno(errno, "fchmod " + temp);
+    fsync_fd(out, temp);
+    const std::string to = name + ".1";
+    if (::renameat(dirfd, temp.c_str(), dirfd, to.c_str()) != 0) throw_errno(errno, "rename " + temp + " -> " + to);
+  } catch (...) {
+    ::unlinkat(dirfd, temp.c_str(), 0);
+    throw;
+  }
+  fsync_fd(dirfd, "directory of " + name);
+  if (::ftruncate(in, 0) != 0) throw_errno(errno, "truncate " + name);
+  return "copied " + name + " -> " + name + ".1 (" + std::to_string(copied) + " bytes) and truncated " + name;
+}
+
+// A directory removed since it was changed has nothing left to sync.
+void fsync_directory_if_present(const std::string& dir) {
+  unique_fd dirfd;
+  try {
+    dirfd = open_directory(dir);
+  } catch (const std::system_error& e) {
+    if (e.code().value() == ENOENT) return;
+    throw;
+  }
+  fsync_directory(dirfd.get(), dir);
+}
+
+void sleep_for(std::chrono::microseconds d) {
+  if (d.count() > 0) std::this_thread::sleep_for(d);
+}
+
+}  // namespace
+
+engine::engine(engine_options options)
+    : options_(std::move(options)), log_(std::make_unique<journal_log>(options_.state_dir + "/journal.log")) {}
+
+engine::~engine() = default;
+
+void engine::checkpoint() {
+  sleep_for(options_.step_delay);
+  ++steps_done_;
+  if (options_.crash_after_steps >= 0 && steps_done_ > options_.crash_after_steps) throw simulated_crash();
+}
+
+rotation_report engine::rotate(const file_policy& f, wall_time at) {
+  rotation_report report;
+  steps_done_ = 0;
+  try {
+    unique_fd dirfd = open_directory(f.dir());
+    inspection ins = inspect(dirfd.get(), f, options_.as_root, at);
+    if (ins.status != outcome::rotated) {
+      report.status = ins.status;
+      report.reason = ins.reason;
+      return report;
+    }
+    const std::string name = f.name();
+    // The intent, durable before the first rename.
+    make_directories(options_.state_dir, 0700);
+    report.journal = std::to_string(log_->begin(ins.plan));
+    checkpoint();
+    for (const journal_step& s : ins.plan.steps) {
+      std::string did = apply_step(dirfd.get(), name, s);
+      if (!did.empty()) report.actions.push_back(std::move(did));
+      checkpoint();
+    }
+    if (f.copytruncate) {
+      report.actions.push_back(copy_and_truncate(dirfd.get(), name, ins.st, options_.as_root));
+      checkpoint();
+    }
+    if (ins.plan.fresh) {
+      report.actions.push_back(
+          create_fresh(dirfd.get(), name, ins.plan.fresh_mode, ins.plan.fresh_uid, ins.plan.fresh_gid));
+      checkpoint();
+    }
+    changed_directory(f.dir());
+    report.status = outcome::rotated;
+  } catch (const simulated_crash&) {
+    throw;
+  } catch (const std::exception& e) {
+    if (!report.journal.empty()) changed_directory(f.dir());  // renames may have been done
+    report.status = outcome::failed;
+    report.reason = e.what();
+  }
+  return report;
+}
+
+void engine::changed_directory(const std::string& dir) {
+  std::lock_guard lock(unsynced_mutex_);
+  unsynced_.insert(dir);
+}
+
+void engine::sync_directories() {
+  std::set<std::string> dirs;
+  {
+    std::lock_guard lock(unsynced_mutex_);
+    dirs.swap(unsynced_);
+  }
+  for (auto it = dirs.begin(); it != dirs.end(); it = dirs.erase(it)) {
+    try {
+      fsync_directory_if_present(*it);
+    } catch (...) {
+      std::lock_guard lock(unsynced_mutex_);
+      unsynced_.merge(dirs);
+      throw;
+    }
+  }
+}
+
+std::size_t engine::unsynced_directories() const {
+  std::lock_guard lock(unsynced_mutex_);
+  return unsynced_.size();
+}
+
+void engine::finish(const std::string& journal) {
+  if (journal.empty()) return;
+  log_->finish(std::stoull(journal));
+}
+
+std::vector<recovered_rotation> engine::recover() {
+  std::vector<recovered_rotation> done;
+  journal_contents contents = log_->recover();
+  if (contents.torn > 0) {
+    recovered_rotation r;
+    r.actions.push_back("ignored " + std::to_string(contents.torn) + " torn record(s) at the end of " + log_->path() +
+                        " (their rotations had not started)");
+    done.push_back(std::move(r));
+  }
+  for (const journal& j : contents.pending) {
+    recovered_rotation r;
+    r.journal = std::to_string(j.id);
+    r.path = j.path;
+    r.at = j.at;
+    file_policy f;
+    f.path = j.path;
+    f.keep = j.keep;
+    f.compress = j.compress;
+    const std::string name = f.name();
+    try {
+      unique_fd dirfd = open_directory(f.dir());
+      for (const journal_step& s : j.steps) {
+        std::string did = apply_step(dirfd.get(), name, s);
+        if (!did.empty()) r.actions.push_back("completed: " + did);
+      }
+      for (const std::string& temp : {spare_name(name), "." + name + ".1.rotated-tmp"})
+        if (::unlinkat(dirfd.get(), temp.c_str(), 0) == 0) r.actions.push_back("removed the leftover " + temp);
+      if (j.fresh && !stat_at(dirfd.get(), name))
+        r.actions.push_back("completed: " + create_fresh(dirfd.get(), name, j.fresh_mode, j.fresh_uid, j.fresh_gid));
+      fsync_directory(dirfd.get(), f.dir());
+      compress_report c = compress(f);
+      for (auto& s : c.done) r.actions.push_back("completed: compressed " + s);
+      for (auto& s : c.errors) r.actions.push_back("error: " + s);
+    } catch (const simulated_crash&) {
+      throw;
+    } catch (const std::exception& e) {
+      r.actions.push_back(std::string("error: ") + e.what());
+    }
+    done.push_back(std::move(r));
+  }
+  return done;
+}
+
+}  // namespace rotated

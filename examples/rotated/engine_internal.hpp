@@ -1,0 +1,49 @@
+// The engine's parts as its three files share them (private to rotated):
+// inspection.cpp looks at a file and plans its cascade, cascade_and_recovery.cpp
+// performs and replays it, compression_and_spares.cpp compresses versions and
+// keeps the spare that becomes the fresh file.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "civil_time.hpp"
+#include "config.hpp"
+#include "engine.hpp"
+#include "journal.hpp"
+
+namespace rotated::detail {
+
+// ".3" or ".3.gz": the suffix of version i.
+std::string slot(unsigned i, bool gz);
+// "a symlink", "a FIFO", ...: what a non-regular entry is, for messages.
+const char* kind_of(mode_t m);
+bool same_inode(const std::optional<struct stat>& s, std::uint64_t dev, std::uint64_t ino);
+std::string octal(mode_t m);
+
+// Result of looking at the file and its versions before a rotation.
+struct inspection {
+  outcome status = outcome::rotated;
+  std::string reason;
+  journal plan;
+  struct stat st {};
+};
+
+inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at);
+
+// The fresh file's temp name; between rotations it holds the spare that
+// engine::prepare() made.
+std::string spare_name(const std::string& name);
+// Whether a spare is still exactly what prepare() made: a regular, empty,
+// single-link file of ours with mode 0600 (so nobody else can hold it open).
+bool is_pristine_spare(const struct stat& st);
+// Creates `name` empty with its final mode and owner, atomically, unless
+// the writer recreated it meanwhile. Uses the spare when there is one (no
+// inode to allocate at the due instant).
+std::string create_fresh(int dirfd, const std::string& name, mode_t mode, uid_t uid, gid_t gid);
+
+}  // namespace rotated::detail
