@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <system_error>
 #include <thread>
 
@@ -34,6 +35,29 @@ std::string apply_step(int dirfd, const std::string& name, const journal_step& s
     return from + " -> " + to;
   }
   return {};
+}
+
+struct undo {
+  bool complete = true;
+  std::string text;
+};
+
+// Renames back, last first, the moves a failed cascade did, each only
+// while its destination still holds the inode it moved.
+undo undo_moves(int dirfd, const std::string& name, const std::vector<journal_step>& moved) {
+  undo u;
+  std::string failed;
+  for (auto it = moved.rbegin(); it != moved.rend(); ++it) {
+    const std::string from = name + it->to, to = name + it->from;
+    if (!same_inode(stat_at(dirfd, from), it->dev, it->ino) || ::renameat(dirfd, from.c_str(), dirfd, to.c_str()) != 0) {
+      u.complete = false;
+      failed += (failed.empty() ? "" : ", ") + from + " -> " + to + " (" + std::strerror(errno) + ")";
+    }
+  }
+  if (moved.empty()) u.text = "nothing had moved";
+  else if (u.complete) u.text = "undone: every version is back where it was";
+  else u.text = "could not undo " + failed + "; the next start completes the rotation";
+  return u;
 }
 
 // copytruncate: NAME is copied to NAME.1 (through a temp, synced) and then
@@ -122,13 +146,42 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
     make_directories(options_.state_dir, 0700);
     report.journal = std::to_string(log_->begin(ins.plan));
     checkpoint();
+    // Up to the file's own step, a failure is undone (inspect() planned
+    // the cascade so that nothing is unlinked before that step).
+    std::vector<journal_step> moved;
+    try {
+      for (const journal_step& s : ins.plan.steps) {
+        if (s.kind != journal_step::move) continue;
+        if (s.from.empty() && options_.fail_final_step != 0) throw_errno(options_.fail_final_step, "rename " + name);
+        std::string did = apply_step(dirfd.get(), name, s);
+        if (!did.empty()) {
+          moved.push_back(s);
+          report.actions.push_back(std::move(did));
+        }
+        checkpoint();
+      }
+      if (f.copytruncate) {
+        if (options_.fail_final_step != 0) throw_errno(options_.fail_final_step, "copy " + name);
+        report.actions.push_back(copy_and_truncate(dirfd.get(), name, ins.st, options_.as_root));
+        checkpoint();
+      }
+    } catch (const simulated_crash&) {
+      throw;
+    } catch (const std::exception& e) {
+      changed_directory(f.dir());
+      undo u = undo_moves(dirfd.get(), name, moved);
+      // Undone, the record has nothing left to replay; otherwise a restart
+      // completes the rotation as after a crash.
+      if (u.complete) log_->finish(std::stoull(report.journal));
+      report.journal.clear();
+      std::string reason = std::string(e.what()) + "; " + u.text;
+      report.actions.clear();
+      throw std::runtime_error(reason);
+    }
     for (const journal_step& s : ins.plan.steps) {
+      if (s.kind != journal_step::drop) continue;
       std::string did = apply_step(dirfd.get(), name, s);
       if (!did.empty()) report.actions.push_back(std::move(did));
-      checkpoint();
-    }
-    if (f.copytruncate) {
-      report.actions.push_back(copy_and_truncate(dirfd.get(), name, ins.st, options_.as_root));
       checkpoint();
     }
     if (ins.plan.fresh) {

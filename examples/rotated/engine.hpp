@@ -12,7 +12,11 @@
 //    entry says allow_world_writable.
 //  - The cascade keeps exactly `keep` versions (name.1 .. name.K, .gz for
 //    2..K when compressing) and is journaled (journal.hpp) before its
-//    first rename; recover() completes an interrupted one.
+//    first rename; recover() completes an interrupted one. Nothing is
+//    unlinked before the file's own step (its rename to .1, or the copy)
+//    has succeeded: versions that leave wait under a hold name, and a
+//    failure up to that step renames everything back and marks the
+//    journal record done.
 //  - The fresh file is created under a temp name with its final mode and
 //    owner, then renamed into place without replacing a file the writer
 //    recreated meanwhile (RENAME_NOREPLACE). The temp is the spare that
@@ -81,6 +85,10 @@ struct engine_options {
   // process mid-rotation), and a simulated crash after the N-th step.
   std::chrono::microseconds step_delay{0};
   int crash_after_steps = -1;
+  // Test hook: the step that turns the file into .1 (its rename, or the
+  // copy of copytruncate) fails with this errno, as `chattr +a` on the file
+  // makes it fail; 0: no failure.
+  int fail_final_step = 0;
 };
 
 class engine {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "civil_time.hpp"
 #include "config.hpp"
@@ -24,6 +25,12 @@ std::string slot(unsigned i, bool gz);
 const char* kind_of(mode_t m);
 bool same_inode(const std::optional<struct stat>& s, std::uint64_t dev, std::uint64_t ino);
 std::string octal(mode_t m);
+
+// A version that leaves is first renamed to its hold name, SUFFIX.rotated-drop,
+// and unlinked only once the cascade cannot fail any more (inspect()).
+inline constexpr std::string_view held_tail = ".rotated-drop";
+std::string held(const std::string& suffix);
+bool is_held(const std::string& suffix);
 
 // Result of looking at the file and its versions before a rotation.
 struct inspection {

@@ -36,6 +36,12 @@ bool same_inode(const std::optional<struct stat>& s, std::uint64_t dev, std::uin
   return s && static_cast<std::uint64_t>(s->st_dev) == dev && static_cast<std::uint64_t>(s->st_ino) == ino;
 }
 
+std::string held(const std::string& suffix) { return suffix + std::string(held_tail); }
+
+bool is_held(const std::string& suffix) {
+  return suffix.size() > held_tail.size() && suffix.compare(suffix.size() - held_tail.size(), held_tail.size(), held_tail) == 0;
+}
+
 std::string octal(mode_t m) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
@@ -103,16 +109,27 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) 
     j.steps.push_back({kind, std::move(from), std::move(to), static_cast<std::uint64_t>(s.st_dev),
                        static_cast<std::uint64_t>(s.st_ino)});
   };
-  // The oldest version leaves, then any beyond keep (a smaller keep than
-  // before), then each shifts up by one, then the file becomes .1.
+  // The cascade's failure modes, planned before its first step: only a
+  // rename can fail, and every rename can be undone, so the versions that
+  // leave (the oldest, and any beyond keep when keep shrank) are first
+  // renamed to a hold name, then each shifts up by one, then the file
+  // becomes .1 (or is copied, with copytruncate), and only then are the
+  // held versions unlinked. A failure up to the file's own step is undone
+  // by renaming back (engine::rotate); a crash is completed by replaying
+  // the steps in this order (engine::recover).
+  std::size_t held_count = 0;
   for (int gz = 0; gz < 2; ++gz)
-    if (versions[f.keep][gz]) add(journal_step::drop, slot(f.keep, gz != 0), "", *versions[f.keep][gz]);
+    if (versions[f.keep][gz]) {
+      add(journal_step::move, slot(f.keep, gz != 0), held(slot(f.keep, gz != 0)), *versions[f.keep][gz]);
+      ++held_count;
+    }
   for (unsigned i = f.keep + 1; i <= f.keep + 1000; ++i) {
     bool any = false;
     for (int gz = 0; gz < 2; ++gz) {
       auto s = stat_at(dirfd, name + slot(i, gz != 0));
       if (s && !S_ISDIR(s->st_mode)) {
-        add(journal_step::drop, slot(i, gz != 0), "", *s);
+        add(journal_step::move, slot(i, gz != 0), held(slot(i, gz != 0)), *s);
+        ++held_count;
         any = true;
       }
     }
@@ -122,6 +139,13 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) 
     for (int gz = 0; gz < 2; ++gz)
       if (versions[i][gz]) add(journal_step::move, slot(i, gz != 0), slot(i + 1, gz != 0), *versions[i][gz]);
   if (!f.copytruncate) add(journal_step::move, "", ".1", *st);
+  for (std::size_t i = 0; i < held_count; ++i) {
+    journal_step drop = j.steps[i];
+    drop.kind = journal_step::drop;
+    drop.from = drop.to;
+    drop.to.clear();
+    j.steps.push_back(std::move(drop));
+  }
   return r;
 }
 
@@ -149,7 +173,8 @@ std::vector<std::string> engine::describe(const file_policy& f) {
     }
     const std::string name = f.name();
     for (const journal_step& s : ins.plan.steps) {
-      if (s.kind == journal_step::drop) lines.push_back("would drop " + name + s.from);
+      if (s.kind == journal_step::drop) continue;  // told at its move to the hold name
+      if (is_held(s.to)) lines.push_back("would drop " + name + s.from);
       else lines.push_back("would rename " + name + s.from + " -> " + name + s.to);
     }
     if (f.copytruncate) lines.push_back("would copy " + name + " -> " + name + ".1 and truncate " + name);

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <csignal>
+#include <cstring>
 
 #include <weft/loop.hpp>
 
@@ -313,6 +314,40 @@ TEST(rotated_engine, a_smaller_keep_drops_the_versions_beyond_it) {
   EXPECT_EQ(read_text(f.path + ".2"), "5");
 }
 
+// chattr +a on the live file makes its rename to .1 fail with EPERM (the
+// hook fails that step the same way without root). Each attempt must leave
+// every retained version where it was: nothing is dropped or shifted
+// before the step that can fail has succeeded.
+void final_step_failure_keeps_every_version(bool copytruncate) {
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 3);
+  f.copytruncate = copytruncate;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  o.fail_final_step = EPERM;
+  rotated::engine e(o);
+  write_text(f.path, "live\n");
+  for (int v = 1; v <= 3; ++v) write_text(f.path + "." + std::to_string(v), "v" + std::to_string(v) + "\n");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    SCOPED_TRACE("attempt " + std::to_string(attempt));
+    auto r = e.rotate(f, rotated::wall_clock::now());
+    EXPECT_EQ(r.status, rotated::outcome::failed);
+    EXPECT_NE(r.reason.find(std::strerror(EPERM)), std::string::npos) << r.reason;
+    EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2", "app.log.3"}));
+    EXPECT_EQ(read_text(f.path), "live\n");
+    for (int v = 1; v <= 3; ++v) EXPECT_EQ(read_text(f.path + "." + std::to_string(v)), "v" + std::to_string(v) + "\n");
+    EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
+  }
+}
+
+TEST(rotated_engine, a_cascade_whose_final_rename_fails_keeps_every_retained_version) {
+  final_step_failure_keeps_every_version(false);
+}
+
+TEST(rotated_engine, a_copytruncate_whose_copy_fails_keeps_every_retained_version) {
+  final_step_failure_keeps_every_version(true);
+}
+
 TEST(rotated_engine, copytruncate_copies_then_truncates_the_same_inode) {
   temp_dir dir, state;
   auto e = make_engine(state);
@@ -393,9 +428,10 @@ TEST(rotated_engine, a_crash_after_any_step_is_completed_by_recovery_exactly_onc
     EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
     if (!crashed) break;
   }
-  // journal, drop .3.gz, .2.gz -> .3.gz, .1 -> .2, app.log -> .1, fresh,
-  // then compress .2: temp written, renamed, source removed.
-  EXPECT_EQ(total_steps, 9);
+  // journal, .3.gz to its hold name, .2.gz -> .3.gz, .1 -> .2, app.log ->
+  // .1, the held .3.gz dropped, fresh, then compress .2: temp written,
+  // renamed, source removed.
+  EXPECT_EQ(total_steps, 10);
 }
 
 TEST(rotated_engine, recovery_keeps_a_file_the_writer_recreated_after_the_crash) {
