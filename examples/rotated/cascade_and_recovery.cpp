@@ -20,19 +20,37 @@ using namespace detail;
 
 namespace {
 
-// Performs one journaled step if its entry is still the journaled inode.
-// Returns what it did, or an empty string if nothing was left to do.
+// Performs one journaled step if its source is still the journaled file;
+// a move never replaces an entry. Returns what it did, or an empty string
+// if nothing was left to do.
 std::string apply_step(int dirfd, const std::string& name, const journal_step& s) {
   const std::string from = name + s.from;
-  auto now = stat_at(dirfd, from);
-  if (same_inode(now, s.dev, s.ino)) {
+  if (!is_journaled_file(s, identity_at(dirfd, from))) return {};
+  if (s.kind == journal_step::drop) {
+    if (::unlinkat(dirfd, from.c_str(), 0) != 0) throw_errno(errno, "unlink " + from);
+    return "dropped " + from;
+  }
+  const std::string to = name + s.to;
+  if (!rename_noreplace(dirfd, from, to)) throw_errno(EEXIST, "rename " + from + " -> " + to);
+  return from + " -> " + to;
+}
+
+// Why a record is stale, or an empty string when each of its files is
+// where the record says it was or where its step put it (a held version
+// may be gone, dropped by the record itself, and a version compressed by
+// the rotation's own compression). Only then is it replayed.
+std::string stale_reason(int dirfd, const std::string& name, const journal& j) {
+  for (const journal_step& s : j.steps) {
+    const std::string from = name + s.from;
+    if (is_journaled_file(s, identity_at(dirfd, from))) continue;  // not yet done
     if (s.kind == journal_step::drop) {
-      if (::unlinkat(dirfd, from.c_str(), 0) != 0) throw_errno(errno, "unlink " + from);
-      return "dropped " + from;
+      if (!stat_at(dirfd, from)) continue;  // done
+      return from + " is another file than the one journaled";
     }
-    const std::string to = name + s.to;
-    if (::renameat(dirfd, from.c_str(), dirfd, to.c_str()) != 0) throw_errno(errno, "rename " + from + " -> " + to);
-    return from + " -> " + to;
+    auto there = identity_at(dirfd, name + s.to);
+    if (is_journaled_file(s, there)) continue;  // done
+    if (!there && (is_held(s.to) || (j.compress && stat_at(dirfd, name + s.to + ".gz")))) continue;  // and dropped, or compressed
+    return "the file journaled as " + from + " is neither there nor at " + name + s.to;
   }
   return {};
 }
@@ -49,9 +67,16 @@ undo undo_moves(int dirfd, const std::string& name, const std::vector<journal_st
   std::string failed;
   for (auto it = moved.rbegin(); it != moved.rend(); ++it) {
     const std::string from = name + it->to, to = name + it->from;
-    if (!same_inode(stat_at(dirfd, from), it->dev, it->ino) || ::renameat(dirfd, from.c_str(), dirfd, to.c_str()) != 0) {
+    std::string why;
+    try {
+      if (!is_journaled_file(*it, identity_at(dirfd, from))) why = "no longer there";
+      else if (!rename_noreplace(dirfd, from, to)) why = to + " exists";
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    if (!why.empty()) {
       u.complete = false;
-      failed += (failed.empty() ? "" : ", ") + from + " -> " + to + " (" + std::strerror(errno) + ")";
+      failed += (failed.empty() ? "" : ", ") + from + " -> " + to + " (" + why + ")";
     }
   }
   if (moved.empty()) u.text = "nothing had moved";
@@ -254,13 +279,21 @@ std::vector<recovered_rotation> engine::recover() {
     const std::string name = f.name();
     try {
       unique_fd dirfd = open_directory(f.dir());
+      if (std::string why = stale_reason(dirfd.get(), name, j); !why.empty()) {
+        r.actions.push_back("not replayed, the files have moved on since: " + why);
+        done.push_back(std::move(r));
+        continue;
+      }
+      const journal_step* own = nullptr;  // the file's own rename to .1
       for (const journal_step& s : j.steps) {
+        if (s.from.empty()) own = &s;
         std::string did = apply_step(dirfd.get(), name, s);
         if (!did.empty()) r.actions.push_back("completed: " + did);
       }
       for (const std::string& temp : {spare_name(name), "." + name + ".1.rotated-tmp"})
         if (::unlinkat(dirfd.get(), temp.c_str(), 0) == 0) r.actions.push_back("removed the leftover " + temp);
-      if (j.fresh && !stat_at(dirfd.get(), name))
+      if (j.fresh && own != nullptr && is_journaled_file(*own, identity_at(dirfd.get(), name + own->to)) &&
+          !stat_at(dirfd.get(), name))
         r.actions.push_back("completed: " + create_fresh(dirfd.get(), name, j.fresh_mode, j.fresh_uid, j.fresh_gid));
       fsync_directory(dirfd.get(), f.dir());
       compress_report c = compress(f);

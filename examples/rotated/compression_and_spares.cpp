@@ -62,19 +62,16 @@ std::string create_fresh(int dirfd, const std::string& name, mode_t mode, uid_t 
   if (::fchmod(fd, mode) != 0) undo(errno, "fchmod " + temp);
   guard = unique_fd();
   std::string ids = std::to_string(uid) + ":" + std::to_string(gid);
-  if (::renameat2(dirfd, temp.c_str(), dirfd, name.c_str(), RENAME_NOREPLACE) == 0)
-    return "created " + name + " (mode " + octal(mode) + ", owner " + ids + ")";
-  int err = errno;
-  if (err == EINVAL || err == ENOSYS) {  // no RENAME_NOREPLACE here: link() never replaces either
-    if (::linkat(dirfd, temp.c_str(), dirfd, name.c_str(), 0) == 0) {
-      ::unlinkat(dirfd, temp.c_str(), 0);
-      return "created " + name + " (mode " + octal(mode) + ", owner " + ids + ")";
-    }
-    err = errno;
+  bool placed = false;
+  try {
+    placed = rename_noreplace(dirfd, temp, name);
+  } catch (...) {
+    ::unlinkat(dirfd, temp.c_str(), 0);
+    throw;
   }
+  if (placed) return "created " + name + " (mode " + octal(mode) + ", owner " + ids + ")";
   ::unlinkat(dirfd, temp.c_str(), 0);
-  if (err == EEXIST) return name + " was already recreated by the writer; left as it is";
-  throw_errno(err, "rename " + temp + " -> " + name);
+  return name + " was already recreated by the writer; left as it is";
 }
 
 }  // namespace detail
@@ -142,15 +139,15 @@ compress_report engine::compress(const file_policy& f) {
         throw;
       }
       checkpoint();
-      bool placed = ::renameat2(dirfd.get(), temp.c_str(), dirfd.get(), gz.c_str(), RENAME_NOREPLACE) == 0;
-      if (!placed && (errno == EINVAL || errno == ENOSYS)) {
-        placed = ::linkat(dirfd.get(), temp.c_str(), dirfd.get(), gz.c_str(), 0) == 0;
-        if (placed) ::unlinkat(dirfd.get(), temp.c_str(), 0);
+      bool placed = false;
+      try {
+        placed = rename_noreplace(dirfd.get(), temp, gz);
+      } catch (...) {
+        ::unlinkat(dirfd.get(), temp.c_str(), 0);
+        throw;
       }
       if (!placed) {
-        int err = errno;
         ::unlinkat(dirfd.get(), temp.c_str(), 0);
-        if (err != EEXIST) throw_errno(err, "rename " + temp + " -> " + gz);
         // NAME.i.gz is there already: the end of a compression a crash
         // interrupted before NAME.i was removed, or another version.
         int old = ::openat(dirfd.get(), gz.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

@@ -15,6 +15,7 @@
 #include "civil_time.hpp"
 #include "config.hpp"
 #include "engine.hpp"
+#include "fs.hpp"
 #include "journal.hpp"
 
 namespace rotated::detail {
@@ -24,6 +25,10 @@ std::string slot(unsigned i, bool gz);
 // "a symlink", "a FIFO", ...: what a non-regular entry is, for messages.
 const char* kind_of(mode_t m);
 bool same_inode(const std::optional<struct stat>& s, std::uint64_t dev, std::uint64_t ino);
+// Whether `now` is the file step `s` journaled (journal.hpp): device, inode
+// and birth time equal, size and mtime no smaller (until it reopens, the
+// writer may still append to the file and to the version it became).
+bool is_journaled_file(const journal_step& s, const std::optional<file_identity>& now);
 std::string octal(mode_t m);
 
 // A version that leaves is first renamed to its hold name, SUFFIX.rotated-drop,

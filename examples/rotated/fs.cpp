@@ -1,6 +1,9 @@
 #include "fs.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -162,6 +165,36 @@ std::optional<struct stat> stat_at(int dirfd, const std::string& name) {
     throw_errno(errno, "stat " + name);
   }
   return st;
+}
+
+std::optional<file_identity> identity_at(int dirfd, const std::string& name) {
+  struct statx sx {};
+  if (::statx(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &sx) != 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno(errno, "statx " + name);
+  }
+  auto ns = [](const struct statx_timestamp& t) { return std::int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; };
+  file_identity id;
+  id.dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);  // as stat() gives st_dev
+  id.ino = sx.stx_ino;
+  id.btime_ns = (sx.stx_mask & STATX_BTIME) != 0 ? ns(sx.stx_btime) : 0;
+  id.size = sx.stx_size;
+  id.mtime_ns = ns(sx.stx_mtime);
+  return id;
+}
+
+bool rename_noreplace(int dirfd, const std::string& from, const std::string& to) {
+  if (::renameat2(dirfd, from.c_str(), dirfd, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  int err = errno;
+  if (err == EINVAL || err == ENOSYS) {  // no RENAME_NOREPLACE here: link() never replaces either
+    if (::linkat(dirfd, from.c_str(), dirfd, to.c_str(), 0) == 0) {
+      if (::unlinkat(dirfd, from.c_str(), 0) != 0) throw_errno(errno, "unlink " + from);
+      return true;
+    }
+    err = errno;
+  }
+  if (err == EEXIST) return false;
+  throw_errno(err, "rename " + from + " -> " + to);
 }
 
 }  // namespace rotated

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,5 +59,24 @@ void make_directories(const std::string& path, mode_t mode);
 
 // lstat-like at a directory fd; nullopt for ENOENT.
 std::optional<struct stat> stat_at(int dirfd, const std::string& name);
+
+// What tells one file from another where inode numbers are reused (ext4
+// hands a freed number to the next file it creates): the inode, its birth
+// time (0 where the file system keeps none), and size and mtime, which a
+// rename leaves alone.
+struct file_identity {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::int64_t btime_ns = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+};
+// statx without following a final symlink; nullopt for ENOENT.
+std::optional<file_identity> identity_at(int dirfd, const std::string& name);
+
+// Renames dirfd/from to dirfd/to unless `to` exists (RENAME_NOREPLACE, or
+// link + unlink where the file system lacks it). Returns false when `to`
+// exists; throws on any other failure.
+bool rename_noreplace(int dirfd, const std::string& from, const std::string& to);
 
 }  // namespace rotated

@@ -36,6 +36,11 @@ bool same_inode(const std::optional<struct stat>& s, std::uint64_t dev, std::uin
   return s && static_cast<std::uint64_t>(s->st_dev) == dev && static_cast<std::uint64_t>(s->st_ino) == ino;
 }
 
+bool is_journaled_file(const journal_step& s, const std::optional<file_identity>& now) {
+  if (!now || now->dev != s.dev || now->ino != s.ino || now->btime_ns != s.btime_ns) return false;
+  return now->size >= s.size && now->mtime_ns >= s.mtime_ns;
+}
+
 std::string held(const std::string& suffix) { return suffix + std::string(held_tail); }
 
 bool is_held(const std::string& suffix) {
@@ -106,8 +111,10 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) 
     }
   }
   auto add = [&](journal_step::kind_t kind, std::string from, std::string to, const struct stat& s) {
-    j.steps.push_back({kind, std::move(from), std::move(to), static_cast<std::uint64_t>(s.st_dev),
-                       static_cast<std::uint64_t>(s.st_ino)});
+    auto id = identity_at(dirfd, name + from);
+    if (!id || id->dev != static_cast<std::uint64_t>(s.st_dev) || id->ino != static_cast<std::uint64_t>(s.st_ino))
+      throw_errno(ESTALE, name + from + " changed during the rotation");
+    j.steps.push_back({kind, std::move(from), std::move(to), id->dev, id->ino, id->btime_ns, id->size, id->mtime_ns});
   };
   // The cascade's failure modes, planned before its first step: only a
   // rename can fail, and every rename can be undone, so the versions that

@@ -339,10 +339,17 @@ void scheduler::commit(const std::string& journal) {
       current.join();
     } catch (const std::exception& e) {
       log::error(std::string("cannot save the state: ") + e.what());
-      return;  // the journal stays: a restart completes and records the rotation
+      // The journal stays until a save succeeds (or a restart records it).
+      if (!journal.empty()) unsaved_journals_.push_back(journal);
+      return;
     }
   }
-  if (hooks_.finish && !journal.empty()) hooks_.finish(journal);
+  if (!hooks_.finish) return;
+  // The state just saved records every rotation whose save failed before.
+  std::vector<std::string> backlog;
+  backlog.swap(unsaved_journals_);
+  for (const std::string& j : backlog) hooks_.finish(j);
+  if (!journal.empty()) hooks_.finish(journal);
 }
 
 std::optional<std::string> scheduler::due_reason(const watched& w, wall_time now) {

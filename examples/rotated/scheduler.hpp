@@ -145,6 +145,9 @@ class scheduler {
   std::uint64_t changes_ = 0;
   std::uint64_t saved_ = 0;
   weft::task<void> saver_;
+  // Journals of rotations whose save failed (a full state directory): the
+  // next save that succeeds records them, and they are finished after it.
+  std::vector<std::string> unsaved_journals_;
 };
 
 }  // namespace rotated

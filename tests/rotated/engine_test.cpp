@@ -448,6 +448,51 @@ TEST(rotated_engine, recovery_keeps_a_file_the_writer_recreated_after_the_crash)
   EXPECT_EQ(read_text(f.path + ".1"), "before\n");
 }
 
+// A record left pending (a failed rotation, a full state directory) names
+// files by inode numbers that ext4 reuses: by the next start the same
+// numbers may belong to other files. The record below names today's files
+// by their device and inode, as a record of the files that first had those
+// numbers would: born earlier (where the file system keeps birth times) and
+// larger than the files holding the numbers now. Replaying it must change
+// nothing.
+TEST(rotated_engine, a_stale_journal_record_naming_reused_inodes_changes_nothing) {
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 2);
+  write_text(f.path, "live\n");
+  write_text(f.path + ".1", "one\n");
+  write_text(f.path + ".2", "two\n");
+  auto inode = [](const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0);
+    return std::pair{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+  };
+  rotated::journal j;
+  j.path = f.path;
+  j.at = rotated_test::utc("2026-01-01T00:00:00Z");
+  j.keep = 2;
+  j.fresh = true;
+  j.fresh_mode = 0644;
+  auto [d2, i2] = inode(f.path + ".2");
+  auto [d1, i1] = inode(f.path + ".1");
+  auto [d0, i0] = inode(f.path);
+  rotated::journal_step drop2{rotated::journal_step::drop, ".2", "", d2, i2};
+  rotated::journal_step move1{rotated::journal_step::move, ".1", ".2", d1, i1};
+  rotated::journal_step move0{rotated::journal_step::move, "", ".1", d0, i0};
+  j.steps = {drop2, move1, move0};
+  for (auto& s : j.steps) s.size = 1000;
+  {
+    rotated::journal_log log(state / "journal.log");
+    log.begin(j);
+  }
+  auto e = make_engine(state);
+  auto recovered = e.recover();
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2"}));
+  EXPECT_EQ(read_text(f.path), "live\n");
+  EXPECT_EQ(read_text(f.path + ".1"), "one\n");
+  EXPECT_EQ(read_text(f.path + ".2"), "two\n");
+}
+
 TEST(rotated_engine, a_journal_record_torn_before_it_was_synced_is_ignored_and_nothing_moves) {
   temp_dir dir, state;
   auto f = policy(dir / "app.log", 2);

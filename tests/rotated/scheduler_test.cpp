@@ -2,6 +2,9 @@
 // milliseconds, and every rotation is recorded with its wall instant.
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <system_error>
+
 #include <set>
 
 #include <weft/loop.hpp>
@@ -423,6 +426,26 @@ TEST(rotated_scheduler, the_state_is_saved_after_each_rotation_and_journals_fini
   h.hooks.finish = [&](const std::string& j) { events.push_back("finish " + j); };
   h.run(utc("2026-01-01T00:00:00Z"), 25s);
   EXPECT_EQ(events, (std::vector<std::string>{"save 00", "save 10", "finish j@10", "save 20", "finish j@20"}));
+}
+
+// A full state directory: saves fail while rotations go on. The journals
+// of those rotations must be finished by the first save that succeeds (the
+// state it writes records them), not left pending for the next start.
+TEST(rotated_scheduler, journals_whose_save_failed_finish_after_the_next_save_that_succeeds) {
+  harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\n");
+  std::vector<std::string> events;
+  h.hooks.rotate = [&](const rotated::file_policy&, const std::string&, wall_time at) {
+    return rotated::rotation_result{rotated::outcome::rotated, "j@" + rotated::format_utc(at).substr(17, 2)};
+  };
+  int saves = 0;
+  h.hooks.save = [&](const rotated::state_table& s) {
+    if (++saves <= 3) throw std::system_error(ENOSPC, std::generic_category(), "save state");
+    events.push_back("save " + rotated::format_utc(*s.last("/v/a.log")).substr(17, 2));
+  };
+  h.hooks.finish = [&](const std::string& j) { events.push_back("finish " + j); };
+  h.run(utc("2026-01-01T00:00:00Z"), 35s);
+  // Saves 1-3 fail (start, 10 s, 20 s); the one at 30 s records all three.
+  EXPECT_EQ(events, (std::vector<std::string>{"save 30", "finish j@10", "finish j@20", "finish j@30"}));
 }
 
 TEST(rotated_scheduler, the_daemon_prepares_each_file_at_start_and_after_each_rotation_and_undoes_it) {
