@@ -126,13 +126,15 @@ std::string copy_and_truncate(int dirfd, const std::string& name, const struct s
   return "copied " + name + " -> " + name + ".1 (" + std::to_string(copied) + " bytes) and truncated " + name;
 }
 
-// A directory removed since it was changed has nothing left to sync.
+// A directory removed (or swapped for a symlink) since it was changed has
+// nothing reachable left to sync.
 void fsync_directory_if_present(const std::string& dir) {
   unique_fd dirfd;
   try {
-    dirfd = open_directory(dir);
+    dirfd = open_directory_no_symlinks(dir);
   } catch (const std::system_error& e) {
-    if (e.code().value() == ENOENT) return;
+    // Gone, or swapped for a symlink: the directory changed is not there.
+    if (e.code().value() == ENOENT || e.code().value() == ELOOP || e.code().value() == ENOTDIR) return;
     throw;
   }
   fsync_directory(dirfd.get(), dir);
@@ -159,7 +161,7 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
   rotation_report report;
   steps_done_ = 0;
   try {
-    unique_fd dirfd = open_directory(f.dir());
+    unique_fd dirfd = open_directory_no_symlinks(f.dir());
     inspection ins = inspect(dirfd.get(), f, options_.as_root, at);
     if (ins.status != outcome::rotated) {
       report.status = ins.status;
@@ -278,7 +280,7 @@ std::vector<recovered_rotation> engine::recover() {
     f.compress = j.compress;
     const std::string name = f.name();
     try {
-      unique_fd dirfd = open_directory(f.dir());
+      unique_fd dirfd = open_directory_no_symlinks(f.dir());
       if (std::string why = stale_reason(dirfd.get(), name, j); !why.empty()) {
         r.actions.push_back("not replayed, the files have moved on since: " + why);
         done.push_back(std::move(r));

@@ -80,7 +80,7 @@ using namespace detail;
 
 void engine::prepare(const file_policy& f) {
   if (f.copytruncate || !f.create.enabled) return unprepare(f);  // a spare from before a reload
-  unique_fd dirfd = open_directory(f.dir());
+  unique_fd dirfd = open_directory_no_symlinks(f.dir());
   const std::string spare = spare_name(f.name());
   int fd = ::openat(dirfd.get(), spare.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0 && errno != EEXIST) throw_errno(errno, "create " + f.dir() + "/" + spare);
@@ -88,7 +88,7 @@ void engine::prepare(const file_policy& f) {
 }
 
 void engine::unprepare(const file_policy& f) {
-  unique_fd dirfd = open_directory(f.dir());
+  unique_fd dirfd = open_directory_no_symlinks(f.dir());
   const std::string spare = spare_name(f.name());
   auto st = stat_at(dirfd.get(), spare);
   if (!st || !is_pristine_spare(*st)) return;  // none, or not ours to remove
@@ -102,7 +102,7 @@ compress_report engine::compress(const file_policy& f) {
   const std::string name = f.name();
   unique_fd dirfd;
   try {
-    dirfd = open_directory(f.dir());
+    dirfd = open_directory_no_symlinks(f.dir());
   } catch (const std::exception& e) {
     report.errors.push_back(e.what());
     return report;

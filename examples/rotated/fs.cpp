@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <map>
@@ -34,6 +35,28 @@ unique_fd open_directory(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw_errno(errno, "open directory " + path);
   return unique_fd(fd);
+}
+
+unique_fd open_directory_no_symlinks(const std::string& path) {
+  if (path.empty() || path[0] != '/') throw_errno(EINVAL, "open directory " + path + ": not absolute");
+  std::vector<std::string> parts;
+  for (std::size_t i = 0, j; i < path.size(); i = j + 1) {
+    j = std::min(path.find('/', i), path.size());
+    if (j > i) parts.push_back(path.substr(i, j - i));
+  }
+  unique_fd at(::open("/", (parts.empty() ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC));
+  if (!at) throw_errno(errno, "open directory /");
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    int flags = (k + 1 == parts.size() ? O_RDONLY : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = ::openat(at.get(), parts[k].c_str(), flags);
+    if (fd < 0) {
+      int err = errno;
+      throw_errno(err, "open directory " + path +
+                           (err == ELOOP || err == ENOTDIR ? " (" + parts[k] + " is not a directory; symlinks are not followed)" : ""));
+    }
+    at = unique_fd(fd);
+  }
+  return at;
 }
 
 void fsync_fd(int fd, const std::string& what) {

@@ -35,6 +35,11 @@ class unique_fd {
 
 // Opens a directory (following symlinks in `path` itself) for *at() calls.
 unique_fd open_directory(const std::string& path);
+// Opens a directory for *at() calls without following a symlink anywhere
+// in `path` (each component opened O_NOFOLLOW | O_DIRECTORY from its
+// parent): a component swapped for a symlink makes it fail (ELOOP or
+// ENOTDIR), never lands elsewhere. For the watched files' directories.
+unique_fd open_directory_no_symlinks(const std::string& path);
 void fsync_fd(int fd, const std::string& what);
 
 // fsync of a directory with group commit: concurrent callers for the same

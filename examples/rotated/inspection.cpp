@@ -172,7 +172,7 @@ const char* to_string(outcome o) noexcept {
 std::vector<std::string> engine::describe(const file_policy& f) {
   std::vector<std::string> lines;
   try {
-    unique_fd dirfd = open_directory(f.dir());
+    unique_fd dirfd = open_directory_no_symlinks(f.dir());
     inspection ins = inspect(dirfd.get(), f, options_.as_root, wall_clock::now());
     if (ins.status != outcome::rotated) {
       lines.push_back(std::string("would be ") + to_string(ins.status) + ": " + ins.reason);

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <csignal>
+#include <filesystem>
 #include <cstring>
 
 #include <weft/loop.hpp>
@@ -296,6 +297,86 @@ TEST(rotated_engine, as_root_a_directory_writable_by_others_needs_allow_world_wr
   f.allow_world_writable = true;
   EXPECT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
   EXPECT_EQ(read_text(f.path + ".1"), "x");
+}
+
+// Every entry under `dir` (recursively): its relative path, mode, owner and
+// content (or link target), in order, for byte-for-byte comparison.
+std::vector<std::string> snapshot(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    struct stat st {};
+    ::lstat(e.path().c_str(), &st);
+    std::string line = e.path().string().substr(dir.size()) + " " + std::to_string(st.st_mode) + " " +
+                       std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + " ";
+    if (S_ISREG(st.st_mode)) line += read_text(e.path().string()).value_or("?");
+    out.push_back(line);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The "logrotten" race: the log directory's parent belongs to an
+// unprivileged user, who swaps the log directory for a symlink to a decoy
+// directory of root's, 1,000 times, while root rotates, compresses and
+// prepares spares there. Root must never touch the decoy.
+TEST(rotated_engine, a_racer_swapping_the_directory_for_a_symlink_never_reaches_the_decoy) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test drops a racer to nobody: run it as root";
+  const uid_t nobody = 65534;
+  temp_dir top, state;
+  ASSERT_EQ(::chmod(top.path().c_str(), 0755), 0);
+  std::string svc = top / "svc", logs = svc + "/logs", decoy = top / "decoy";
+  ASSERT_EQ(::mkdir(svc.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
+  ASSERT_EQ(::chown(svc.c_str(), nobody, nobody), 0);
+  ASSERT_EQ(::chown(logs.c_str(), nobody, nobody), 0);
+  ASSERT_EQ(::mkdir(decoy.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((decoy + "/sub").c_str(), 0700), 0);
+  write_text(decoy + "/app.log", "root's own app.log\n", 0600);
+  write_text(decoy + "/app.log.1", "root's own version\n", 0600);
+  write_text(decoy + "/app.log.2", "root's second version\n", 0600);
+  write_text(decoy + "/sub/secret", "untouched\n", 0600);
+  const auto before = snapshot(decoy);
+  write_text(logs + "/app.log", "service lines\n");
+  ASSERT_EQ(::chown((logs + "/app.log").c_str(), nobody, nobody), 0);
+
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  pid_t racer = ::fork();
+  ASSERT_GE(racer, 0);
+  if (racer == 0) {
+    char c;
+    if (::setgid(nobody) != 0 || ::setuid(nobody) != 0 || ::read(go[0], &c, 1) != 1) ::_exit(2);
+    std::string real = svc + "/logs.real";
+    for (int i = 0; i < 1000; ++i) {
+      if (::rename(logs.c_str(), real.c_str()) != 0 || ::symlink(decoy.c_str(), logs.c_str()) != 0) ::_exit(3);
+      for (int spin = 0; spin < 2000; ++spin) asm volatile("");
+      if (::unlink(logs.c_str()) != 0 || ::rename(real.c_str(), logs.c_str()) != 0) ::_exit(4);
+    }
+    ::_exit(0);
+  }
+  ::close(go[0]);
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  o.as_root = true;
+  rotated::engine e(o);
+  auto f = policy(logs + "/app.log", 2, true);
+  ASSERT_EQ(::write(go[1], "g", 1), 1);
+  ::close(go[1]);
+  int status = 0, rotations = 0;
+  while (::waitpid(racer, &status, WNOHANG) == 0) {
+    auto r = e.rotate(f, rotated::wall_clock::now());
+    if (r.status == rotated::outcome::rotated) ++rotations;
+    e.finish(r.journal);
+    e.compress(f);
+    try {
+      e.prepare(f);
+    } catch (const std::system_error&) {
+      // the directory was a symlink at that moment: refused
+    }
+  }
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "racer status " << status;
+  EXPECT_EQ(snapshot(decoy), before);
+  EXPECT_GT(rotations, 0);
 }
 
 TEST(rotated_engine, a_smaller_keep_drops_the_versions_beyond_it) {
