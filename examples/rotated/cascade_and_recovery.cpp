@@ -88,7 +88,7 @@ undo undo_moves(int dirfd, const std::string& name, const std::vector<journal_st
 // copytruncate: NAME is copied to NAME.1 (through a temp, synced) and then
 // truncated in place. Lines written between the end of the copy and the
 // truncation are lost: that is why it is opt-in.
-std::string copy_and_truncate(int dirfd, const std::string& name, const struct stat& expected, bool as_root) {
+std::string copy_and_truncate(int dirfd, const std::string& name, const struct stat& expected) {
   int in = ::openat(dirfd, name.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (in < 0) throw_errno(errno, "open " + name);
   unique_fd in_guard(in);
@@ -112,7 +112,7 @@ std::string copy_and_truncate(int dirfd, const std::string& name, const struct s
       write_all(out, buf, static_cast<std::size_t>(n), temp);
       copied += static_cast<std::uint64_t>(n);
     }
-    if (as_root && ::fchown(out, st.st_uid, st.st_gid) != 0) throw_errno(errno, "fchown " + temp);
+    if (current_fsuid() == 0 && ::fchown(out, st.st_uid, st.st_gid) != 0) throw_errno(errno, "fchown " + temp);
     if (::fchmod(out, st.st_mode & 07777) != 0) throw_errno(errno, "fchmod " + temp);
     fsync_fd(out, temp);
     const std::string to = name + ".1";
@@ -172,6 +172,7 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
     // The intent, durable before the first rename.
     make_directories(options_.state_dir, 0700);
     report.journal = std::to_string(log_->begin(ins.plan));
+    acting_for act(ins.access);  // the journal aside, the work in the directory
     checkpoint();
     // Up to the file's own step, a failure is undone (inspect() planned
     // the cascade so that nothing is unlinked before that step).
@@ -189,7 +190,7 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
       }
       if (f.copytruncate) {
         if (options_.fail_final_step != 0) throw_errno(options_.fail_final_step, "copy " + name);
-        report.actions.push_back(copy_and_truncate(dirfd.get(), name, ins.st, options_.as_root));
+        report.actions.push_back(copy_and_truncate(dirfd.get(), name, ins.st));
         checkpoint();
       }
     } catch (const simulated_crash&) {
@@ -281,6 +282,9 @@ std::vector<recovered_rotation> engine::recover() {
     const std::string name = f.name();
     try {
       unique_fd dirfd = open_directory_no_symlinks(f.dir());
+      directory_access access = access_for(dirfd.get(), f, options_.as_root);
+      if (!access.refusal.empty()) throw std::runtime_error(access.refusal);
+      acting_for act(access);
       if (std::string why = stale_reason(dirfd.get(), name, j); !why.empty()) {
         r.actions.push_back("not replayed, the files have moved on since: " + why);
         done.push_back(std::move(r));

@@ -20,7 +20,7 @@ std::string spare_name(const std::string& name) { return "." + name + ".rotated-
 
 bool is_pristine_spare(const struct stat& st) {
   return S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_size == 0 && (st.st_mode & 07777) == 0600 &&
-         st.st_uid == ::geteuid();
+         st.st_uid == current_fsuid();
 }
 
 namespace {
@@ -81,6 +81,9 @@ using namespace detail;
 void engine::prepare(const file_policy& f) {
   if (f.copytruncate || !f.create.enabled) return unprepare(f);  // a spare from before a reload
   unique_fd dirfd = open_directory_no_symlinks(f.dir());
+  directory_access access = access_for(dirfd.get(), f, options_.as_root);
+  if (!access.refusal.empty()) return;  // the rotation says why
+  acting_for act(access);
   const std::string spare = spare_name(f.name());
   int fd = ::openat(dirfd.get(), spare.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0 && errno != EEXIST) throw_errno(errno, "create " + f.dir() + "/" + spare);
@@ -89,6 +92,9 @@ void engine::prepare(const file_policy& f) {
 
 void engine::unprepare(const file_policy& f) {
   unique_fd dirfd = open_directory_no_symlinks(f.dir());
+  directory_access access = access_for(dirfd.get(), f, options_.as_root);
+  if (!access.refusal.empty()) return;
+  acting_for act(access);
   const std::string spare = spare_name(f.name());
   auto st = stat_at(dirfd.get(), spare);
   if (!st || !is_pristine_spare(*st)) return;  // none, or not ours to remove
@@ -101,12 +107,19 @@ compress_report engine::compress(const file_policy& f) {
   if (!f.compress) return report;
   const std::string name = f.name();
   unique_fd dirfd;
+  directory_access access;
   try {
     dirfd = open_directory_no_symlinks(f.dir());
+    access = access_for(dirfd.get(), f, options_.as_root);
   } catch (const std::exception& e) {
     report.errors.push_back(e.what());
     return report;
   }
+  if (!access.refusal.empty()) {
+    report.errors.push_back(access.refusal);
+    return report;
+  }
+  acting_for act(access);
   for (unsigned i = 2; i <= f.keep; ++i) {
     const std::string plain = name + slot(i, false);
     const std::string gz = name + slot(i, true);
@@ -131,7 +144,7 @@ compress_report engine::compress(const file_policy& f) {
       gzip_sizes sizes;
       try {
         sizes = gzip_fd(in, out, plain);
-        if (options_.as_root && ::fchown(out, st.st_uid, st.st_gid) != 0) throw_errno(errno, "fchown " + temp);
+        if (current_fsuid() == 0 && ::fchown(out, st.st_uid, st.st_gid) != 0) throw_errno(errno, "fchown " + temp);
         if (::fchmod(out, st.st_mode & 07777) != 0) throw_errno(errno, "fchmod " + temp);
         fsync_fd(out, temp);
       } catch (...) {

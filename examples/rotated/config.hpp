@@ -52,6 +52,10 @@ struct file_policy {
   bool missing_ok = false;
   bool not_if_empty = false;
   bool allow_world_writable = false;  // as root, rotate even in an o+w directory
+  // As root, in a directory a user other than root can write: false does
+  // the work with the directory owner's identity, true refuses it
+  // (`unsafe_directory = "as_owner"` or `"refuse"`).
+  bool refuse_unsafe_directory = false;
 
   std::string dir() const;
   std::string name() const;

@@ -293,6 +293,11 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
       if (auto b = want_bool(r, key, v)) f.watch = *b;
     } else if (key == "allow_world_writable") {
       if (auto b = want_bool(r, key, v)) f.allow_world_writable = *b;
+    } else if (key == "unsafe_directory") {
+      if (auto s = want_string(r, key, v)) {
+        if (*s == "as_owner" || *s == "refuse") f.refuse_unsafe_directory = *s == "refuse";
+        else r.at(v, "'unsafe_directory' must be \"as_owner\" or \"refuse\", not \"" + *s + "\"");
+      }
     } else {
       r.at(key_line, "unknown key '" + std::string(key) + "' in [[file]]");
     }

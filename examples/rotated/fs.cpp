@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -36,6 +37,25 @@ unique_fd open_directory(const std::string& path) {
   if (fd < 0) throw_errno(errno, "open directory " + path);
   return unique_fd(fd);
 }
+
+fs_identity_scope::fs_identity_scope(uid_t uid, gid_t gid)
+    : old_uid_(current_fsuid()), old_gid_(static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1)))) {
+  ::setfsgid(gid);
+  ::setfsuid(uid);
+  // setfsuid reports no error: check that it took.
+  if (current_fsuid() != uid || static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1))) != gid) {
+    ::setfsuid(old_uid_);
+    ::setfsgid(old_gid_);
+    throw_errno(EPERM, "act as " + std::to_string(uid) + ":" + std::to_string(gid));
+  }
+}
+
+fs_identity_scope::~fs_identity_scope() {
+  ::setfsuid(old_uid_);
+  ::setfsgid(old_gid_);
+}
+
+uid_t current_fsuid() noexcept { return static_cast<uid_t>(::setfsuid(static_cast<uid_t>(-1))); }
 
 unique_fd open_directory_no_symlinks(const std::string& path) {
   if (path.empty() || path[0] != '/') throw_errno(EINVAL, "open directory " + path + ": not absolute");

@@ -33,6 +33,24 @@ class unique_fd {
 
 [[noreturn]] void throw_errno(int err, const std::string& what);
 
+// For its scope, the calling thread's file-system identity (setfsuid,
+// setfsgid; Linux keeps them per thread) is uid:gid, which drops root's
+// file-system capabilities; the previous identity comes back after.
+// Thread: the thread that made it, on its own stack.
+class fs_identity_scope {
+ public:
+  fs_identity_scope(uid_t uid, gid_t gid);
+  ~fs_identity_scope();
+  fs_identity_scope(const fs_identity_scope&) = delete;
+  fs_identity_scope& operator=(const fs_identity_scope&) = delete;
+
+ private:
+  uid_t old_uid_;
+  gid_t old_gid_;
+};
+// The calling thread's file-system uid.
+uid_t current_fsuid() noexcept;
+
 // Opens a directory (following symlinks in `path` itself) for *at() calls.
 unique_fd open_directory(const std::string& path);
 // Opens a directory for *at() calls without following a symlink anywhere

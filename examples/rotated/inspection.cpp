@@ -53,14 +53,31 @@ std::string octal(mode_t m) {
   return buf;
 }
 
+directory_access access_for(int dirfd, const file_policy& f, bool as_root) {
+  directory_access a;
+  if (!as_root) return a;
+  struct stat dst {};
+  if (::fstat(dirfd, &dst) != 0) throw_errno(errno, "fstat " + f.dir());
+  if ((dst.st_mode & S_IWOTH) != 0 && !f.allow_world_writable) {
+    a.refusal = "directory " + f.dir() + " is writable by others (set allow_world_writable = true to allow)";
+  } else if ((dst.st_mode & S_IWGRP) != 0 && dst.st_gid != 0) {
+    a.refusal = "directory " + f.dir() + " is writable by group " + std::to_string(dst.st_gid) + ", which is not root";
+  } else if (dst.st_uid != 0 && f.refuse_unsafe_directory) {
+    a.refusal = "directory " + f.dir() + " is writable by uid " + std::to_string(dst.st_uid) +
+                ", not root (unsafe_directory = \"refuse\")";
+  } else if (dst.st_uid != 0) {
+    a.as = std::pair{dst.st_uid, dst.st_gid};
+  }
+  return a;
+}
+
 inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) {
   inspection r;
   const std::string name = f.name();
-  struct stat dst {};
-  if (::fstat(dirfd, &dst) != 0) throw_errno(errno, "fstat " + f.dir());
-  if (as_root && (dst.st_mode & S_IWOTH) != 0 && !f.allow_world_writable) {
+  r.access = access_for(dirfd, f, as_root);
+  if (!r.access.refusal.empty()) {
     r.status = outcome::skipped;
-    r.reason = "directory " + f.dir() + " is writable by others (set allow_world_writable = true to allow)";
+    r.reason = r.access.refusal;
     return r;
   }
   auto st = stat_at(dirfd, name);

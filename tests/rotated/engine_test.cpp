@@ -379,6 +379,50 @@ TEST(rotated_engine, a_racer_swapping_the_directory_for_a_symlink_never_reaches_
   EXPECT_GT(rotations, 0);
 }
 
+// As root, a directory a service user can write is worked in with that
+// user's identity (its files are theirs, their tricks get them nothing
+// root could do), or refused when so configured; a directory a non-root
+// group can write is refused (logrotate's rule).
+TEST(rotated_engine, as_root_a_directory_writable_by_a_user_is_worked_in_as_that_user_or_refused) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test checks what root does in a user's directory: run it as root";
+  const uid_t nobody = 65534;
+  temp_dir top, state;
+  std::string logs = top / "logs";
+  ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
+  ASSERT_EQ(::chown(logs.c_str(), nobody, nobody), 0);
+  auto e = make_engine(state, -1, /*as_root=*/true);
+  auto f = policy(logs + "/app.log", 3, true);
+  for (int gen = 0; gen < 3; ++gen) {
+    write_text(f.path, "gen " + std::to_string(gen) + "\n");
+    auto r = e.rotate(f, rotated::wall_clock::now());
+    ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+    e.finish(r.journal);
+    EXPECT_TRUE(e.compress(f).errors.empty());
+  }
+  e.prepare(f);
+  struct stat st {};
+  ASSERT_EQ(::stat((logs + "/.app.log.rotated-new").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody);
+  ASSERT_EQ(::stat((logs + "/app.log.2.gz").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody);
+  EXPECT_EQ(::getuid(), 0u);  // the process and thread identities are root's again
+
+  f.refuse_unsafe_directory = true;
+  auto refused = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(refused.status, rotated::outcome::skipped);
+  EXPECT_EQ(refused.reason, "directory " + logs + " is writable by uid 65534, not root (unsafe_directory = \"refuse\")");
+
+  std::string group_dir = top / "group";
+  ASSERT_EQ(::mkdir(group_dir.c_str(), 0775), 0);
+  ASSERT_EQ(::chown(group_dir.c_str(), 0, nobody), 0);
+  ASSERT_EQ(::chmod(group_dir.c_str(), 0775), 0);
+  auto g = policy(group_dir + "/app.log", 2);
+  write_text(g.path, "x");
+  auto r = e.rotate(g, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "directory " + group_dir + " is writable by group 65534, which is not root");
+}
+
 TEST(rotated_engine, a_smaller_keep_drops_the_versions_beyond_it) {
   temp_dir dir, state;
   auto e = make_engine(state);
