@@ -22,6 +22,9 @@ namespace rotated {
 struct notify_spec {
   // Exactly one of the two is set.
   std::string pidfile;               // signal the process whose pid it holds
+  // Who besides root may own the pidfile and the process it names
+  // (`user = "www-data"`); unset: root (or rotated's own user) only.
+  std::optional<uid_t> user;
   int signal = 1;                    // SIGHUP
   std::vector<std::string> command;  // run argv directly (never a shell)
 };

@@ -133,7 +133,7 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
     return;
   }
   notify_spec spec;
-  bool has_pidfile = false, has_command = false, has_signal = false;
+  bool has_pidfile = false, has_command = false, has_signal = false, has_user = false;
   for (auto&& [k, v] : *t) {
     std::string_view key = k.str();
     if (key == "pidfile") {
@@ -154,6 +154,13 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
         if (auto sig = parse_signal(*s)) spec.signal = *sig;
         else r.at(v, "'notify.signal': unknown signal \"" + *s + "\" (e.g. \"HUP\", \"USR1\")");
       }
+    } else if (key == "user") {
+      has_user = true;
+      if (auto s = want_string(r, "notify.user", v)) {
+        if (auto id = parse_u64(*s); id && *id < std::numeric_limits<uid_t>::max()) spec.user = static_cast<uid_t>(*id);
+        else if (struct passwd* pw = ::getpwnam(s->c_str())) spec.user = pw->pw_uid;
+        else r.at(v, "'notify.user': no user named \"" + *s + "\"");
+      }
     } else if (key == "command") {
       has_command = true;
       const toml::array* a = v.as_array();
@@ -167,7 +174,7 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
       if (!spec.command.empty() && spec.command[0].empty()) r.at(v, "'notify.command' has an empty program name");
     } else {
       r.at(static_cast<int>(k.source().begin.line), "unknown key 'notify." + std::string(key) +
-                                                         "' (expected pidfile, signal or command)");
+                                                         "' (expected pidfile, signal, user or command)");
     }
   }
   if (has_pidfile == has_command) {
@@ -175,6 +182,7 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
     return;
   }
   if (has_signal && has_command) r.at(n, "'notify.signal' goes with 'pidfile', not with 'command'");
+  if (has_user && has_command) r.at(n, "'notify.user' goes with 'pidfile', not with 'command'");
   f.notify = std::move(spec);
 }
 

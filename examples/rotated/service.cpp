@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include <weft/executor.hpp>
 
@@ -76,23 +80,65 @@ std::string run_command(const std::vector<std::string>& command, const std::stri
   return "ended";
 }
 
-// Reads the pid from a pidfile and sends it the signal.
-std::string signal_pidfile(const std::string& pidfile, int sig) {
+// The real uid of process `pid`, from /proc.
+std::optional<uid_t> process_uid(pid_t pid) {
+  unique_fd proc = open_directory("/proc");
+  auto status = read_file_at(proc.get(), std::to_string(pid) + "/status");
+  if (!status) return std::nullopt;
+  auto at = status->find("\nUid:");
+  if (at == std::string::npos) return std::nullopt;
+  return static_cast<uid_t>(std::strtoul(status->c_str() + at + 5, nullptr, 10));
+}
+
+// Reads the pid from a pidfile and sends it the signal, believing the
+// pidfile only when root (rotated's own user, when not root) or the
+// configured user owns it and nobody else can write it, and signalling
+// only a process of the configured user (root without one). A pidfd pins the process from
+// the ownership check to the signal, so a pid reused in between is never
+// signalled.
+std::string signal_pidfile(const notify_spec& n) {
+  const std::string& pidfile = n.pidfile;
   auto dir = pidfile.substr(0, pidfile.rfind('/'));
   unique_fd dfd = open_directory(dir.empty() ? "/" : dir);
-  auto text = read_file_at(dfd.get(), pidfile.substr(pidfile.rfind('/') + 1));
-  if (!text) throw_errno(ENOENT, "pidfile " + pidfile);
+  const std::string name = pidfile.substr(pidfile.rfind('/') + 1);
+  unique_fd fd(::openat(dfd.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) throw_errno(errno, "pidfile " + pidfile);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_errno(errno, "fstat " + pidfile);
+  if (!S_ISREG(st.st_mode)) throw_errno(EINVAL, "pidfile " + pidfile + " is not a regular file");
+  if (st.st_uid != ::geteuid() && (!n.user || st.st_uid != *n.user))
+    throw_errno(EPERM, "pidfile " + pidfile + " is owned by uid " + std::to_string(st.st_uid) +
+                           ", not root or notify.user; not believed");
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    throw_errno(EPERM, "pidfile " + pidfile + " is writable by group or others; not believed");
+  char buf[64] = {};
+  ssize_t got = ::read(fd.get(), buf, sizeof buf - 1);
+  if (got < 0) throw_errno(errno, "read " + pidfile);
   long pid = 0;
   std::size_t i = 0;
-  while (i < text->size() && (*text)[i] == ' ') ++i;
+  while (buf[i] == ' ') ++i;
   std::size_t start = i;
-  while (i < text->size() && (*text)[i] >= '0' && (*text)[i] <= '9' && pid < 1000000000) pid = pid * 10 + ((*text)[i++] - '0');
+  while (buf[i] >= '0' && buf[i] <= '9' && pid < 1000000000) pid = pid * 10 + (buf[i++] - '0');
   if (i == start || pid <= 1) throw_errno(EINVAL, "pidfile " + pidfile + " holds no usable pid");
-  if (::kill(static_cast<pid_t>(pid), sig) != 0) {
-    if (errno == ESRCH) throw writer_gone("no process " + std::to_string(pid) + " (" + pidfile + ")");
-    throw_errno(errno, "kill " + std::to_string(pid));
+  const std::string who = "pid " + std::to_string(pid) + " (" + pidfile + ")";
+  unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)));
+  if (!pidfd) {
+    if (errno == ESRCH) throw writer_gone("no process " + who);
+    throw_errno(errno, "pidfd_open " + who);
   }
-  return "sent " + signal_name(sig) + " to pid " + std::to_string(pid) + " (" + pidfile + ")";
+  auto owner = process_uid(static_cast<pid_t>(pid));
+  // Still alive after the read: /proc showed this process, not a successor.
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) != 0 || !owner)
+    throw writer_gone("no process " + who);
+  const uid_t expected = n.user.value_or(::geteuid());
+  if (*owner != expected)
+    throw_errno(EPERM, who + " belongs to uid " + std::to_string(*owner) + ", not to uid " + std::to_string(expected) +
+                           " (root, or notify.user); not signalled");
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), n.signal, nullptr, 0) != 0) {
+    if (errno == ESRCH) throw writer_gone("no process " + who);
+    throw_errno(errno, "signal " + who);
+  }
+  return "sent " + signal_name(n.signal) + " to " + who;
 }
 
 }  // namespace
@@ -141,7 +187,7 @@ void service::notify(const file_policy& f) {
   if (!f.notify) return;
   try {
     std::string did = pool_.run([&] {
-      if (!f.notify->pidfile.empty()) return signal_pidfile(f.notify->pidfile, f.notify->signal);
+      if (!f.notify->pidfile.empty()) return signal_pidfile(*f.notify);
       return "ran " + join(f.notify->command, " ") + " (" + run_command(f.notify->command, f.path) + ")";
     });
     log::info("notified " + f.path + ": " + did);

@@ -726,6 +726,79 @@ TEST(rotated_engine, a_failed_compression_leaves_every_version_intact) {
   EXPECT_EQ(read_text(f.path + ".2"), noise);
 }
 
+// A child that blocks every signal, so that one sent to it stays pending
+// where /proc shows it; as `uid` (root when 0). Killed by ~victim.
+struct victim {
+  pid_t pid = -1;
+  explicit victim(uid_t uid) {
+    int ready[2];
+    if (::pipe(ready) != 0) throw std::runtime_error("pipe");
+    pid = ::fork();
+    if (pid == 0) {
+      sigset_t all;
+      sigfillset(&all);
+      ::sigprocmask(SIG_BLOCK, &all, nullptr);
+      if (uid != 0 && (::setgid(uid) != 0 || ::setuid(uid) != 0)) ::_exit(2);
+      if (::write(ready[1], "r", 1) != 1) ::_exit(3);
+      for (;;) ::pause();
+    }
+    char c;
+    if (::read(ready[0], &c, 1) != 1) throw std::runtime_error("victim did not start");
+    ::close(ready[0]);
+    ::close(ready[1]);
+  }
+  ~victim() {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  bool has_pending(int sig) const {
+    auto status = read_text("/proc/" + std::to_string(pid) + "/status").value_or("");
+    for (const char* key : {"SigPnd:", "ShdPnd:"}) {
+      auto at = status.find(key);
+      if (at != std::string::npos && (std::stoull(status.substr(at + 7), nullptr, 16) >> (sig - 1) & 1) != 0) return true;
+    }
+    return false;
+  }
+};
+
+// Notifies through `pidfile` (written with `owner` and `mode`) naming the
+// victim, and returns whether the victim got SIGHUP.
+bool notify_reaches(const victim& v, uid_t owner, mode_t mode, std::optional<uid_t> user = {}) {
+  temp_dir dir, state;
+  std::string pidfile = dir / "app.pid";
+  write_text(pidfile, std::to_string(v.pid) + "\n", mode);
+  EXPECT_EQ(::chown(pidfile.c_str(), owner, owner), 0);
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  auto f = policy(dir / "a.log", 2);
+  f.notify = rotated::notify_spec{};
+  f.notify->pidfile = pidfile;
+  f.notify->user = user;
+  weft::loop lp;
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 1);
+    svc.notify(f);
+  });
+  return v.has_pending(SIGHUP);
+}
+
+TEST(rotated_service, a_pidfile_is_believed_only_from_its_owner_and_for_a_process_of_that_owner) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test forges pidfiles as another user: run it as root";
+  const uid_t nobody = 65534;
+  {
+    victim root_process(0);
+    EXPECT_FALSE(notify_reaches(root_process, nobody, 0644)) << "a pidfile of nobody's signalled a root process";
+    EXPECT_FALSE(notify_reaches(root_process, 0, 0664)) << "a group-writable pidfile was believed";
+    EXPECT_FALSE(notify_reaches(root_process, 0, 0644, nobody)) << "a root process signalled for user nobody";
+    EXPECT_TRUE(notify_reaches(root_process, 0, 0644));
+  }
+  {
+    victim nobody_process(nobody);
+    EXPECT_FALSE(notify_reaches(nobody_process, 0, 0644)) << "root's pidfile naming another user's process";
+    EXPECT_TRUE(notify_reaches(nobody_process, nobody, 0644, nobody));
+  }
+}
+
 TEST(rotated_service, the_state_is_saved_only_once_the_rotated_directories_are_synced) {
   temp_dir dir, state;
   rotated::engine_options o;
