@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -189,6 +190,13 @@ std::optional<std::string> read_file_at(int dirfd, const std::string& name) {
     text.append(buf, static_cast<std::size_t>(n));
   }
   return text;
+}
+
+unique_fd try_lock_directory(const std::string& path) {
+  unique_fd fd = open_directory(path);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return fd;
+  if (errno == EWOULDBLOCK) return {};
+  throw_errno(errno, "lock " + path);
 }
 
 void make_directories(const std::string& path, mode_t mode) {

@@ -77,6 +77,11 @@ void write_file_atomic(int dirfd, const std::string& name, std::string_view cont
 std::optional<std::string> read_file_at(int dirfd, const std::string& name);
 void write_all(int fd, const char* data, std::size_t size, const std::string& what);
 
+// Takes flock(LOCK_EX) on a directory, held while the returned descriptor
+// stays open (and by nobody else: it is close-on-exec). Returns an empty
+// unique_fd when another process holds it.
+unique_fd try_lock_directory(const std::string& path);
+
 // mkdir -p with `mode` for the directories it creates.
 void make_directories(const std::string& path, mode_t mode);
 
