@@ -195,7 +195,12 @@ void scheduler::run_timed(watched& w, trigger_kind kind) {
         anchor = now;
         have_due = false;
       }
-      if (!have_due) {
+      std::string future;  // set: the recorded last rotation lies beyond the next firing
+      if (kind == trigger_kind::daily && daily_last_in_the_future(f, last, now)) {
+        future = "daily: the last rotation is recorded in the future (" + format_local(last) + ")";
+        due = now;
+        have_due = true;
+      } else if (!have_due) {
         due = *(kind == trigger_kind::interval ? interval_due(f, anchor) : daily_due(f, last));
         have_due = true;
       }
@@ -210,6 +215,7 @@ void scheduler::run_timed(watched& w, trigger_kind kind) {
       std::string reason = to_string(kind);
       bool late = now - due > std::max<wall_clock::duration>(2s, std::chrono::duration_cast<wall_clock::duration>(options_.max_nap));
       if (late) reason = "catch-up: " + reason + " rotation was due " + format_local(due);
+      if (!future.empty()) reason = future;
       wall_time at = now;
       if (kind == trigger_kind::interval && now - due < std::chrono::duration_cast<wall_clock::duration>(*f.every))
         at = due;  // on time: the next period starts from the deadline, without drift
@@ -355,6 +361,8 @@ void scheduler::commit(const std::string& journal) {
 std::optional<std::string> scheduler::due_reason(const watched& w, wall_time now) {
   const file_policy& f = w.policy;
   if (auto last = state_.last(f.path)) {
+    if (daily_last_in_the_future(f, *last, now))
+      return "daily: the last rotation is recorded in the future (" + format_local(*last) + ")";
     if (auto d = interval_due(f, *last); d && *d <= now) return "interval: due " + format_local(*d);
     if (auto d = daily_due(f, *last); d && *d <= now) return "daily: due " + format_local(*d);
   }

@@ -221,6 +221,19 @@ TEST(rotated_scheduler, a_clock_step_back_never_rotates_a_date_twice) {
   EXPECT_EQ(h.local_times(), (std::vector<std::string>{"2026-05-11T00:00:00+00:00", "2026-05-12T00:00:00+00:00"}));
 }
 
+// A last rotation beyond the next daily firing (a damaged state, a clock
+// stepped far back) would suspend the daily trigger until the clock passed
+// it; like logrotate, rotate at once and start again from there.
+TEST(rotated_scheduler, a_last_rotation_recorded_in_the_future_rotates_at_once) {
+  tz_scope tz("UTC");
+  harness h("[[file]]\npath = \"/v/d.log\"\nkeep = 5\ndaily = \"00:00\"\n");
+  h.state.set("/v/d.log", utc("2030-01-01T00:00:00Z"));
+  h.run(utc("2026-05-10T12:00:00Z"), 13h);
+  EXPECT_EQ(h.local_times(), (std::vector<std::string>{"2026-05-10T12:00:00+00:00", "2026-05-11T00:00:00+00:00"}));
+  ASSERT_FALSE(h.rotations.empty());
+  EXPECT_EQ(h.rotations[0].reason, "daily: the last rotation is recorded in the future (2030-01-01T00:00:00+00:00)");
+}
+
 TEST(rotated_scheduler, a_clock_step_back_restarts_an_interval_from_the_new_now) {
   tz_scope tz("UTC");
   harness h("[[file]]\npath = \"/v/i.log\"\nkeep = 5\nevery = \"10m\"\n");
