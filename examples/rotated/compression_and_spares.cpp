@@ -38,6 +38,17 @@ int open_spare(int dirfd, const std::string& spare) {
   return -1;
 }
 
+// Whether any other descriptor (of any process) has the file open: the
+// kernel grants a write lease only when none has. Where leases are not
+// supported the answer is "no" (nothing better can be known cheaply).
+bool open_elsewhere(int fd) {
+  if (::fcntl(fd, F_SETLEASE, F_WRLCK) == 0) {
+    ::fcntl(fd, F_SETLEASE, F_UNLCK);
+    return false;
+  }
+  return errno == EAGAIN || errno == EBUSY;
+}
+
 }  // namespace
 
 std::string create_fresh(int dirfd, const std::string& name, mode_t mode, uid_t uid, gid_t gid) {
@@ -137,6 +148,10 @@ compress_report engine::compress(const file_policy& f) {
       struct stat st {};
       if (::fstat(in, &st) != 0) throw_errno(errno, "fstat " + plain);
       if (!S_ISREG(st.st_mode) || st.st_ino != s->st_ino) throw_errno(ESTALE, plain + " changed");
+      if (open_elsewhere(in)) {
+        report.errors.push_back(plain + " is still open (a writer that has not reopened?); left uncompressed");
+        continue;
+      }
       ::unlinkat(dirfd.get(), temp.c_str(), 0);
       int out = ::openat(dirfd.get(), temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (out < 0) throw_errno(errno, "create " + temp);

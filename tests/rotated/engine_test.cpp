@@ -694,6 +694,29 @@ TEST(rotated_engine, the_journal_round_trips_through_its_text_form) {
 
 // A full disk during compression (here: a file-size limit, EFBIG) leaves
 // the version plain and intact and no temp file behind.
+// A writer that has not reopened still appends to the version its file
+// became: compressing and unlinking it would lose those lines silently.
+TEST(rotated_engine, a_version_still_open_by_a_writer_is_left_uncompressed_with_a_reason) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 3, true);
+  write_text(f.path + ".2", "still written\n");
+  write_text(f.path + ".3", "closed\n");
+  int writer = ::open((f.path + ".2").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(writer, 0);
+  auto r = e.compress(f);
+  EXPECT_EQ(r.done.size(), 1u);  // .3
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0], "app.log.2 is still open (a writer that has not reopened?); left uncompressed");
+  EXPECT_EQ(read_text(f.path + ".2"), "still written\n");
+  EXPECT_FALSE(exists(f.path + ".2.gz"));
+  EXPECT_EQ(gunzip(f.path + ".3.gz"), "closed\n");
+  ::close(writer);
+  r = e.compress(f);
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(gunzip(f.path + ".2.gz"), "still written\n");
+}
+
 TEST(rotated_engine, a_failed_compression_leaves_every_version_intact) {
   temp_dir dir, state;
   auto f = policy(dir / "app.log", 3, true);
