@@ -88,7 +88,11 @@ undo undo_moves(int dirfd, const std::string& name, const std::vector<journal_st
 // copytruncate: NAME is copied to NAME.1 (through a temp, synced) and then
 // truncated in place. Lines written between the end of the copy and the
 // truncation are lost: that is why it is opt-in.
-std::string copy_and_truncate(int dirfd, const std::string& name, const struct stat& expected) {
+// `lost` receives the bytes appended between the copy and the truncation
+// (at least: a write between the count and ftruncate is lost uncounted);
+// `between` runs there (a step of the crash tests).
+std::string copy_and_truncate(int dirfd, const std::string& name, const struct stat& expected, std::uint64_t& lost,
+                              const std::function<void()>& between) {
   int in = ::openat(dirfd, name.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (in < 0) throw_errno(errno, "open " + name);
   unique_fd in_guard(in);
@@ -122,7 +126,11 @@ std::string copy_and_truncate(int dirfd, const std::string& name, const struct s
     throw;
   }
   fsync_fd(dirfd, "directory of " + name);
+  between();
+  struct stat now {};
+  if (::fstat(in, &now) != 0) throw_errno(errno, "fstat " + name);
   if (::ftruncate(in, 0) != 0) throw_errno(errno, "truncate " + name);
+  lost = static_cast<std::uint64_t>(now.st_size) > copied ? static_cast<std::uint64_t>(now.st_size) - copied : 0;
   return "copied " + name + " -> " + name + ".1 (" + std::to_string(copied) + " bytes) and truncated " + name;
 }
 
@@ -153,6 +161,7 @@ engine::~engine() = default;
 
 void engine::checkpoint() {
   sleep_for(options_.step_delay);
+  if (options_.after_step) options_.after_step();
   ++steps_done_;
   if (options_.crash_after_steps >= 0 && steps_done_ > options_.crash_after_steps) throw simulated_crash();
 }
@@ -190,7 +199,11 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
       }
       if (f.copytruncate) {
         if (options_.fail_final_step != 0) throw_errno(options_.fail_final_step, "copy " + name);
-        report.actions.push_back(copy_and_truncate(dirfd.get(), name, ins.st));
+        std::uint64_t lost = 0;
+        report.actions.push_back(copy_and_truncate(dirfd.get(), name, ins.st, lost, [this] { checkpoint(); }));
+        if (lost > 0)
+          report.warnings.push_back("copytruncate lost " + std::to_string(lost) + " bytes of " + name +
+                                    " written between the copy and the truncation");
         checkpoint();
       }
     } catch (const simulated_crash&) {

@@ -37,6 +37,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -57,6 +58,7 @@ struct rotation_report {
   outcome status = outcome::failed;
   std::string reason;                // why skipped or failed
   std::vector<std::string> actions;  // what was done, for the log
+  std::vector<std::string> warnings; // what was lost or left, for the log
   std::string journal;               // its journal record: engine::finish it once the state is saved
 };
 
@@ -89,6 +91,8 @@ struct engine_options {
   // copy of copytruncate) fails with this errno, as `chattr +a` on the file
   // makes it fail; 0: no failure.
   int fail_final_step = 0;
+  // Test hook: called after each step (before the crash it may simulate).
+  std::function<void()> after_step;
 };
 
 class engine {

@@ -218,6 +218,7 @@ rotation_result service::rotate(const file_policy& f, const std::string& reason,
     case outcome::rotated: break;
   }
   log::info("rotated " + f.path + " (" + reason + "): " + join(r.actions, "; "));
+  for (const std::string& w : r.warnings) log::warning(f.dir() + ": " + w);
   notify(f);
   if (f.compress) {
     compress_report c = pool_.run([&] { return engine_.compress(f); });

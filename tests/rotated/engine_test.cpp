@@ -490,6 +490,28 @@ TEST(rotated_engine, copytruncate_copies_then_truncates_the_same_inode) {
   EXPECT_EQ(read_text(f.path + ".1"), "old lines\n");
 }
 
+// copytruncate loses what the writer appends between the end of the copy
+// and the truncation; the loss can be counted, and is reported. The hook
+// appends a 10-byte line after each step: the one after the copy is lost.
+TEST(rotated_engine, copytruncate_counts_and_reports_the_bytes_written_after_the_copy) {
+  temp_dir dir, state;
+  auto f = policy(dir / "a.log", 2);
+  f.copytruncate = true;
+  write_text(f.path, "old lines\n");
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  o.after_step = [&] {
+    std::ofstream(f.path, std::ios::app) << "late line\n";
+  };
+  rotated::engine e(o);
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  EXPECT_EQ(r.warnings, (std::vector<std::string>{
+                            "copytruncate lost 10 bytes of a.log written between the copy and the truncation"}));
+  EXPECT_EQ(read_text(f.path + ".1"), "old lines\nlate line\n");  // the line after the journal step
+  EXPECT_EQ(read_text(f.path), "late line\n");                     // the line after the truncation
+}
+
 TEST(rotated_engine, a_dry_run_description_touches_nothing) {
   temp_dir dir, state;
   auto e = make_engine(state);
