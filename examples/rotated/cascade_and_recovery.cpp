@@ -170,7 +170,8 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
   rotation_report report;
   steps_done_ = 0;
   try {
-    unique_fd dirfd = open_directory_no_symlinks(f.dir());
+    report.directory = open_directory_of(f);
+    const unique_fd& dirfd = *report.directory;
     inspection ins = inspect(dirfd.get(), f, options_.as_root, at);
     if (ins.status != outcome::rotated) {
       report.status = ins.status;
@@ -294,7 +295,8 @@ std::vector<recovered_rotation> engine::recover() {
     f.compress = j.compress;
     const std::string name = f.name();
     try {
-      unique_fd dirfd = open_directory_no_symlinks(f.dir());
+      directory_handle dir = open_directory_of(f);
+      const unique_fd& dirfd = *dir;
       directory_access access = access_for(dirfd.get(), f, options_.as_root);
       if (!access.refusal.empty()) throw std::runtime_error(access.refusal);
       acting_for act(access);
@@ -315,7 +317,7 @@ std::vector<recovered_rotation> engine::recover() {
           !stat_at(dirfd.get(), name))
         r.actions.push_back("completed: " + create_fresh(dirfd.get(), name, j.fresh_mode, j.fresh_uid, j.fresh_gid));
       fsync_directory(dirfd.get(), f.dir());
-      compress_report c = compress(f);
+      compress_report c = compress(f, dir);
       for (auto& s : c.done) r.actions.push_back("completed: compressed " + s);
       for (auto& s : c.errors) r.actions.push_back("error: " + s);
     } catch (const simulated_crash&) {

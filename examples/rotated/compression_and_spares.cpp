@@ -89,9 +89,10 @@ std::string create_fresh(int dirfd, const std::string& name, mode_t mode, uid_t 
 
 using namespace detail;
 
-void engine::prepare(const file_policy& f) {
+void engine::prepare(const file_policy& f, directory_handle directory) {
   if (f.copytruncate || !f.create.enabled) return unprepare(f);  // a spare from before a reload
-  unique_fd dirfd = open_directory_no_symlinks(f.dir());
+  directory_handle dir = open_directory_of(f, std::move(directory));
+  const unique_fd& dirfd = *dir;
   directory_access access = access_for(dirfd.get(), f, options_.as_root);
   if (!access.refusal.empty()) return;  // the rotation says why
   acting_for act(access);
@@ -113,15 +114,15 @@ void engine::unprepare(const file_policy& f) {
     throw_errno(errno, "remove " + f.dir() + "/" + spare);
 }
 
-compress_report engine::compress(const file_policy& f) {
+compress_report engine::compress(const file_policy& f, directory_handle directory) {
   compress_report report;
   if (!f.compress) return report;
   const std::string name = f.name();
-  unique_fd dirfd;
+  directory_handle dir;
   directory_access access;
   try {
-    dirfd = open_directory_no_symlinks(f.dir());
-    access = access_for(dirfd.get(), f, options_.as_root);
+    dir = open_directory_of(f, std::move(directory));
+    access = access_for(dir->get(), f, options_.as_root);
   } catch (const std::exception& e) {
     report.errors.push_back(e.what());
     return report;
@@ -131,6 +132,7 @@ compress_report engine::compress(const file_policy& f) {
     return report;
   }
   acting_for act(access);
+  const unique_fd& dirfd = *dir;
   for (unsigned i = 2; i <= f.keep; ++i) {
     const std::string plain = name + slot(i, false);
     const std::string gz = name + slot(i, true);

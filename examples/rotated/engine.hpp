@@ -47,11 +47,17 @@
 
 #include "civil_time.hpp"
 #include "config.hpp"
+#include "fs.hpp"
 #include "journal.hpp"
 
 namespace rotated {
 
 enum class outcome { rotated, skipped, failed };
+
+// The descriptor of a watched file's directory (opened without following
+// any symlink), shared by a rotation and the compression and spare that
+// follow it, so that all three work in the directory the rotation did.
+using directory_handle = std::shared_ptr<const unique_fd>;
 const char* to_string(outcome o) noexcept;
 
 struct rotation_report {
@@ -60,6 +66,7 @@ struct rotation_report {
   std::vector<std::string> actions;  // what was done, for the log
   std::vector<std::string> warnings; // what was lost or left, for the log
   std::string journal;               // its journal record: engine::finish it once the state is saved
+  directory_handle directory;        // the directory it worked in: pass to compress() and prepare()
 };
 
 struct compress_report {
@@ -110,10 +117,12 @@ class engine {
   // costs up to a millisecond of kernel time). Nothing to do without
   // `create`. The daemon calls it after each rotation; unprepare() removes
   // the spare when it stops watching the file.
-  void prepare(const file_policy& f);
+  // `directory`: the one the file's rotation worked in (else it is opened).
+  void prepare(const file_policy& f, directory_handle directory = {});
   void unprepare(const file_policy& f);
-  // Compresses every plain version 2..keep (when f.compress).
-  compress_report compress(const file_policy& f);
+  // Compresses every plain version 2..keep (when f.compress), in
+  // `directory` when given (the rotation's; else it is opened).
+  compress_report compress(const file_policy& f, directory_handle directory = {});
   // What rotate() would do now, touching nothing (--dry-run).
   std::vector<std::string> describe(const file_policy& f);
   // Makes durable the directory changes of every rotate() that returned

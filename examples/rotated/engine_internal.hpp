@@ -72,6 +72,9 @@ struct inspection {
 
 inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at);
 
+// `given`, or the directory of `f` opened without following symlinks.
+directory_handle open_directory_of(const file_policy& f, directory_handle given = {});
+
 // The fresh file's temp name; between rotations it holds the spare that
 // engine::prepare() made.
 std::string spare_name(const std::string& name);

@@ -53,6 +53,11 @@ std::string octal(mode_t m) {
   return buf;
 }
 
+directory_handle open_directory_of(const file_policy& f, directory_handle given) {
+  if (given) return given;
+  return std::make_shared<const unique_fd>(open_directory_no_symlinks(f.dir()));
+}
+
 directory_access access_for(int dirfd, const file_policy& f, bool as_root) {
   directory_access a;
   if (!as_root) return a;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include <weft/reactor.hpp>
 #include <weft/sync/event.hpp>
@@ -28,6 +29,7 @@ struct scheduler::watched {
   weft::event modified;  // `watch`: set when inotify reports a write
   int wd = -1;           // its inotify watch, on the inode now at the path
   bool prepared = false;  // hooks.prepare done since the last rotation
+  directory_handle directory;  // its last rotation's, until hooks.prepare takes it
 };
 
 namespace {
@@ -163,7 +165,7 @@ void scheduler::prepare(watched& w) {
   std::lock_guard guard(w.lock);
   if (w.prepared) return;  // the file's other trigger did it meanwhile
   try {
-    hooks_.prepare(w.policy);
+    hooks_.prepare(w.policy, std::exchange(w.directory, {}));
     w.prepared = true;
   } catch (const weft::cancelled&) {
     throw;
@@ -311,6 +313,7 @@ void scheduler::rotate_now(watched& w, const std::string& reason, wall_time at) 
   weft::cancellation_shield shield;  // a rotation that has begun finishes
   rotation_result r = hooks_.rotate(w.policy, reason, at);
   w.prepared = false;  // its spare, if any, is the fresh file now
+  if (!tasks_.empty()) w.directory = r.directory;  // daemon mode: prepare() follows
   switch (r.status) {
     case outcome::rotated: ++totals_.rotated; break;
     case outcome::skipped: ++totals_.skipped; break;

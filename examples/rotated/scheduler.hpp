@@ -48,6 +48,7 @@ namespace rotated {
 struct rotation_result {
   outcome status = outcome::failed;
   std::string journal;  // handed to hooks.finish once the state is saved
+  directory_handle directory{};  // the directory it worked in, for hooks.prepare
 };
 
 struct scheduler_hooks {
@@ -67,8 +68,9 @@ struct scheduler_hooks {
   // time (engine::prepare), from the file's task under its lock, at start
   // and after each rotation; and undoes it for the files the daemon stops
   // watching (stop(), or a reload that drops them). Optional; a failure is
-  // logged and the rotation does without.
-  std::function<void(const file_policy&)> prepare;
+  // logged and the rotation does without. The directory handle is the
+  // one the file's rotation worked in, when it has just rotated (else empty).
+  std::function<void(const file_policy&, const directory_handle&)> prepare;
   std::function<void(const std::vector<file_policy>&)> unprepare;
 };
 

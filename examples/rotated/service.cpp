@@ -157,7 +157,9 @@ scheduler_hooks service::hooks() {
         save_state(dir, s);
       });
     };
-    h.prepare = [this](const file_policy& f) { pool_.run([&] { engine_.prepare(f); }); };
+    h.prepare = [this](const file_policy& f, const directory_handle& dir) {
+      pool_.run([&] { engine_.prepare(f, dir); });
+    };
     h.unprepare = [this](const std::vector<file_policy>& files) {
       std::vector<std::string> errors = pool_.run([&] {
         std::vector<std::string> failed;
@@ -221,11 +223,11 @@ rotation_result service::rotate(const file_policy& f, const std::string& reason,
   for (const std::string& w : r.warnings) log::warning(f.dir() + ": " + w);
   notify(f);
   if (f.compress) {
-    compress_report c = pool_.run([&] { return engine_.compress(f); });
+    compress_report c = pool_.run([&] { return engine_.compress(f, r.directory); });
     for (const std::string& s : c.done) log::info("compressed " + f.dir() + "/" + s);
     for (const std::string& s : c.errors) log::error("compression in " + f.dir() + ": " + s);
   }
-  return {outcome::rotated, r.journal};
+  return {outcome::rotated, r.journal, r.directory};
 }
 
 std::size_t service::recover(const config& cfg, state_table& state) {

@@ -367,9 +367,11 @@ TEST(rotated_engine, a_racer_swapping_the_directory_for_a_symlink_never_reaches_
     auto r = e.rotate(f, rotated::wall_clock::now());
     if (r.status == rotated::outcome::rotated) ++rotations;
     e.finish(r.journal);
-    e.compress(f);
+    // As the daemon does: in the directory the rotation worked in, when it
+    // rotated; else opened again (and refused while it is a symlink).
+    e.compress(f, r.directory);
     try {
-      e.prepare(f);
+      e.prepare(f, r.directory);
     } catch (const std::system_error&) {
       // the directory was a symlink at that moment: refused
     }

@@ -470,7 +470,7 @@ TEST(rotated_scheduler, the_daemon_prepares_each_file_at_start_and_after_each_ro
     return rotated::rotation_result{rotated::outcome::rotated, {}};
   };
   h.hooks.size_of = [](const rotated::file_policy&) { return std::optional<std::uint64_t>(0); };
-  h.hooks.prepare = [&](const rotated::file_policy& f) { events.push_back("prepare " + f.path); };
+  h.hooks.prepare = [&](const rotated::file_policy& f, const rotated::directory_handle&) { events.push_back("prepare " + f.path); };
   h.hooks.unprepare = [&](const std::vector<rotated::file_policy>& files) {
     for (const auto& f : files) events.push_back("unprepare " + f.path);
   };
@@ -485,7 +485,7 @@ TEST(rotated_scheduler, a_reload_undoes_prepare_only_for_the_files_it_drops_and_
   harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\n"
             "[[file]]\npath = \"/v/b.log\"\nkeep = 3\nevery = \"10s\"\n");
   std::vector<std::string> events;
-  h.hooks.prepare = [&](const rotated::file_policy& f) { events.push_back("prepare " + f.path); };
+  h.hooks.prepare = [&](const rotated::file_policy& f, const rotated::directory_handle&) { events.push_back("prepare " + f.path); };
   h.hooks.unprepare = [&](const std::vector<rotated::file_policy>& files) {
     for (const auto& f : files) events.push_back("unprepare " + f.path);
   };
