@@ -86,6 +86,20 @@ std::optional<std::chrono::nanoseconds> want_duration(reporter& r, std::string_v
   return d;
 }
 
+// A user or group ("user" or "group" as `what`): a name, or a number.
+std::optional<std::uint32_t> want_id(reporter& r, std::string_view key, const toml::node& n, std::string_view what) {
+  auto s = want_string(r, key, n);
+  if (!s) return std::nullopt;
+  if (auto id = parse_u64(*s); id && *id < std::numeric_limits<std::uint32_t>::max()) return static_cast<std::uint32_t>(*id);
+  if (what == "user") {
+    if (struct passwd* pw = ::getpwnam(s->c_str())) return pw->pw_uid;
+  } else if (struct group* gr = ::getgrnam(s->c_str())) {
+    return gr->gr_gid;
+  }
+  r.at(n, "'" + std::string(key) + "': no " + std::string(what) + " named \"" + *s + "\"");
+  return std::nullopt;
+}
+
 // Normalises an absolute path: no empty, "." or ".." components, no
 // trailing slash. Returns an empty string and a reason when it cannot.
 std::string normalise_path(const std::string& raw, std::string& why) {
@@ -156,11 +170,7 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
       }
     } else if (key == "user") {
       has_user = true;
-      if (auto s = want_string(r, "notify.user", v)) {
-        if (auto id = parse_u64(*s); id && *id < std::numeric_limits<uid_t>::max()) spec.user = static_cast<uid_t>(*id);
-        else if (struct passwd* pw = ::getpwnam(s->c_str())) spec.user = pw->pw_uid;
-        else r.at(v, "'notify.user': no user named \"" + *s + "\"");
-      }
+      if (auto id = want_id(r, "notify.user", v, "user")) spec.user = static_cast<uid_t>(*id);
     } else if (key == "command") {
       has_command = true;
       const toml::array* a = v.as_array();
@@ -207,25 +217,9 @@ void parse_create(reporter& r, const toml::node& n, file_policy& f) {
       if (!octal || m > 07777) r.at(v, "'create.mode' must be octal digits such as \"0640\", not \"" + *s + "\"");
       else f.create.mode = static_cast<mode_t>(m);
     } else if (key == "owner") {
-      auto s = want_string(r, "create.owner", v);
-      if (!s) continue;
-      if (auto id = parse_u64(*s); id && *id < std::numeric_limits<uid_t>::max()) {
-        f.create.owner = static_cast<uid_t>(*id);
-      } else if (struct passwd* pw = ::getpwnam(s->c_str())) {
-        f.create.owner = pw->pw_uid;
-      } else {
-        r.at(v, "'create.owner': no user named \"" + *s + "\"");
-      }
+      if (auto id = want_id(r, "create.owner", v, "user")) f.create.owner = static_cast<uid_t>(*id);
     } else if (key == "group") {
-      auto s = want_string(r, "create.group", v);
-      if (!s) continue;
-      if (auto id = parse_u64(*s); id && *id < std::numeric_limits<gid_t>::max()) {
-        f.create.group = static_cast<gid_t>(*id);
-      } else if (struct group* gr = ::getgrnam(s->c_str())) {
-        f.create.group = gr->gr_gid;
-      } else {
-        r.at(v, "'create.group': no group named \"" + *s + "\"");
-      }
+      if (auto id = want_id(r, "create.group", v, "group")) f.create.group = static_cast<gid_t>(*id);
     } else {
       r.at(static_cast<int>(k.source().begin.line),
            "unknown key 'create." + std::string(key) + "' (expected mode, owner or group)");
