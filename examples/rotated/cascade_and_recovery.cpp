@@ -170,7 +170,14 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
   rotation_report report;
   steps_done_ = 0;
   try {
-    report.directory = open_directory_of(f);
+    try {
+      report.directory = open_directory_of(f);
+    } catch (const std::system_error& e) {
+      if (e.code().value() != ENOENT || !f.missing_ok) throw;
+      report.status = outcome::skipped;  // as for a missing file: no error at every check
+      report.reason = "missing (missing_ok)";
+      return report;
+    }
     const unique_fd& dirfd = *report.directory;
     inspection ins = inspect(dirfd.get(), f, options_.as_root, at);
     if (ins.status != outcome::rotated) {

@@ -163,6 +163,20 @@ TEST(rotated_engine, missing_and_empty_files_follow_missing_ok_and_not_if_empty)
   EXPECT_EQ(e.rotate(g, rotated::wall_clock::now()).status, rotated::outcome::rotated);
 }
 
+// missing_ok covers a missing directory as it covers a missing file: a
+// quiet skip (logged at debug level), not an error at every check.
+TEST(rotated_engine, missing_ok_also_skips_quietly_when_the_directory_is_missing) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "gone/app.log", 2);
+  f.missing_ok = true;
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "missing (missing_ok)");
+  f.missing_ok = false;
+  EXPECT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::failed);
+}
+
 TEST(rotated_engine, the_fresh_file_gets_the_configured_mode_or_none_with_create_false) {
   temp_dir dir, state;
   auto e = make_engine(state);
