@@ -327,6 +327,7 @@ std::vector<recovered_rotation> engine::recover() {
       compress_report c = compress(f, dir);
       for (auto& s : c.done) r.actions.push_back("completed: compressed " + s);
       for (auto& s : c.errors) r.actions.push_back("error: " + s);
+      for (auto& s : c.deferred) r.actions.push_back("deferred: " + s);
     } catch (const simulated_crash&) {
       throw;
     } catch (const std::exception& e) {

@@ -151,7 +151,7 @@ compress_report engine::compress(const file_policy& f, directory_handle director
       if (::fstat(in, &st) != 0) throw_errno(errno, "fstat " + plain);
       if (!S_ISREG(st.st_mode) || st.st_ino != s->st_ino) throw_errno(ESTALE, plain + " changed");
       if (open_elsewhere(in)) {
-        report.errors.push_back(plain + " is still open (a writer that has not reopened?); left uncompressed");
+        report.deferred.push_back(plain + " is still open (a writer that has not reopened?); left uncompressed");
         continue;
       }
       ::unlinkat(dirfd.get(), temp.c_str(), 0);

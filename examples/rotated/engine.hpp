@@ -72,6 +72,7 @@ struct rotation_report {
 struct compress_report {
   std::vector<std::string> done;    // "app.log.2 -> app.log.2.gz (10240 -> 1234 bytes)"
   std::vector<std::string> errors;  // each left its version uncompressed
+  std::vector<std::string> deferred;  // still open by a writer: left for a later pass
 };
 
 struct recovered_rotation {

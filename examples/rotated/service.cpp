@@ -226,6 +226,7 @@ rotation_result service::rotate(const file_policy& f, const std::string& reason,
     compress_report c = pool_.run([&] { return engine_.compress(f, r.directory); });
     for (const std::string& s : c.done) log::info("compressed " + f.dir() + "/" + s);
     for (const std::string& s : c.errors) log::error("compression in " + f.dir() + ": " + s);
+    for (const std::string& s : c.deferred) log::warning("compression in " + f.dir() + ": " + s);
   }
   return {outcome::rotated, r.journal, r.directory};
 }
