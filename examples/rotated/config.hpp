@@ -27,6 +27,8 @@ struct notify_spec {
   std::optional<uid_t> user;
   int signal = 1;                    // SIGHUP
   std::vector<std::string> command;  // run argv directly (never a shell)
+  // A command still running after this is killed (SIGKILL) and logged.
+  std::chrono::nanoseconds timeout = std::chrono::seconds(10);
 };
 
 struct create_spec {

@@ -147,7 +147,7 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
     return;
   }
   notify_spec spec;
-  bool has_pidfile = false, has_command = false, has_signal = false, has_user = false;
+  bool has_pidfile = false, has_command = false, has_signal = false, has_user = false, has_timeout = false;
   for (auto&& [k, v] : *t) {
     std::string_view key = k.str();
     if (key == "pidfile") {
@@ -168,6 +168,9 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
         if (auto sig = parse_signal(*s)) spec.signal = *sig;
         else r.at(v, "'notify.signal': unknown signal \"" + *s + "\" (e.g. \"HUP\", \"USR1\")");
       }
+    } else if (key == "timeout") {
+      has_timeout = true;
+      if (auto t = want_duration(r, "notify.timeout", v)) spec.timeout = *t;
     } else if (key == "user") {
       has_user = true;
       if (auto id = want_id(r, "notify.user", v, "user")) spec.user = static_cast<uid_t>(*id);
@@ -184,7 +187,7 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
       if (!spec.command.empty() && spec.command[0].empty()) r.at(v, "'notify.command' has an empty program name");
     } else {
       r.at(static_cast<int>(k.source().begin.line), "unknown key 'notify." + std::string(key) +
-                                                         "' (expected pidfile, signal, user or command)");
+                                                         "' (expected pidfile, signal, user, command or timeout)");
     }
   }
   if (has_pidfile == has_command) {
@@ -193,6 +196,7 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
   }
   if (has_signal && has_command) r.at(n, "'notify.signal' goes with 'pidfile', not with 'command'");
   if (has_user && has_command) r.at(n, "'notify.user' goes with 'pidfile', not with 'command'");
+  if (has_timeout && has_pidfile) r.at(n, "'notify.timeout' goes with 'command', not with 'pidfile'");
   f.notify = std::move(spec);
 }
 

@@ -2,10 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +12,7 @@
 #include <optional>
 
 #include <weft/executor.hpp>
+#include <weft/process.hpp>
 
 #include "fs.hpp"
 #include "log.hpp"
@@ -26,6 +25,11 @@ namespace {
 
 // The pidfile names no running process: the writer is not there to tell.
 struct writer_gone : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A notify command ran past its timeout and was killed.
+struct command_timeout : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
@@ -43,41 +47,26 @@ std::string signal_name(int sig) {
   return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
 }
 
-// Runs argv directly (no shell) with default signal dispositions and an
-// empty signal mask (the loop's thread blocks the signals it handles), and
-// waits for it. Returns a description of how it ended.
-std::string run_command(const std::vector<std::string>& command, const std::string& path) {
-  std::vector<char*> argv;
-  for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawnattr_t attr;
-  ::posix_spawnattr_init(&attr);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int s : {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGCHLD}) sigaddset(&defaults, s);
-  ::posix_spawnattr_setsigmask(&attr, &none);
-  ::posix_spawnattr_setsigdefault(&attr, &defaults);
-  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+// Runs argv directly (no shell) as a weft::process on the loop, so that
+// only the calling task waits: other files' rotations and SIGTERM go on.
+// Past `timeout` the command is killed (SIGKILL). Returns how it ended.
+std::string run_command(const std::vector<std::string>& command, const std::string& path,
+                        std::chrono::nanoseconds timeout) {
   // The child learns which file rotated from ROTATED_FILE.
-  std::vector<std::string> env_store;
+  weft::process_options po;
+  po.env.emplace();
   for (char** e = environ; *e != nullptr; ++e)
-    if (std::strncmp(*e, "ROTATED_FILE=", 13) != 0) env_store.emplace_back(*e);
-  env_store.push_back("ROTATED_FILE=" + path);
-  std::vector<char*> envp;
-  for (std::string& e : env_store) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, argv[0], nullptr, &attr, argv.data(), envp.data());
-  ::posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw_errno(rc, "run " + command[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw_errno(errno, "wait for " + command[0]);
+    if (std::strncmp(*e, "ROTATED_FILE=", 13) != 0) po.env->emplace_back(*e);
+  po.env->push_back("ROTATED_FILE=" + path);
+  weft::process p = weft::process::spawn(command, po);
+  std::optional<int> rc = p.wait_for(std::chrono::duration_cast<weft::loop::duration>(timeout));
+  if (!rc) {
+    p.kill(SIGKILL);
+    p.wait();
+    throw command_timeout("killed " + join(command, " ") + " after its timeout of " + format_duration(timeout));
   }
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "killed by " + signal_name(WTERMSIG(status));
-  return "ended";
+  return "ran " + join(command, " ") + " (" +
+         (*rc >= 0 ? "exit status " + std::to_string(*rc) : "killed by " + signal_name(-*rc)) + ")";
 }
 
 // The real uid of process `pid`, from /proc.
@@ -185,18 +174,23 @@ scheduler_hooks service::hooks() {
   return h;
 }
 
-void service::notify(const file_policy& f) {
-  if (!f.notify) return;
+std::string service::notify(const file_policy& f) {
+  if (!f.notify) return {};
   try {
-    std::string did = pool_.run([&] {
-      if (!f.notify->pidfile.empty()) return signal_pidfile(*f.notify);
-      return "ran " + join(f.notify->command, " ") + " (" + run_command(f.notify->command, f.path) + ")";
-    });
+    std::string did = !f.notify->pidfile.empty()
+                          ? pool_.run([&] { return signal_pidfile(*f.notify); })
+                          : run_command(f.notify->command, f.path, f.notify->timeout);
     log::info("notified " + f.path + ": " + did);
+    return did;
   } catch (const writer_gone& e) {
     log::warning("did not notify the writer of " + f.path + ": " + e.what());
+    return e.what();
+  } catch (const command_timeout& e) {
+    log::warning("notifying the writer of " + f.path + ": " + e.what());
+    return e.what();
   } catch (const std::exception& e) {
     log::error("cannot notify the writer of " + f.path + ": " + e.what());
+    return e.what();
   }
 }
 

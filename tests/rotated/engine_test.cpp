@@ -862,6 +862,34 @@ TEST(rotated_service, a_pidfile_is_believed_only_from_its_owner_and_for_a_proces
   }
 }
 
+// A hung notify command is killed at its timeout and logged; meanwhile the
+// loop goes on (other files' tasks, SIGTERM), as its wait is a task's.
+TEST(rotated_service, a_notify_command_is_killed_at_its_timeout_without_holding_up_the_loop) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  auto f = policy(dir / "a.log", 2);
+  f.notify = rotated::notify_spec{};
+  f.notify->command = {"sleep", "30"};
+  f.notify->timeout = std::chrono::seconds(5);
+  weft::loop lp({.virtual_time = true});
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 1);
+    int ticks = 0;
+    auto other = weft::spawn([&] {
+      for (int i = 0; i < 4; ++i) {
+        weft::sleep_for(std::chrono::seconds(1));
+        ++ticks;
+      }
+    });
+    auto start = lp.now();
+    EXPECT_EQ(svc.notify(f), "killed sleep 30 after its timeout of 5s");
+    EXPECT_EQ(lp.now() - start, std::chrono::seconds(5));
+    EXPECT_EQ(ticks, 4);
+    other.join();
+  });
+}
+
 TEST(rotated_service, the_state_is_saved_only_once_the_rotated_directories_are_synced) {
   temp_dir dir, state;
   rotated::engine_options o;
