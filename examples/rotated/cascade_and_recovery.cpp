@@ -229,6 +229,12 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
     }
     for (const journal_step& s : ins.plan.steps) {
       if (s.kind != journal_step::drop) continue;
+      unique_fd held_fd(::openat(dirfd.get(), (name + s.from).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      if (held_fd && open_elsewhere(held_fd.get()))
+        report.warnings.push_back("dropped " + name + s.from.substr(0, s.from.size() - held_tail.size()) +
+                                  " while a process still had it open (a writer that has not reopened?): what it "
+                                  "writes there now is lost");
+      held_fd = unique_fd();
       std::string did = apply_step(dirfd.get(), name, s);
       if (!did.empty()) report.actions.push_back(std::move(did));
       checkpoint();

@@ -38,17 +38,6 @@ int open_spare(int dirfd, const std::string& spare) {
   return -1;
 }
 
-// Whether any other descriptor (of any process) has the file open: the
-// kernel grants a write lease only when none has. Where leases are not
-// supported the answer is "no" (nothing better can be known cheaply).
-bool open_elsewhere(int fd) {
-  if (::fcntl(fd, F_SETLEASE, F_WRLCK) == 0) {
-    ::fcntl(fd, F_SETLEASE, F_UNLCK);
-    return false;
-  }
-  return errno == EAGAIN || errno == EBUSY;
-}
-
 }  // namespace
 
 std::string create_fresh(int dirfd, const std::string& name, mode_t mode, uid_t uid, gid_t gid) {
@@ -83,6 +72,14 @@ std::string create_fresh(int dirfd, const std::string& name, mode_t mode, uid_t 
   if (placed) return "created " + name + " (mode " + octal(mode) + ", owner " + ids + ")";
   ::unlinkat(dirfd, temp.c_str(), 0);
   return name + " was already recreated by the writer; left as it is";
+}
+
+bool open_elsewhere(int fd) {
+  if (::fcntl(fd, F_SETLEASE, F_WRLCK) == 0) {
+    ::fcntl(fd, F_SETLEASE, F_UNLCK);
+    return false;
+  }
+  return errno == EAGAIN || errno == EBUSY;
 }
 
 }  // namespace detail

@@ -75,6 +75,11 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at);
 // `given`, or the directory of `f` opened without following symlinks.
 directory_handle open_directory_of(const file_policy& f, directory_handle given = {});
 
+// Whether any other descriptor (of any process) has the file open: the
+// kernel grants a write lease only when none has. Where leases are not
+// supported the answer is "no" (nothing better can be known cheaply).
+bool open_elsewhere(int fd);
+
 // The fresh file's temp name; between rotations it holds the spare that
 // engine::prepare() made.
 std::string spare_name(const std::string& name);

@@ -757,6 +757,25 @@ TEST(rotated_engine, a_version_still_open_by_a_writer_is_left_uncompressed_with_
   EXPECT_EQ(gunzip(f.path + ".2.gz"), "still written\n");
 }
 
+// The oldest version still leaves when its writer holds it open (the
+// retention rule), but not silently: what it writes there now is lost.
+TEST(rotated_engine, dropping_a_version_still_open_by_a_writer_is_warned_of) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 2);
+  write_text(f.path, "live\n");
+  write_text(f.path + ".1", "one\n");
+  write_text(f.path + ".2", "held open\n");
+  int writer = ::open((f.path + ".2").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(writer, 0);
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  ::close(writer);
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  EXPECT_EQ(r.warnings, (std::vector<std::string>{"dropped app.log.2 while a process still had it open (a writer "
+                                                  "that has not reopened?): what it writes there now is lost"}));
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2"}));
+}
+
 TEST(rotated_engine, a_failed_compression_leaves_every_version_intact) {
   temp_dir dir, state;
   auto f = policy(dir / "app.log", 3, true);
