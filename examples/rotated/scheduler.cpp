@@ -221,7 +221,13 @@ void scheduler::run_timed(watched& w, trigger_kind kind) {
       wall_time at = now;
       if (kind == trigger_kind::interval && now - due < std::chrono::duration_cast<wall_clock::duration>(*f.every))
         at = due;  // on time: the next period starts from the deadline, without drift
-      rotate_now(w, reason, at);
+      if (rotate_now(w, reason, at) == outcome::failed) {
+        // Again a minute later (a period, when shorter), not in a tight loop.
+        auto retry = kind == trigger_kind::interval
+                         ? std::min<wall_clock::duration>(60s, std::chrono::duration_cast<wall_clock::duration>(*f.every))
+                         : wall_clock::duration(60s);
+        nap(retry);
+      }
     } catch (const weft::cancelled&) {
       throw;
     } catch (const std::exception& e) {
@@ -309,7 +315,7 @@ void scheduler::run_size(watched& w) {
   }
 }
 
-void scheduler::rotate_now(watched& w, const std::string& reason, wall_time at) {
+outcome scheduler::rotate_now(watched& w, const std::string& reason, wall_time at) {
   weft::cancellation_shield shield;  // a rotation that has begun finishes
   rotation_result r = hooks_.rotate(w.policy, reason, at);
   w.prepared = false;  // its spare, if any, is the fresh file now
@@ -319,11 +325,13 @@ void scheduler::rotate_now(watched& w, const std::string& reason, wall_time at) 
     case outcome::skipped: ++totals_.skipped; break;
     case outcome::failed: ++totals_.failed; break;
   }
-  if (options_.dry_run) return;
-  // Whatever the outcome, this period is spent: a skipped or failed file is
-  // tried again at its next deadline, not in a tight loop.
+  // A failed rotation did not happen: the state keeps the last one that
+  // did, and the trigger retries (run_timed). A skipped file (missing,
+  // empty, refused) has spent its period: tried again at its next deadline.
+  if (options_.dry_run || r.status == outcome::failed) return r.status;
   state_.set(w.policy.path, at);
   commit(r.status == outcome::rotated ? r.journal : std::string());
+  return r.status;
 }
 
 void scheduler::commit(const std::string& journal) {

@@ -125,7 +125,7 @@ class scheduler {
   void run_size(watched& w);
   void run_inotify();
   void watch_path(watched& w);
-  void rotate_now(watched& w, const std::string& reason, wall_time at);
+  outcome rotate_now(watched& w, const std::string& reason, wall_time at);
   void commit(const std::string& journal);
   void nap(wall_clock::duration d);
   std::optional<std::string> due_reason(const watched& w, wall_time now);

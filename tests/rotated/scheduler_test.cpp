@@ -234,6 +234,23 @@ TEST(rotated_scheduler, a_last_rotation_recorded_in_the_future_rotates_at_once) 
   EXPECT_EQ(h.rotations[0].reason, "daily: the last rotation is recorded in the future (2030-01-01T00:00:00+00:00)");
 }
 
+// A failed rotation is not a rotation: the state keeps the last one that
+// happened, and the trigger tries again a minute later (or one period,
+// when shorter), not at the next day's firing.
+TEST(rotated_scheduler, a_failed_rotation_leaves_the_state_and_is_retried_a_minute_later) {
+  tz_scope tz("UTC");
+  harness h("[[file]]\npath = \"/v/d.log\"\nkeep = 5\ndaily = \"00:00\"\n");
+  int attempts = 0;
+  h.hooks.rotate = [&](const rotated::file_policy& f, const std::string& reason, wall_time at) {
+    h.rotations.push_back({f.path, at, reason});
+    return rotated::rotation_result{++attempts == 1 ? rotated::outcome::failed : rotated::outcome::rotated, {}};
+  };
+  h.state.set("/v/d.log", utc("2026-05-09T00:00:00Z"));
+  h.run(utc("2026-05-09T23:59:30Z"), 2h);
+  EXPECT_EQ(h.local_times(), (std::vector<std::string>{"2026-05-10T00:00:00+00:00", "2026-05-10T00:01:00+00:00"}));
+  EXPECT_EQ(h.state.last("/v/d.log"), utc("2026-05-10T00:01:00Z"));
+}
+
 TEST(rotated_scheduler, a_clock_step_back_restarts_an_interval_from_the_new_now) {
   tz_scope tz("UTC");
   harness h("[[file]]\npath = \"/v/i.log\"\nkeep = 5\nevery = \"10m\"\n");
