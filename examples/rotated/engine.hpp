@@ -2,14 +2,21 @@
 // synchronous (the daemon runs it on weft's executor, off the loop).
 //
 // Safety rules, all enforced here:
-//  - Everything goes through a descriptor of the watched file's directory
-//    and *at() calls with AT_SYMLINK_NOFOLLOW / O_NOFOLLOW; nothing is ever
-//    written outside that directory (the journal aside, in the state dir).
+//  - Everything goes through a descriptor of the watched file's directory,
+//    opened without following a symlink in any component of its path, and
+//    *at() calls with AT_SYMLINK_NOFOLLOW / O_NOFOLLOW; the rotation's
+//    descriptor is reused by the compression and spare that follow it.
+//    Nothing is ever written outside that directory (the journal aside,
+//    in the state dir).
 //  - Only a regular file with a single link is rotated; a symlink, hard
 //    link, FIFO, socket, device or directory at the path is skipped with
 //    the reason, never followed and never opened for blocking I/O.
 //  - As root, a directory writable by others is refused unless the file's
-//    entry says allow_world_writable.
+//    entry says allow_world_writable, one writable by a non-root group is
+//    refused, and one owned by another user is worked in with that user's
+//    fsuid/fsgid (or refused: unsafe_directory = "refuse").
+//  - Versions still open by a writer are not compressed, and dropping one
+//    is warned of; copytruncate reports the bytes it lost.
 //  - The cascade keeps exactly `keep` versions (name.1 .. name.K, .gz for
 //    2..K when compressing) and is journaled (journal.hpp) before its
 //    first rename; recover() completes an interrupted one. Nothing is
