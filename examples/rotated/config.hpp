@@ -22,8 +22,13 @@ namespace rotated {
 struct notify_spec {
   // Exactly one of the two is set.
   std::string pidfile;               // signal the process whose pid it holds
+  // Who besides root may own the pidfile and the process it names
+  // (`user = "www-data"`); unset: root (or rotated's own user) only.
+  std::optional<uid_t> user;
   int signal = 1;                    // SIGHUP
   std::vector<std::string> command;  // run argv directly (never a shell)
+  // A command still running after this is killed (SIGKILL) and logged.
+  std::chrono::nanoseconds timeout = std::chrono::seconds(10);
 };
 
 struct create_spec {
@@ -52,6 +57,10 @@ struct file_policy {
   bool missing_ok = false;
   bool not_if_empty = false;
   bool allow_world_writable = false;  // as root, rotate even in an o+w directory
+  // As root, in a directory a user other than root can write: false does
+  // the work with the directory owner's identity, true refuses it
+  // (`unsafe_directory = "as_owner"` or `"refuse"`).
+  bool refuse_unsafe_directory = false;
 
   std::string dir() const;
   std::string name() const;
@@ -79,6 +88,7 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
 std::optional<std::uint64_t> parse_size(std::string_view text);
 std::optional<std::chrono::seconds> parse_time_of_day(std::string_view text);  // "HH:MM" or "HH:MM:SS"
 std::optional<int> parse_signal(std::string_view name);                       // "HUP", "SIGUSR1", ...
+std::optional<std::uint64_t> parse_u64(std::string_view text);                // decimal digits, no overflow
 
 std::string format_duration(std::chrono::nanoseconds d);  // "1h30m", "100ms"
 

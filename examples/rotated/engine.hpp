@@ -2,17 +2,28 @@
 // synchronous (the daemon runs it on weft's executor, off the loop).
 //
 // Safety rules, all enforced here:
-//  - Everything goes through a descriptor of the watched file's directory
-//    and *at() calls with AT_SYMLINK_NOFOLLOW / O_NOFOLLOW; nothing is ever
-//    written outside that directory (the journal aside, in the state dir).
+//  - Everything goes through a descriptor of the watched file's directory,
+//    opened without following a symlink in any component of its path, and
+//    *at() calls with AT_SYMLINK_NOFOLLOW / O_NOFOLLOW; the rotation's
+//    descriptor is reused by the compression and spare that follow it.
+//    Nothing is ever written outside that directory (the journal aside,
+//    in the state dir).
 //  - Only a regular file with a single link is rotated; a symlink, hard
 //    link, FIFO, socket, device or directory at the path is skipped with
 //    the reason, never followed and never opened for blocking I/O.
 //  - As root, a directory writable by others is refused unless the file's
-//    entry says allow_world_writable.
+//    entry says allow_world_writable, one writable by a non-root group is
+//    refused, and one owned by another user is worked in with that user's
+//    fsuid/fsgid (or refused: unsafe_directory = "refuse").
+//  - Versions still open by a writer are not compressed, and dropping one
+//    is warned of; copytruncate reports the bytes it lost.
 //  - The cascade keeps exactly `keep` versions (name.1 .. name.K, .gz for
 //    2..K when compressing) and is journaled (journal.hpp) before its
-//    first rename; recover() completes an interrupted one.
+//    first rename; recover() completes an interrupted one. Nothing is
+//    unlinked before the file's own step (its rename to .1, or the copy)
+//    has succeeded: versions that leave wait under a hold name, and a
+//    failure up to that step renames everything back and marks the
+//    journal record done.
 //  - The fresh file is created under a temp name with its final mode and
 //    owner, then renamed into place without replacing a file the writer
 //    recreated meanwhile (RENAME_NOREPLACE). The temp is the spare that
@@ -33,6 +44,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -42,23 +54,32 @@
 
 #include "civil_time.hpp"
 #include "config.hpp"
+#include "fs.hpp"
 #include "journal.hpp"
 
 namespace rotated {
 
 enum class outcome { rotated, skipped, failed };
+
+// The descriptor of a watched file's directory (opened without following
+// any symlink), shared by a rotation and the compression and spare that
+// follow it, so that all three work in the directory the rotation did.
+using directory_handle = std::shared_ptr<const unique_fd>;
 const char* to_string(outcome o) noexcept;
 
 struct rotation_report {
   outcome status = outcome::failed;
   std::string reason;                // why skipped or failed
   std::vector<std::string> actions;  // what was done, for the log
+  std::vector<std::string> warnings; // what was lost or left, for the log
   std::string journal;               // its journal record: engine::finish it once the state is saved
+  directory_handle directory;        // the directory it worked in: pass to compress() and prepare()
 };
 
 struct compress_report {
   std::vector<std::string> done;    // "app.log.2 -> app.log.2.gz (10240 -> 1234 bytes)"
   std::vector<std::string> errors;  // each left its version uncompressed
+  std::vector<std::string> deferred;  // still open by a writer: left for a later pass
 };
 
 struct recovered_rotation {
@@ -81,6 +102,12 @@ struct engine_options {
   // process mid-rotation), and a simulated crash after the N-th step.
   std::chrono::microseconds step_delay{0};
   int crash_after_steps = -1;
+  // Test hook: the step that turns the file into .1 (its rename, or the
+  // copy of copytruncate) fails with this errno, as `chattr +a` on the file
+  // makes it fail; 0: no failure.
+  int fail_final_step = 0;
+  // Test hook: called after each step (before the crash it may simulate).
+  std::function<void()> after_step;
 };
 
 class engine {
@@ -98,10 +125,12 @@ class engine {
   // costs up to a millisecond of kernel time). Nothing to do without
   // `create`. The daemon calls it after each rotation; unprepare() removes
   // the spare when it stops watching the file.
-  void prepare(const file_policy& f);
+  // `directory`: the one the file's rotation worked in (else it is opened).
+  void prepare(const file_policy& f, directory_handle directory = {});
   void unprepare(const file_policy& f);
-  // Compresses every plain version 2..keep (when f.compress).
-  compress_report compress(const file_policy& f);
+  // Compresses every plain version 2..keep (when f.compress), in
+  // `directory` when given (the rotation's; else it is opened).
+  compress_report compress(const file_policy& f, directory_handle directory = {});
   // What rotate() would do now, touching nothing (--dry-run).
   std::vector<std::string> describe(const file_policy& f);
   // Makes durable the directory changes of every rotate() that returned

@@ -1,8 +1,14 @@
 #include "fs.hpp"
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <map>
@@ -31,6 +37,47 @@ unique_fd open_directory(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw_errno(errno, "open directory " + path);
   return unique_fd(fd);
+}
+
+fs_identity_scope::fs_identity_scope(uid_t uid, gid_t gid)
+    : old_uid_(current_fsuid()), old_gid_(static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1)))) {
+  ::setfsgid(gid);
+  ::setfsuid(uid);
+  // setfsuid reports no error: check that it took.
+  if (current_fsuid() != uid || static_cast<gid_t>(::setfsgid(static_cast<gid_t>(-1))) != gid) {
+    ::setfsuid(old_uid_);
+    ::setfsgid(old_gid_);
+    throw_errno(EPERM, "act as " + std::to_string(uid) + ":" + std::to_string(gid));
+  }
+}
+
+fs_identity_scope::~fs_identity_scope() {
+  ::setfsuid(old_uid_);
+  ::setfsgid(old_gid_);
+}
+
+uid_t current_fsuid() noexcept { return static_cast<uid_t>(::setfsuid(static_cast<uid_t>(-1))); }
+
+unique_fd open_directory_no_symlinks(const std::string& path) {
+  if (path.empty() || path[0] != '/') throw_errno(EINVAL, "open directory " + path + ": not absolute");
+  std::vector<std::string> parts;
+  for (std::size_t i = 0, j; i < path.size(); i = j + 1) {
+    j = std::min(path.find('/', i), path.size());
+    if (j > i) parts.push_back(path.substr(i, j - i));
+  }
+  unique_fd at(::open("/", (parts.empty() ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC));
+  if (!at) throw_errno(errno, "open directory /");
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    int flags = (k + 1 == parts.size() ? O_RDONLY : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = ::openat(at.get(), parts[k].c_str(), flags);
+    if (fd < 0) {
+      int err = errno;
+      throw_errno(err, "open directory " + path +
+                           (err == ELOOP || err == ENOTDIR ? " (" + parts[k] + " is not a directory; symlinks are not followed)" : ""));
+    }
+    at = unique_fd(fd);
+  }
+  return at;
 }
 
 void fsync_fd(int fd, const std::string& what) {
@@ -145,6 +192,13 @@ std::optional<std::string> read_file_at(int dirfd, const std::string& name) {
   return text;
 }
 
+unique_fd try_lock_directory(const std::string& path) {
+  unique_fd fd = open_directory(path);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return fd;
+  if (errno == EWOULDBLOCK) return {};
+  throw_errno(errno, "lock " + path);
+}
+
 void make_directories(const std::string& path, mode_t mode) {
   std::size_t pos = 0;
   while (pos != std::string::npos) {
@@ -162,6 +216,36 @@ std::optional<struct stat> stat_at(int dirfd, const std::string& name) {
     throw_errno(errno, "stat " + name);
   }
   return st;
+}
+
+std::optional<file_identity> identity_at(int dirfd, const std::string& name) {
+  struct statx sx {};
+  if (::statx(dirfd, name.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &sx) != 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno(errno, "statx " + name);
+  }
+  auto ns = [](const struct statx_timestamp& t) { return std::int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; };
+  file_identity id;
+  id.dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);  // as stat() gives st_dev
+  id.ino = sx.stx_ino;
+  id.btime_ns = (sx.stx_mask & STATX_BTIME) != 0 ? ns(sx.stx_btime) : 0;
+  id.size = sx.stx_size;
+  id.mtime_ns = ns(sx.stx_mtime);
+  return id;
+}
+
+bool rename_noreplace(int dirfd, const std::string& from, const std::string& to) {
+  if (::renameat2(dirfd, from.c_str(), dirfd, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  int err = errno;
+  if (err == EINVAL || err == ENOSYS) {  // no RENAME_NOREPLACE here: link() never replaces either
+    if (::linkat(dirfd, from.c_str(), dirfd, to.c_str(), 0) == 0) {
+      if (::unlinkat(dirfd, from.c_str(), 0) != 0) throw_errno(errno, "unlink " + from);
+      return true;
+    }
+    err = errno;
+  }
+  if (err == EEXIST) return false;
+  throw_errno(err, "rename " + from + " -> " + to);
 }
 
 }  // namespace rotated

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,8 +33,31 @@ class unique_fd {
 
 [[noreturn]] void throw_errno(int err, const std::string& what);
 
+// For its scope, the calling thread's file-system identity (setfsuid,
+// setfsgid; Linux keeps them per thread) is uid:gid, which drops root's
+// file-system capabilities; the previous identity comes back after.
+// Thread: the thread that made it, on its own stack.
+class fs_identity_scope {
+ public:
+  fs_identity_scope(uid_t uid, gid_t gid);
+  ~fs_identity_scope();
+  fs_identity_scope(const fs_identity_scope&) = delete;
+  fs_identity_scope& operator=(const fs_identity_scope&) = delete;
+
+ private:
+  uid_t old_uid_;
+  gid_t old_gid_;
+};
+// The calling thread's file-system uid.
+uid_t current_fsuid() noexcept;
+
 // Opens a directory (following symlinks in `path` itself) for *at() calls.
 unique_fd open_directory(const std::string& path);
+// Opens a directory for *at() calls without following a symlink anywhere
+// in `path` (each component opened O_NOFOLLOW | O_DIRECTORY from its
+// parent): a component swapped for a symlink makes it fail (ELOOP or
+// ENOTDIR), never lands elsewhere. For the watched files' directories.
+unique_fd open_directory_no_symlinks(const std::string& path);
 void fsync_fd(int fd, const std::string& what);
 
 // fsync of a directory with group commit: concurrent callers for the same
@@ -53,10 +77,34 @@ void write_file_atomic(int dirfd, const std::string& name, std::string_view cont
 std::optional<std::string> read_file_at(int dirfd, const std::string& name);
 void write_all(int fd, const char* data, std::size_t size, const std::string& what);
 
+// Takes flock(LOCK_EX) on a directory, held while the returned descriptor
+// stays open (and by nobody else: it is close-on-exec). Returns an empty
+// unique_fd when another process holds it.
+unique_fd try_lock_directory(const std::string& path);
+
 // mkdir -p with `mode` for the directories it creates.
 void make_directories(const std::string& path, mode_t mode);
 
 // lstat-like at a directory fd; nullopt for ENOENT.
 std::optional<struct stat> stat_at(int dirfd, const std::string& name);
+
+// What tells one file from another where inode numbers are reused (ext4
+// hands a freed number to the next file it creates): the inode, its birth
+// time (0 where the file system keeps none), and size and mtime, which a
+// rename leaves alone.
+struct file_identity {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::int64_t btime_ns = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+};
+// statx without following a final symlink; nullopt for ENOENT.
+std::optional<file_identity> identity_at(int dirfd, const std::string& name);
+
+// Renames dirfd/from to dirfd/to unless `to` exists (RENAME_NOREPLACE, or
+// link + unlink where the file system lacks it). Returns false when `to`
+// exists; throws on any other failure.
+bool rename_noreplace(int dirfd, const std::string& from, const std::string& to);
 
 }  // namespace rotated

@@ -29,7 +29,7 @@ bool valid_suffix(const std::string& s) {
 
 std::string journal::serialize() const {
   std::ostringstream out;
-  out << "rotated journal v1\n";
+  out << "rotated journal v2\n";
   out << "id " << id << "\n";
   out << "at " << std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count() << "\n";
   out << "keep " << keep << "\n";
@@ -43,8 +43,9 @@ std::string journal::serialize() const {
     out << "fresh none\n";
   }
   for (const journal_step& s : steps) {
-    if (s.kind == journal_step::drop) out << "drop " << suffix_out(s.from) << " " << s.dev << " " << s.ino << "\n";
-    else out << "move " << suffix_out(s.from) << " " << suffix_out(s.to) << " " << s.dev << " " << s.ino << "\n";
+    if (s.kind == journal_step::drop) out << "drop " << suffix_out(s.from);
+    else out << "move " << suffix_out(s.from) << " " << suffix_out(s.to);
+    out << " " << s.dev << " " << s.ino << " " << s.btime_ns << " " << s.size << " " << s.mtime_ns << "\n";
   }
   out << "path " << path << "\n";
   out << "end\n";
@@ -54,7 +55,7 @@ std::string journal::serialize() const {
 std::optional<journal> journal::parse(std::string_view text) try {
   std::istringstream in{std::string(text)};
   std::string line;
-  if (!std::getline(in, line) || line != "rotated journal v1") return std::nullopt;
+  if (!std::getline(in, line) || line != "rotated journal v2") return std::nullopt;
   journal j;
   bool ended = false, has_path = false, has_at = false;
   while (std::getline(in, line)) {
@@ -100,7 +101,7 @@ std::optional<journal> journal::parse(std::string_view text) try {
       std::string from, to;
       if (!(ls >> from)) return std::nullopt;
       if (s.kind == journal_step::move && !(ls >> to)) return std::nullopt;
-      if (!(ls >> s.dev >> s.ino)) return std::nullopt;
+      if (!(ls >> s.dev >> s.ino >> s.btime_ns >> s.size >> s.mtime_ns)) return std::nullopt;
       s.from = suffix_in(from);
       s.to = suffix_in(to);
       if (!valid_suffix(s.from) || !valid_suffix(s.to)) return std::nullopt;
@@ -134,12 +135,12 @@ journal_contents parse_journal_log(std::string_view text) {
   };
   std::string_view line;
   while (next_line(line)) {
-    if (line == "rotated journal v1\n") {
+    if (line == "rotated journal v2\n") {
       std::string record(line);
       bool ended = false;
       std::size_t before = at;
       while (next_line(line)) {
-        if (line == "rotated journal v1\n" || line.substr(0, 5) == "done ") {
+        if (line == "rotated journal v2\n" || line.substr(0, 5) == "done ") {
           at = before;  // a record cut short: the next one starts here
           break;
         }
@@ -233,10 +234,15 @@ std::uint64_t journal_log::begin(journal& j) {
 void journal_log::finish(std::uint64_t id) {
   std::lock_guard lock(mutex_);
   open_locked();
+  if (in_flight_ > 0) --in_flight_;
+  // Nothing else in flight: truncating says "all done" without a write,
+  // which a full file system would refuse.
+  if (in_flight_ == 0 && may_truncate_) {
+    if (::ftruncate(fd_.get(), 0) != 0) throw_errno(errno, "truncate " + path_);
+    return;
+  }
   std::string line = "done " + std::to_string(id) + "\n";
   write_all(fd_.get(), line.data(), line.size(), path_);
-  if (in_flight_ > 0) --in_flight_;
-  if (in_flight_ == 0 && may_truncate_ && ::ftruncate(fd_.get(), 0) != 0) throw_errno(errno, "truncate " + path_);
 }
 
 journal_contents journal_log::recover() {

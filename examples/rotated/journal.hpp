@@ -2,25 +2,30 @@
 // before its first rename, so that a restart after a crash at any point
 // completes the rotation instead of re-running it.
 //
-// Each step names the entry it moves or drops by (device, inode) as it was
-// when the intent was written. Replaying a step checks that inode first:
-// if the source still holds it, the step is performed; if the destination
-// already does, it was performed before the crash; otherwise the entry
-// changed under us and the step is left alone. So replay is idempotent and
-// never moves a version twice (which would lose the one in front of it).
+// Each step names the file it moves or drops by more than an inode number,
+// which ext4 reuses: device, inode and birth time, and a size and mtime
+// that can only have grown since (the writer appends until it reopens).
+// A record is replayed only when every one of its files is still where the
+// record says it was, or where its step put it (engine::recover); a single
+// file found neither way marks the whole record stale, and nothing of it is
+// replayed. A step's move never replaces an entry (RENAME_NOREPLACE). So
+// replay is idempotent, never moves a version twice (which would lose the
+// one in front of it), and a record left pending by a failed rotation or a
+// full state directory changes nothing once the files have moved on.
 //
 // All rotations share one append-only log, STATE_DIR/journal.log, so that
 // rotations running at the same time share its fdatasync (group commit:
 // 1,000 files due at once cost a few dozen syncs, not 1,000). A record:
-//   rotated journal v1
+//   rotated journal v2
 //   id <n>
 //   at <UTC ns>
 //   keep <K>
 //   compress <0|1>
 //   copytruncate <0|1>
 //   fresh <mode octal> <uid> <gid>      or  fresh none
-//   drop <suffix> <dev> <ino>           unlink name+suffix
-//   move <suffix> <suffix> <dev> <ino>  rename name+suffix to name+suffix
+//   drop <suffix> <identity>            unlink name+suffix
+//   move <suffix> <suffix> <identity>   rename name+suffix to name+suffix
+// where <identity> is "<dev> <ino> <btime ns> <size> <mtime ns>".
 //   path <absolute path of the watched file>
 //   end
 // and, once the state records the rotation, a line "done <n>". A suffix is
@@ -51,6 +56,10 @@ struct journal_step {
   std::string to;    // move only
   std::uint64_t dev = 0;
   std::uint64_t ino = 0;
+  // The rest of the file's identity (fs.hpp, file_identity) when journaled.
+  std::int64_t btime_ns = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
 };
 
 struct journal {

@@ -1,7 +1,7 @@
 // rotated: the file-rotation daemon built on weft (docs/rotated.md).
 //
 // Exit status: 0 success, 2 configuration (or command line) error,
-// 1 runtime failure.
+// 1 runtime failure, 3 another instance holds the state directory.
 #include <signal.h>
 #include <unistd.h>
 
@@ -27,6 +27,7 @@ namespace {
 constexpr int exit_ok = 0;
 constexpr int exit_runtime = 1;
 constexpr int exit_config = 2;
+constexpr int exit_locked = 3;
 
 constexpr const char* default_state_dir = "/var/lib/rotated";
 
@@ -37,6 +38,7 @@ struct options {
   bool force = false;
   bool dry_run = false;
   bool check = false;
+  bool wait = false;
   std::vector<std::string> schedule;
   std::string state_dir;
   std::string log_level = "info";
@@ -67,6 +69,28 @@ int print_schedule(const rotated::config& cfg, const std::vector<std::string>& r
   return std::fflush(stdout) == 0 ? exit_ok : exit_runtime;
 }
 
+// One instance per state directory (two would race their cascades, their
+// state saves and the shared journal): the first holds an flock on it
+// until it exits. Another exits with exit_locked, or with --wait waits for
+// the lock, giving up on SIGTERM or SIGINT. Empty: give up.
+rotated::unique_fd lock_state_dir(const std::string& state_dir, bool wait) {
+  using namespace rotated;
+  for (;;) {
+    if (unique_fd lock = try_lock_directory(state_dir)) return lock;
+    if (!wait) {
+      log::error("another rotated is running on the state directory " + state_dir +
+                 "; exiting (--wait waits for it)");
+      return {};
+    }
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    timespec tick{0, 100'000'000};  // flock has no timeout: poll, and stay stoppable
+    if (::sigtimedwait(&stop, nullptr, &tick) > 0) return {};
+  }
+}
+
 int run(const options& opt, rotated::config cfg) {
   using namespace rotated;
   bool one_shot = opt.once || opt.force || opt.dry_run;
@@ -77,9 +101,14 @@ int run(const options& opt, rotated::config cfg) {
   eo.as_root = as_root;
   if (const char* d = std::getenv("ROTATED_DEBUG_STEP_DELAY_US")) eo.step_delay = std::chrono::microseconds(std::atoll(d));
 
+  unique_fd lock;
+  if (!opt.dry_run) {
+    make_directories(state_dir, 0700);
+    lock = lock_state_dir(state_dir, opt.wait);
+    if (!lock) return exit_locked;
+  }
   weft::loop lp;
   return lp.run_until_complete([&]() -> int {
-    if (!opt.dry_run) make_directories(state_dir, 0700);
     std::vector<std::string> warnings;
     state_table state = load_state(state_dir, &warnings);
     for (const std::string& w : warnings) log::warning(state_dir + "/" + state_file_name + ": " + w);
@@ -139,6 +168,7 @@ int main(int argc, char** argv) {
   app.add_flag("--once", opt.once, "Perform the rotations due now (catching up from the state), then exit");
   app.add_flag("--force", opt.force, "Rotate every file now, then exit");
   app.add_flag("--dry-run,-n", opt.dry_run, "Print what would be done; change nothing");
+  app.add_flag("--wait", opt.wait, "If another rotated holds the state directory, wait for it instead of exiting 3");
   app.add_flag("--check", opt.check, "Validate the configuration and exit (0 if valid, 2 with FILE:LINE: errors)");
   app.add_option("--schedule", opt.schedule,
                  "Print every time-triggered rotation between two ISO 8601 instants (TZ honoured), then exit")

@@ -15,6 +15,10 @@ std::optional<wall_time> daily_due(const file_policy& f, wall_time last) {
   return next_daily_after(last, *f.daily);
 }
 
+bool daily_last_in_the_future(const file_policy& f, wall_time last, wall_time now) {
+  return f.daily && last > now && last > *daily_due(f, now);
+}
+
 std::optional<wall_time> time_due(const file_policy& f, wall_time last) {
   auto a = interval_due(f, last);
   auto b = daily_due(f, last);

@@ -23,6 +23,11 @@ enum class trigger_kind { interval, daily, size };
 std::optional<wall_time> interval_due(const file_policy& f, wall_time last);
 // When the daily trigger (if any) is due after `last`.
 std::optional<wall_time> daily_due(const file_policy& f, wall_time last);
+// Whether a daily trigger's recorded last rotation lies beyond its next
+// firing after `now` (a damaged state, a clock stepped far back): then it
+// rotates at once, as logrotate does, instead of waiting for the clock to
+// pass `last`. A smaller step back waits: no local date rotates twice.
+bool daily_last_in_the_future(const file_policy& f, wall_time last, wall_time now);
 // The earlier of the two; nullopt for a file with only a size trigger.
 std::optional<wall_time> time_due(const file_policy& f, wall_time last);
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <utility>
 
 #include <weft/fd_wait.hpp>
 #include <weft/sync/event.hpp>
@@ -28,6 +29,7 @@ struct scheduler::watched {
   weft::event modified;  // `watch`: set when inotify reports a write
   int wd = -1;           // its inotify watch, on the inode now at the path
   bool prepared = false;  // hooks.prepare done since the last rotation
+  directory_handle directory;  // its last rotation's, until hooks.prepare takes it
 };
 
 namespace {
@@ -163,7 +165,7 @@ void scheduler::prepare(watched& w) {
   std::lock_guard guard(w.lock);
   if (w.prepared) return;  // the file's other trigger did it meanwhile
   try {
-    hooks_.prepare(w.policy);
+    hooks_.prepare(w.policy, std::exchange(w.directory, {}));
     w.prepared = true;
   } catch (const weft::cancelled&) {
     throw;
@@ -195,7 +197,12 @@ void scheduler::run_timed(watched& w, trigger_kind kind) {
         anchor = now;
         have_due = false;
       }
-      if (!have_due) {
+      std::string future;  // set: the recorded last rotation lies beyond the next firing
+      if (kind == trigger_kind::daily && daily_last_in_the_future(f, last, now)) {
+        future = "daily: the last rotation is recorded in the future (" + format_local(last) + ")";
+        due = now;
+        have_due = true;
+      } else if (!have_due) {
         due = *(kind == trigger_kind::interval ? interval_due(f, anchor) : daily_due(f, last));
         have_due = true;
       }
@@ -210,10 +217,17 @@ void scheduler::run_timed(watched& w, trigger_kind kind) {
       std::string reason = to_string(kind);
       bool late = now - due > std::max<wall_clock::duration>(2s, std::chrono::duration_cast<wall_clock::duration>(options_.max_nap));
       if (late) reason = "catch-up: " + reason + " rotation was due " + format_local(due);
+      if (!future.empty()) reason = future;
       wall_time at = now;
       if (kind == trigger_kind::interval && now - due < std::chrono::duration_cast<wall_clock::duration>(*f.every))
         at = due;  // on time: the next period starts from the deadline, without drift
-      rotate_now(w, reason, at);
+      if (rotate_now(w, reason, at) == outcome::failed) {
+        // Again a minute later (a period, when shorter), not in a tight loop.
+        auto retry = kind == trigger_kind::interval
+                         ? std::min<wall_clock::duration>(60s, std::chrono::duration_cast<wall_clock::duration>(*f.every))
+                         : wall_clock::duration(60s);
+        nap(retry);
+      }
     } catch (const weft::cancelled&) {
       throw;
     } catch (const std::exception& e) {
@@ -301,20 +315,23 @@ void scheduler::run_size(watched& w) {
   }
 }
 
-void scheduler::rotate_now(watched& w, const std::string& reason, wall_time at) {
+outcome scheduler::rotate_now(watched& w, const std::string& reason, wall_time at) {
   weft::cancellation_shield shield;  // a rotation that has begun finishes
   rotation_result r = hooks_.rotate(w.policy, reason, at);
   w.prepared = false;  // its spare, if any, is the fresh file now
+  if (!tasks_.empty()) w.directory = r.directory;  // daemon mode: prepare() follows
   switch (r.status) {
     case outcome::rotated: ++totals_.rotated; break;
     case outcome::skipped: ++totals_.skipped; break;
     case outcome::failed: ++totals_.failed; break;
   }
-  if (options_.dry_run) return;
-  // Whatever the outcome, this period is spent: a skipped or failed file is
-  // tried again at its next deadline, not in a tight loop.
+  // A failed rotation did not happen: the state keeps the last one that
+  // did, and the trigger retries (run_timed). A skipped file (missing,
+  // empty, refused) has spent its period: tried again at its next deadline.
+  if (options_.dry_run || r.status == outcome::failed) return r.status;
   state_.set(w.policy.path, at);
   commit(r.status == outcome::rotated ? r.journal : std::string());
+  return r.status;
 }
 
 void scheduler::commit(const std::string& journal) {
@@ -339,15 +356,24 @@ void scheduler::commit(const std::string& journal) {
       current.join();
     } catch (const std::exception& e) {
       log::error(std::string("cannot save the state: ") + e.what());
-      return;  // the journal stays: a restart completes and records the rotation
+      // The journal stays until a save succeeds (or a restart records it).
+      if (!journal.empty()) unsaved_journals_.push_back(journal);
+      return;
     }
   }
-  if (hooks_.finish && !journal.empty()) hooks_.finish(journal);
+  if (!hooks_.finish) return;
+  // The state just saved records every rotation whose save failed before.
+  std::vector<std::string> backlog;
+  backlog.swap(unsaved_journals_);
+  for (const std::string& j : backlog) hooks_.finish(j);
+  if (!journal.empty()) hooks_.finish(journal);
 }
 
 std::optional<std::string> scheduler::due_reason(const watched& w, wall_time now) {
   const file_policy& f = w.policy;
   if (auto last = state_.last(f.path)) {
+    if (daily_last_in_the_future(f, *last, now))
+      return "daily: the last rotation is recorded in the future (" + format_local(*last) + ")";
     if (auto d = interval_due(f, *last); d && *d <= now) return "interval: due " + format_local(*d);
     if (auto d = daily_due(f, *last); d && *d <= now) return "daily: due " + format_local(*d);
   }

@@ -48,6 +48,7 @@ namespace rotated {
 struct rotation_result {
   outcome status = outcome::failed;
   std::string journal;  // handed to hooks.finish once the state is saved
+  directory_handle directory{};  // the directory it worked in, for hooks.prepare
 };
 
 struct scheduler_hooks {
@@ -67,8 +68,9 @@ struct scheduler_hooks {
   // time (engine::prepare), from the file's task under its lock, at start
   // and after each rotation; and undoes it for the files the daemon stops
   // watching (stop(), or a reload that drops them). Optional; a failure is
-  // logged and the rotation does without.
-  std::function<void(const file_policy&)> prepare;
+  // logged and the rotation does without. The directory handle is the
+  // one the file's rotation worked in, when it has just rotated (else empty).
+  std::function<void(const file_policy&, const directory_handle&)> prepare;
   std::function<void(const std::vector<file_policy>&)> unprepare;
 };
 
@@ -123,7 +125,7 @@ class scheduler {
   void run_size(watched& w);
   void run_inotify();
   void watch_path(watched& w);
-  void rotate_now(watched& w, const std::string& reason, wall_time at);
+  outcome rotate_now(watched& w, const std::string& reason, wall_time at);
   void commit(const std::string& journal);
   void nap(wall_clock::duration d);
   std::optional<std::string> due_reason(const watched& w, wall_time now);
@@ -145,6 +147,9 @@ class scheduler {
   std::uint64_t changes_ = 0;
   std::uint64_t saved_ = 0;
   weft::task<void> saver_;
+  // Journals of rotations whose save failed (a full state directory): the
+  // next save that succeeds records them, and they are finished after it.
+  std::vector<std::string> unsaved_journals_;
 };
 
 }  // namespace rotated

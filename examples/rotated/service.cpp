@@ -2,14 +2,17 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include <weft/executor.hpp>
+#include <weft/process.hpp>
 
 #include "fs.hpp"
 #include "log.hpp"
@@ -22,6 +25,11 @@ namespace {
 
 // The pidfile names no running process: the writer is not there to tell.
 struct writer_gone : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A notify command ran past its timeout and was killed.
+struct command_timeout : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
@@ -39,60 +47,87 @@ std::string signal_name(int sig) {
   return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
 }
 
-// Runs argv directly (no shell) with default signal dispositions and an
-// empty signal mask (the loop's thread blocks the signals it handles), and
-// waits for it. Returns a description of how it ended.
-std::string run_command(const std::vector<std::string>& command, const std::string& path) {
-  std::vector<char*> argv;
-  for (const std::string& a : command) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawnattr_t attr;
-  ::posix_spawnattr_init(&attr);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int s : {SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGCHLD}) sigaddset(&defaults, s);
-  ::posix_spawnattr_setsigmask(&attr, &none);
-  ::posix_spawnattr_setsigdefault(&attr, &defaults);
-  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+// Runs argv directly (no shell) as a weft::process on the loop, so that
+// only the calling task waits: other files' rotations and SIGTERM go on.
+// Past `timeout` the command is killed (SIGKILL). Returns how it ended.
+std::string run_command(const std::vector<std::string>& command, const std::string& path,
+                        std::chrono::nanoseconds timeout) {
   // The child learns which file rotated from ROTATED_FILE.
-  std::vector<std::string> env_store;
+  weft::process_options po;
+  po.env.emplace();
   for (char** e = environ; *e != nullptr; ++e)
-    if (std::strncmp(*e, "ROTATED_FILE=", 13) != 0) env_store.emplace_back(*e);
-  env_store.push_back("ROTATED_FILE=" + path);
-  std::vector<char*> envp;
-  for (std::string& e : env_store) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, argv[0], nullptr, &attr, argv.data(), envp.data());
-  ::posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw_errno(rc, "run " + command[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw_errno(errno, "wait for " + command[0]);
+    if (std::strncmp(*e, "ROTATED_FILE=", 13) != 0) po.env->emplace_back(*e);
+  po.env->push_back("ROTATED_FILE=" + path);
+  weft::process p = weft::process::spawn(command, po);
+  std::optional<int> rc = p.wait_for(std::chrono::duration_cast<weft::loop::duration>(timeout));
+  if (!rc) {
+    p.kill(SIGKILL);
+    p.wait();
+    throw command_timeout("killed " + join(command, " ") + " after its timeout of " + format_duration(timeout));
   }
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "killed by " + signal_name(WTERMSIG(status));
-  return "ended";
+  return "ran " + join(command, " ") + " (" +
+         (*rc >= 0 ? "exit status " + std::to_string(*rc) : "killed by " + signal_name(-*rc)) + ")";
 }
 
-// Reads the pid from a pidfile and sends it the signal.
-std::string signal_pidfile(const std::string& pidfile, int sig) {
+// The real uid of process `pid`, from /proc.
+std::optional<uid_t> process_uid(pid_t pid) {
+  unique_fd proc = open_directory("/proc");
+  auto status = read_file_at(proc.get(), std::to_string(pid) + "/status");
+  if (!status) return std::nullopt;
+  auto at = status->find("\nUid:");
+  if (at == std::string::npos) return std::nullopt;
+  return static_cast<uid_t>(std::strtoul(status->c_str() + at + 5, nullptr, 10));
+}
+
+// Reads the pid from a pidfile and sends it the signal, believing the
+// pidfile only when root (rotated's own user, when not root) or the
+// configured user owns it and nobody else can write it, and signalling
+// only a process of the configured user (root without one). A pidfd pins the process from
+// the ownership check to the signal, so a pid reused in between is never
+// signalled.
+std::string signal_pidfile(const notify_spec& n) {
+  const std::string& pidfile = n.pidfile;
   auto dir = pidfile.substr(0, pidfile.rfind('/'));
   unique_fd dfd = open_directory(dir.empty() ? "/" : dir);
-  auto text = read_file_at(dfd.get(), pidfile.substr(pidfile.rfind('/') + 1));
-  if (!text) throw_errno(ENOENT, "pidfile " + pidfile);
+  const std::string name = pidfile.substr(pidfile.rfind('/') + 1);
+  unique_fd fd(::openat(dfd.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) throw_errno(errno, "pidfile " + pidfile);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw_errno(errno, "fstat " + pidfile);
+  if (!S_ISREG(st.st_mode)) throw_errno(EINVAL, "pidfile " + pidfile + " is not a regular file");
+  if (st.st_uid != ::geteuid() && (!n.user || st.st_uid != *n.user))
+    throw_errno(EPERM, "pidfile " + pidfile + " is owned by uid " + std::to_string(st.st_uid) +
+                           ", not root or notify.user; not believed");
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+    throw_errno(EPERM, "pidfile " + pidfile + " is writable by group or others; not believed");
+  char buf[64] = {};
+  ssize_t got = ::read(fd.get(), buf, sizeof buf - 1);
+  if (got < 0) throw_errno(errno, "read " + pidfile);
   long pid = 0;
   std::size_t i = 0;
-  while (i < text->size() && (*text)[i] == ' ') ++i;
+  while (buf[i] == ' ') ++i;
   std::size_t start = i;
-  while (i < text->size() && (*text)[i] >= '0' && (*text)[i] <= '9' && pid < 1000000000) pid = pid * 10 + ((*text)[i++] - '0');
+  while (buf[i] >= '0' && buf[i] <= '9' && pid < 1000000000) pid = pid * 10 + (buf[i++] - '0');
   if (i == start || pid <= 1) throw_errno(EINVAL, "pidfile " + pidfile + " holds no usable pid");
-  if (::kill(static_cast<pid_t>(pid), sig) != 0) {
-    if (errno == ESRCH) throw writer_gone("no process " + std::to_string(pid) + " (" + pidfile + ")");
-    throw_errno(errno, "kill " + std::to_string(pid));
+  const std::string who = "pid " + std::to_string(pid) + " (" + pidfile + ")";
+  unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)));
+  if (!pidfd) {
+    if (errno == ESRCH) throw writer_gone("no process " + who);
+    throw_errno(errno, "pidfd_open " + who);
   }
-  return "sent " + signal_name(sig) + " to pid " + std::to_string(pid) + " (" + pidfile + ")";
+  auto owner = process_uid(static_cast<pid_t>(pid));
+  // Still alive after the read: /proc showed this process, not a successor.
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), 0, nullptr, 0) != 0 || !owner)
+    throw writer_gone("no process " + who);
+  const uid_t expected = n.user.value_or(::geteuid());
+  if (*owner != expected)
+    throw_errno(EPERM, who + " belongs to uid " + std::to_string(*owner) + ", not to uid " + std::to_string(expected) +
+                           " (root, or notify.user); not signalled");
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), n.signal, nullptr, 0) != 0) {
+    if (errno == ESRCH) throw writer_gone("no process " + who);
+    throw_errno(errno, "signal " + who);
+  }
+  return "sent " + signal_name(n.signal) + " to " + who;
 }
 
 }  // namespace
@@ -111,7 +146,9 @@ scheduler_hooks service::hooks() {
         save_state(dir, s);
       });
     };
-    h.prepare = [this](const file_policy& f) { pool_.run([&] { engine_.prepare(f); }); };
+    h.prepare = [this](const file_policy& f, const directory_handle& dir) {
+      pool_.run([&] { engine_.prepare(f, dir); });
+    };
     h.unprepare = [this](const std::vector<file_policy>& files) {
       std::vector<std::string> errors = pool_.run([&] {
         std::vector<std::string> failed;
@@ -137,18 +174,23 @@ scheduler_hooks service::hooks() {
   return h;
 }
 
-void service::notify(const file_policy& f) {
-  if (!f.notify) return;
+std::string service::notify(const file_policy& f) {
+  if (!f.notify) return {};
   try {
-    std::string did = pool_.run([&] {
-      if (!f.notify->pidfile.empty()) return signal_pidfile(f.notify->pidfile, f.notify->signal);
-      return "ran " + join(f.notify->command, " ") + " (" + run_command(f.notify->command, f.path) + ")";
-    });
+    std::string did = !f.notify->pidfile.empty()
+                          ? pool_.run([&] { return signal_pidfile(*f.notify); })
+                          : run_command(f.notify->command, f.path, f.notify->timeout);
     log::info("notified " + f.path + ": " + did);
+    return did;
   } catch (const writer_gone& e) {
     log::warning("did not notify the writer of " + f.path + ": " + e.what());
+    return e.what();
+  } catch (const command_timeout& e) {
+    log::warning("notifying the writer of " + f.path + ": " + e.what());
+    return e.what();
   } catch (const std::exception& e) {
     log::error("cannot notify the writer of " + f.path + ": " + e.what());
+    return e.what();
   }
 }
 
@@ -172,13 +214,15 @@ rotation_result service::rotate(const file_policy& f, const std::string& reason,
     case outcome::rotated: break;
   }
   log::info("rotated " + f.path + " (" + reason + "): " + join(r.actions, "; "));
+  for (const std::string& w : r.warnings) log::warning(f.dir() + ": " + w);
   notify(f);
   if (f.compress) {
-    compress_report c = pool_.run([&] { return engine_.compress(f); });
+    compress_report c = pool_.run([&] { return engine_.compress(f, r.directory); });
     for (const std::string& s : c.done) log::info("compressed " + f.dir() + "/" + s);
     for (const std::string& s : c.errors) log::error("compression in " + f.dir() + ": " + s);
+    for (const std::string& s : c.deferred) log::warning("compression in " + f.dir() + ": " + s);
   }
-  return {outcome::rotated, r.journal};
+  return {outcome::rotated, r.journal, r.directory};
 }
 
 std::size_t service::recover(const config& cfg, state_table& state) {

@@ -29,7 +29,10 @@ class service {
   std::size_t recover(const config& cfg, state_table& state);
 
   rotation_result rotate(const file_policy& f, const std::string& reason, wall_time at);
-  void notify(const file_policy& f);
+  // Tells the file's writer (signal through its pidfile, or its command,
+  // run on the loop and killed past notify.timeout); logs and returns what
+  // happened. From a task.
+  std::string notify(const file_policy& f);
 
   engine& rotation_engine() noexcept { return engine_; }
   std::size_t pool_threads() const noexcept { return pool_.max_threads(); }

@@ -1,8 +1,10 @@
 #include "state.hpp"
 
 #include <cerrno>
+#include <limits>
 #include <system_error>
 
+#include "config.hpp"
 #include "fs.hpp"
 
 namespace rotated {
@@ -51,18 +53,13 @@ state_table state_table::parse(std::string_view text, std::vector<std::string>* 
       continue;
     }
     std::string_view number = line.substr(0, sp1);
-    std::int64_t ns = 0;
-    bool ok = !number.empty() && number.size() <= 19;
-    for (char c : number) {
-      ok = ok && c >= '0' && c <= '9';
-      if (ok) ns = ns * 10 + (c - '0');
-    }
-    if (!ok) {
+    auto ns = parse_u64(number);  // digits only, no overflow
+    if (!ns || *ns > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
       bad("bad instant");
       continue;
     }
     std::string path(line.substr(sp2 + 1));
-    wall_time at{std::chrono::duration_cast<wall_clock::duration>(std::chrono::nanoseconds(ns))};
+    wall_time at{std::chrono::duration_cast<wall_clock::duration>(std::chrono::nanoseconds(static_cast<std::int64_t>(*ns)))};
     auto old = table.last(path);
     if (!old || *old < at) table.set(path, at);
   }

@@ -187,3 +187,21 @@ TEST(rotated_config, durations_format_back_compactly) {
 }
 
 }  // namespace
+
+TEST(rotated_config, notify_user_and_unsafe_directory_parse_with_their_errors) {
+  auto r = rotated::parse_config("[[file]]\npath = \"/v/a.log\"\nkeep = 2\nevery = \"1h\"\n"
+                                 "notify = { pidfile = \"/run/a.pid\", user = \"nobody\" }\n"
+                                 "unsafe_directory = \"refuse\"\n",
+                                 "t.toml");
+  ASSERT_TRUE(r.value) << (r.errors.empty() ? "" : r.errors[0]);
+  EXPECT_EQ(r.value->files[0].notify->user, std::optional<uid_t>(65534));
+  EXPECT_TRUE(r.value->files[0].refuse_unsafe_directory);
+  auto bad = rotated::parse_config("[[file]]\npath = \"/v/a.log\"\nkeep = 2\nevery = \"1h\"\n"
+                                   "notify = { command = [\"x\"], user = \"no-such-user-here\" }\n"
+                                   "unsafe_directory = \"maybe\"\n",
+                                   "t.toml");
+  EXPECT_EQ(bad.errors, (std::vector<std::string>{
+                            "t.toml:5: 'notify.user': no user named \"no-such-user-here\"",
+                            "t.toml:5: 'notify.user' goes with 'pidfile', not with 'command'",
+                            "t.toml:6: 'unsafe_directory' must be \"as_owner\" or \"refuse\", not \"maybe\""}));
+}

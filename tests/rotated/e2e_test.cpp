@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -496,6 +497,29 @@ TEST(rotated_e2e, the_bundled_example_and_demo_configurations_are_valid) {
   auto [drc, dout] = run_rotated({"--config", dir / "demo.toml", "--check"});
   EXPECT_EQ(drc, 0) << dout;
   EXPECT_EQ(dout, dir / "demo.toml" + ": valid, 4 file(s)\n");
+}
+
+// One instance per state directory: a --once --force beside a daemon (the
+// lock held here, as a daemon holds it) exits 3 with the reason and touches
+// nothing; with --wait it rotates once the lock is free.
+TEST(rotated_e2e, a_second_instance_on_the_same_state_directory_exits_3_or_waits) {
+  temp_dir dir;
+  std::string state = dir / "state";
+  ASSERT_EQ(::mkdir(state.c_str(), 0700), 0);
+  write_text(dir / "a.log", "x\n");
+  std::string conf = write_config(dir, "[[file]]\npath = \"" + dir / "a.log" + "\"\nkeep = 2\nevery = \"1h\"\n");
+  int held = ::open(state.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
+  auto [rc, out] = run_rotated({"--config", conf, "--force", "--state-dir", state});
+  EXPECT_EQ(rc, 3) << out;
+  EXPECT_NE(out.find("another rotated is running on the state directory " + state), std::string::npos) << out;
+  EXPECT_FALSE(exists(dir / "a.log.1"));
+  pid_t waiting = start_rotated({"--config", conf, "--force", "--wait", "--state-dir", state}, dir / "wait.out");
+  ::close(held);
+  auto status = wait_exit(waiting, 20s);
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << read_text(dir / "wait.out").value_or("");
+  EXPECT_EQ(read_text(dir / "a.log.1"), "x\n");
 }
 
 TEST(rotated_e2e, a_runtime_failure_exits_1) {

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 
 #include <csignal>
+#include <filesystem>
+#include <cstring>
 
 #include <weft/loop.hpp>
 
@@ -161,6 +163,20 @@ TEST(rotated_engine, missing_and_empty_files_follow_missing_ok_and_not_if_empty)
   EXPECT_EQ(e.rotate(g, rotated::wall_clock::now()).status, rotated::outcome::rotated);
 }
 
+// missing_ok covers a missing directory as it covers a missing file: a
+// quiet skip (logged at debug level), not an error at every check.
+TEST(rotated_engine, missing_ok_also_skips_quietly_when_the_directory_is_missing) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "gone/app.log", 2);
+  f.missing_ok = true;
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "missing (missing_ok)");
+  f.missing_ok = false;
+  EXPECT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::failed);
+}
+
 TEST(rotated_engine, the_fresh_file_gets_the_configured_mode_or_none_with_create_false) {
   temp_dir dir, state;
   auto e = make_engine(state);
@@ -297,6 +313,132 @@ TEST(rotated_engine, as_root_a_directory_writable_by_others_needs_allow_world_wr
   EXPECT_EQ(read_text(f.path + ".1"), "x");
 }
 
+// Every entry under `dir` (recursively): its relative path, mode, owner and
+// content (or link target), in order, for byte-for-byte comparison.
+std::vector<std::string> snapshot(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    struct stat st {};
+    ::lstat(e.path().c_str(), &st);
+    std::string line = e.path().string().substr(dir.size()) + " " + std::to_string(st.st_mode) + " " +
+                       std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + " ";
+    if (S_ISREG(st.st_mode)) line += read_text(e.path().string()).value_or("?");
+    out.push_back(line);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The "logrotten" race: the log directory's parent belongs to an
+// unprivileged user, who swaps the log directory for a symlink to a decoy
+// directory of root's, 1,000 times, while root rotates, compresses and
+// prepares spares there. Root must never touch the decoy.
+TEST(rotated_engine, a_racer_swapping_the_directory_for_a_symlink_never_reaches_the_decoy) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test drops a racer to nobody: run it as root";
+  const uid_t nobody = 65534;
+  temp_dir top, state;
+  ASSERT_EQ(::chmod(top.path().c_str(), 0755), 0);
+  std::string svc = top / "svc", logs = svc + "/logs", decoy = top / "decoy";
+  ASSERT_EQ(::mkdir(svc.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
+  ASSERT_EQ(::chown(svc.c_str(), nobody, nobody), 0);
+  ASSERT_EQ(::chown(logs.c_str(), nobody, nobody), 0);
+  ASSERT_EQ(::mkdir(decoy.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((decoy + "/sub").c_str(), 0700), 0);
+  write_text(decoy + "/app.log", "root's own app.log\n", 0600);
+  write_text(decoy + "/app.log.1", "root's own version\n", 0600);
+  write_text(decoy + "/app.log.2", "root's second version\n", 0600);
+  write_text(decoy + "/sub/secret", "untouched\n", 0600);
+  const auto before = snapshot(decoy);
+  write_text(logs + "/app.log", "service lines\n");
+  ASSERT_EQ(::chown((logs + "/app.log").c_str(), nobody, nobody), 0);
+
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  pid_t racer = ::fork();
+  ASSERT_GE(racer, 0);
+  if (racer == 0) {
+    char c;
+    if (::setgid(nobody) != 0 || ::setuid(nobody) != 0 || ::read(go[0], &c, 1) != 1) ::_exit(2);
+    std::string real = svc + "/logs.real";
+    for (int i = 0; i < 1000; ++i) {
+      if (::rename(logs.c_str(), real.c_str()) != 0 || ::symlink(decoy.c_str(), logs.c_str()) != 0) ::_exit(3);
+      for (int spin = 0; spin < 2000; ++spin) asm volatile("");
+      if (::unlink(logs.c_str()) != 0 || ::rename(real.c_str(), logs.c_str()) != 0) ::_exit(4);
+    }
+    ::_exit(0);
+  }
+  ::close(go[0]);
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  o.as_root = true;
+  rotated::engine e(o);
+  auto f = policy(logs + "/app.log", 2, true);
+  ASSERT_EQ(::write(go[1], "g", 1), 1);
+  ::close(go[1]);
+  int status = 0, rotations = 0;
+  while (::waitpid(racer, &status, WNOHANG) == 0) {
+    auto r = e.rotate(f, rotated::wall_clock::now());
+    if (r.status == rotated::outcome::rotated) ++rotations;
+    e.finish(r.journal);
+    // As the daemon does: in the directory the rotation worked in, when it
+    // rotated; else opened again (and refused while it is a symlink).
+    e.compress(f, r.directory);
+    try {
+      e.prepare(f, r.directory);
+    } catch (const std::system_error&) {
+      // the directory was a symlink at that moment: refused
+    }
+  }
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "racer status " << status;
+  EXPECT_EQ(snapshot(decoy), before);
+  EXPECT_GT(rotations, 0);
+}
+
+// As root, a directory a service user can write is worked in with that
+// user's identity (its files are theirs, their tricks get them nothing
+// root could do), or refused when so configured; a directory a non-root
+// group can write is refused (logrotate's rule).
+TEST(rotated_engine, as_root_a_directory_writable_by_a_user_is_worked_in_as_that_user_or_refused) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test checks what root does in a user's directory: run it as root";
+  const uid_t nobody = 65534;
+  temp_dir top, state;
+  std::string logs = top / "logs";
+  ASSERT_EQ(::mkdir(logs.c_str(), 0755), 0);
+  ASSERT_EQ(::chown(logs.c_str(), nobody, nobody), 0);
+  auto e = make_engine(state, -1, /*as_root=*/true);
+  auto f = policy(logs + "/app.log", 3, true);
+  for (int gen = 0; gen < 3; ++gen) {
+    write_text(f.path, "gen " + std::to_string(gen) + "\n");
+    auto r = e.rotate(f, rotated::wall_clock::now());
+    ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+    e.finish(r.journal);
+    EXPECT_TRUE(e.compress(f).errors.empty());
+  }
+  e.prepare(f);
+  struct stat st {};
+  ASSERT_EQ(::stat((logs + "/.app.log.rotated-new").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody);
+  ASSERT_EQ(::stat((logs + "/app.log.2.gz").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody);
+  EXPECT_EQ(::getuid(), 0u);  // the process and thread identities are root's again
+
+  f.refuse_unsafe_directory = true;
+  auto refused = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(refused.status, rotated::outcome::skipped);
+  EXPECT_EQ(refused.reason, "directory " + logs + " is writable by uid 65534, not root (unsafe_directory = \"refuse\")");
+
+  std::string group_dir = top / "group";
+  ASSERT_EQ(::mkdir(group_dir.c_str(), 0775), 0);
+  ASSERT_EQ(::chown(group_dir.c_str(), 0, nobody), 0);
+  ASSERT_EQ(::chmod(group_dir.c_str(), 0775), 0);
+  auto g = policy(group_dir + "/app.log", 2);
+  write_text(g.path, "x");
+  auto r = e.rotate(g, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "directory " + group_dir + " is writable by group 65534, which is not root");
+}
+
 TEST(rotated_engine, a_smaller_keep_drops_the_versions_beyond_it) {
   temp_dir dir, state;
   auto e = make_engine(state);
@@ -311,6 +453,40 @@ TEST(rotated_engine, a_smaller_keep_drops_the_versions_beyond_it) {
   EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"a.log", "a.log.1", "a.log.2"}));
   EXPECT_EQ(read_text(f.path + ".1"), "6");
   EXPECT_EQ(read_text(f.path + ".2"), "5");
+}
+
+// chattr +a on the live file makes its rename to .1 fail with EPERM (the
+// hook fails that step the same way without root). Each attempt must leave
+// every retained version where it was: nothing is dropped or shifted
+// before the step that can fail has succeeded.
+void final_step_failure_keeps_every_version(bool copytruncate) {
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 3);
+  f.copytruncate = copytruncate;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  o.fail_final_step = EPERM;
+  rotated::engine e(o);
+  write_text(f.path, "live\n");
+  for (int v = 1; v <= 3; ++v) write_text(f.path + "." + std::to_string(v), "v" + std::to_string(v) + "\n");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    SCOPED_TRACE("attempt " + std::to_string(attempt));
+    auto r = e.rotate(f, rotated::wall_clock::now());
+    EXPECT_EQ(r.status, rotated::outcome::failed);
+    EXPECT_NE(r.reason.find(std::strerror(EPERM)), std::string::npos) << r.reason;
+    EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2", "app.log.3"}));
+    EXPECT_EQ(read_text(f.path), "live\n");
+    for (int v = 1; v <= 3; ++v) EXPECT_EQ(read_text(f.path + "." + std::to_string(v)), "v" + std::to_string(v) + "\n");
+    EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
+  }
+}
+
+TEST(rotated_engine, a_cascade_whose_final_rename_fails_keeps_every_retained_version) {
+  final_step_failure_keeps_every_version(false);
+}
+
+TEST(rotated_engine, a_copytruncate_whose_copy_fails_keeps_every_retained_version) {
+  final_step_failure_keeps_every_version(true);
 }
 
 TEST(rotated_engine, copytruncate_copies_then_truncates_the_same_inode) {
@@ -328,6 +504,28 @@ TEST(rotated_engine, copytruncate_copies_then_truncates_the_same_inode) {
   EXPECT_EQ(after.st_ino, before.st_ino);
   EXPECT_EQ(after.st_size, 0);
   EXPECT_EQ(read_text(f.path + ".1"), "old lines\n");
+}
+
+// copytruncate loses what the writer appends between the end of the copy
+// and the truncation; the loss can be counted, and is reported. The hook
+// appends a 10-byte line after each step: the one after the copy is lost.
+TEST(rotated_engine, copytruncate_counts_and_reports_the_bytes_written_after_the_copy) {
+  temp_dir dir, state;
+  auto f = policy(dir / "a.log", 2);
+  f.copytruncate = true;
+  write_text(f.path, "old lines\n");
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  o.after_step = [&] {
+    std::ofstream(f.path, std::ios::app) << "late line\n";
+  };
+  rotated::engine e(o);
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  EXPECT_EQ(r.warnings, (std::vector<std::string>{
+                            "copytruncate lost 10 bytes of a.log written between the copy and the truncation"}));
+  EXPECT_EQ(read_text(f.path + ".1"), "old lines\nlate line\n");  // the line after the journal step
+  EXPECT_EQ(read_text(f.path), "late line\n");                     // the line after the truncation
 }
 
 TEST(rotated_engine, a_dry_run_description_touches_nothing) {
@@ -393,9 +591,10 @@ TEST(rotated_engine, a_crash_after_any_step_is_completed_by_recovery_exactly_onc
     EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
     if (!crashed) break;
   }
-  // journal, drop .3.gz, .2.gz -> .3.gz, .1 -> .2, app.log -> .1, fresh,
-  // then compress .2: temp written, renamed, source removed.
-  EXPECT_EQ(total_steps, 9);
+  // journal, .3.gz to its hold name, .2.gz -> .3.gz, .1 -> .2, app.log ->
+  // .1, the held .3.gz dropped, fresh, then compress .2: temp written,
+  // renamed, source removed.
+  EXPECT_EQ(total_steps, 10);
 }
 
 TEST(rotated_engine, recovery_keeps_a_file_the_writer_recreated_after_the_crash) {
@@ -410,6 +609,51 @@ TEST(rotated_engine, recovery_keeps_a_file_the_writer_recreated_after_the_crash)
   ASSERT_EQ(recovered.size(), 1u);
   EXPECT_EQ(read_text(f.path), "the writer reopened\n");
   EXPECT_EQ(read_text(f.path + ".1"), "before\n");
+}
+
+// A record left pending (a failed rotation, a full state directory) names
+// files by inode numbers that ext4 reuses: by the next start the same
+// numbers may belong to other files. The record below names today's files
+// by their device and inode, as a record of the files that first had those
+// numbers would: born earlier (where the file system keeps birth times) and
+// larger than the files holding the numbers now. Replaying it must change
+// nothing.
+TEST(rotated_engine, a_stale_journal_record_naming_reused_inodes_changes_nothing) {
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 2);
+  write_text(f.path, "live\n");
+  write_text(f.path + ".1", "one\n");
+  write_text(f.path + ".2", "two\n");
+  auto inode = [](const std::string& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0);
+    return std::pair{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+  };
+  rotated::journal j;
+  j.path = f.path;
+  j.at = rotated_test::utc("2026-01-01T00:00:00Z");
+  j.keep = 2;
+  j.fresh = true;
+  j.fresh_mode = 0644;
+  auto [d2, i2] = inode(f.path + ".2");
+  auto [d1, i1] = inode(f.path + ".1");
+  auto [d0, i0] = inode(f.path);
+  rotated::journal_step drop2{rotated::journal_step::drop, ".2", "", d2, i2};
+  rotated::journal_step move1{rotated::journal_step::move, ".1", ".2", d1, i1};
+  rotated::journal_step move0{rotated::journal_step::move, "", ".1", d0, i0};
+  j.steps = {drop2, move1, move0};
+  for (auto& s : j.steps) s.size = 1000;
+  {
+    rotated::journal_log log(state / "journal.log");
+    log.begin(j);
+  }
+  auto e = make_engine(state);
+  auto recovered = e.recover();
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2"}));
+  EXPECT_EQ(read_text(f.path), "live\n");
+  EXPECT_EQ(read_text(f.path + ".1"), "one\n");
+  EXPECT_EQ(read_text(f.path + ".2"), "two\n");
 }
 
 TEST(rotated_engine, a_journal_record_torn_before_it_was_synced_is_ignored_and_nothing_moves) {
@@ -488,6 +732,50 @@ TEST(rotated_engine, the_journal_round_trips_through_its_text_form) {
 
 // A full disk during compression (here: a file-size limit, EFBIG) leaves
 // the version plain and intact and no temp file behind.
+// A writer that has not reopened still appends to the version its file
+// became: compressing and unlinking it would lose those lines silently.
+TEST(rotated_engine, a_version_still_open_by_a_writer_is_left_uncompressed_with_a_reason) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 3, true);
+  write_text(f.path + ".2", "still written\n");
+  write_text(f.path + ".3", "closed\n");
+  int writer = ::open((f.path + ".2").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(writer, 0);
+  auto r = e.compress(f);
+  EXPECT_EQ(r.done.size(), 1u);  // .3
+  EXPECT_TRUE(r.errors.empty());
+  ASSERT_EQ(r.deferred.size(), 1u);
+  EXPECT_EQ(r.deferred[0], "app.log.2 is still open (a writer that has not reopened?); left uncompressed");
+  EXPECT_EQ(read_text(f.path + ".2"), "still written\n");
+  EXPECT_FALSE(exists(f.path + ".2.gz"));
+  EXPECT_EQ(gunzip(f.path + ".3.gz"), "closed\n");
+  ::close(writer);
+  r = e.compress(f);
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_TRUE(r.deferred.empty());
+  EXPECT_EQ(gunzip(f.path + ".2.gz"), "still written\n");
+}
+
+// The oldest version still leaves when its writer holds it open (the
+// retention rule), but not silently: what it writes there now is lost.
+TEST(rotated_engine, dropping_a_version_still_open_by_a_writer_is_warned_of) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 2);
+  write_text(f.path, "live\n");
+  write_text(f.path + ".1", "one\n");
+  write_text(f.path + ".2", "held open\n");
+  int writer = ::open((f.path + ".2").c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  ASSERT_GE(writer, 0);
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  ::close(writer);
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  EXPECT_EQ(r.warnings, (std::vector<std::string>{"dropped app.log.2 while a process still had it open (a writer "
+                                                  "that has not reopened?): what it writes there now is lost"}));
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2"}));
+}
+
 TEST(rotated_engine, a_failed_compression_leaves_every_version_intact) {
   temp_dir dir, state;
   auto f = policy(dir / "app.log", 3, true);
@@ -518,6 +806,107 @@ TEST(rotated_engine, a_failed_compression_leaves_every_version_intact) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log.1", "app.log.2"}));
   EXPECT_EQ(read_text(f.path + ".2"), noise);
+}
+
+// A child that blocks every signal, so that one sent to it stays pending
+// where /proc shows it; as `uid` (root when 0). Killed by ~victim.
+struct victim {
+  pid_t pid = -1;
+  explicit victim(uid_t uid) {
+    int ready[2];
+    if (::pipe(ready) != 0) throw std::runtime_error("pipe");
+    pid = ::fork();
+    if (pid == 0) {
+      sigset_t all;
+      sigfillset(&all);
+      ::sigprocmask(SIG_BLOCK, &all, nullptr);
+      if (uid != 0 && (::setgid(uid) != 0 || ::setuid(uid) != 0)) ::_exit(2);
+      if (::write(ready[1], "r", 1) != 1) ::_exit(3);
+      for (;;) ::pause();
+    }
+    char c;
+    if (::read(ready[0], &c, 1) != 1) throw std::runtime_error("victim did not start");
+    ::close(ready[0]);
+    ::close(ready[1]);
+  }
+  ~victim() {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  bool has_pending(int sig) const {
+    auto status = read_text("/proc/" + std::to_string(pid) + "/status").value_or("");
+    for (const char* key : {"SigPnd:", "ShdPnd:"}) {
+      auto at = status.find(key);
+      if (at != std::string::npos && (std::stoull(status.substr(at + 7), nullptr, 16) >> (sig - 1) & 1) != 0) return true;
+    }
+    return false;
+  }
+};
+
+// Notifies through `pidfile` (written with `owner` and `mode`) naming the
+// victim, and returns whether the victim got SIGHUP.
+bool notify_reaches(const victim& v, uid_t owner, mode_t mode, std::optional<uid_t> user = {}) {
+  temp_dir dir, state;
+  std::string pidfile = dir / "app.pid";
+  write_text(pidfile, std::to_string(v.pid) + "\n", mode);
+  EXPECT_EQ(::chown(pidfile.c_str(), owner, owner), 0);
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  auto f = policy(dir / "a.log", 2);
+  f.notify = rotated::notify_spec{};
+  f.notify->pidfile = pidfile;
+  f.notify->user = user;
+  weft::loop lp;
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 1);
+    svc.notify(f);
+  });
+  return v.has_pending(SIGHUP);
+}
+
+TEST(rotated_service, a_pidfile_is_believed_only_from_its_owner_and_for_a_process_of_that_owner) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test forges pidfiles as another user: run it as root";
+  const uid_t nobody = 65534;
+  {
+    victim root_process(0);
+    EXPECT_FALSE(notify_reaches(root_process, nobody, 0644)) << "a pidfile of nobody's signalled a root process";
+    EXPECT_FALSE(notify_reaches(root_process, 0, 0664)) << "a group-writable pidfile was believed";
+    EXPECT_FALSE(notify_reaches(root_process, 0, 0644, nobody)) << "a root process signalled for user nobody";
+    EXPECT_TRUE(notify_reaches(root_process, 0, 0644));
+  }
+  {
+    victim nobody_process(nobody);
+    EXPECT_FALSE(notify_reaches(nobody_process, 0, 0644)) << "root's pidfile naming another user's process";
+    EXPECT_TRUE(notify_reaches(nobody_process, nobody, 0644, nobody));
+  }
+}
+
+// A hung notify command is killed at its timeout and logged; meanwhile the
+// loop goes on (other files' tasks, SIGTERM), as its wait is a task's.
+TEST(rotated_service, a_notify_command_is_killed_at_its_timeout_without_holding_up_the_loop) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  auto f = policy(dir / "a.log", 2);
+  f.notify = rotated::notify_spec{};
+  f.notify->command = {"sleep", "30"};
+  f.notify->timeout = std::chrono::seconds(5);
+  weft::loop lp({.virtual_time = true});
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 1);
+    int ticks = 0;
+    auto other = weft::spawn([&] {
+      for (int i = 0; i < 4; ++i) {
+        weft::sleep_for(std::chrono::seconds(1));
+        ++ticks;
+      }
+    });
+    auto start = lp.now();
+    EXPECT_EQ(svc.notify(f), "killed sleep 30 after its timeout of 5s");
+    EXPECT_EQ(lp.now() - start, std::chrono::seconds(5));
+    EXPECT_EQ(ticks, 4);
+    other.join();
+  });
 }
 
 TEST(rotated_service, the_state_is_saved_only_once_the_rotated_directories_are_synced) {

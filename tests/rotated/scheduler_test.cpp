@@ -2,6 +2,9 @@
 // milliseconds, and every rotation is recorded with its wall instant.
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <system_error>
+
 #include <set>
 
 #include <weft/loop.hpp>
@@ -218,6 +221,36 @@ TEST(rotated_scheduler, a_clock_step_back_never_rotates_a_date_twice) {
   EXPECT_EQ(h.local_times(), (std::vector<std::string>{"2026-05-11T00:00:00+00:00", "2026-05-12T00:00:00+00:00"}));
 }
 
+// A last rotation beyond the next daily firing (a damaged state, a clock
+// stepped far back) would suspend the daily trigger until the clock passed
+// it; like logrotate, rotate at once and start again from there.
+TEST(rotated_scheduler, a_last_rotation_recorded_in_the_future_rotates_at_once) {
+  tz_scope tz("UTC");
+  harness h("[[file]]\npath = \"/v/d.log\"\nkeep = 5\ndaily = \"00:00\"\n");
+  h.state.set("/v/d.log", utc("2030-01-01T00:00:00Z"));
+  h.run(utc("2026-05-10T12:00:00Z"), 13h);
+  EXPECT_EQ(h.local_times(), (std::vector<std::string>{"2026-05-10T12:00:00+00:00", "2026-05-11T00:00:00+00:00"}));
+  ASSERT_FALSE(h.rotations.empty());
+  EXPECT_EQ(h.rotations[0].reason, "daily: the last rotation is recorded in the future (2030-01-01T00:00:00+00:00)");
+}
+
+// A failed rotation is not a rotation: the state keeps the last one that
+// happened, and the trigger tries again a minute later (or one period,
+// when shorter), not at the next day's firing.
+TEST(rotated_scheduler, a_failed_rotation_leaves_the_state_and_is_retried_a_minute_later) {
+  tz_scope tz("UTC");
+  harness h("[[file]]\npath = \"/v/d.log\"\nkeep = 5\ndaily = \"00:00\"\n");
+  int attempts = 0;
+  h.hooks.rotate = [&](const rotated::file_policy& f, const std::string& reason, wall_time at) {
+    h.rotations.push_back({f.path, at, reason});
+    return rotated::rotation_result{++attempts == 1 ? rotated::outcome::failed : rotated::outcome::rotated, {}};
+  };
+  h.state.set("/v/d.log", utc("2026-05-09T00:00:00Z"));
+  h.run(utc("2026-05-09T23:59:30Z"), 2h);
+  EXPECT_EQ(h.local_times(), (std::vector<std::string>{"2026-05-10T00:00:00+00:00", "2026-05-10T00:01:00+00:00"}));
+  EXPECT_EQ(h.state.last("/v/d.log"), utc("2026-05-10T00:01:00Z"));
+}
+
 TEST(rotated_scheduler, a_clock_step_back_restarts_an_interval_from_the_new_now) {
   tz_scope tz("UTC");
   harness h("[[file]]\npath = \"/v/i.log\"\nkeep = 5\nevery = \"10m\"\n");
@@ -425,6 +458,26 @@ TEST(rotated_scheduler, the_state_is_saved_after_each_rotation_and_journals_fini
   EXPECT_EQ(events, (std::vector<std::string>{"save 00", "save 10", "finish j@10", "save 20", "finish j@20"}));
 }
 
+// A full state directory: saves fail while rotations go on. The journals
+// of those rotations must be finished by the first save that succeeds (the
+// state it writes records them), not left pending for the next start.
+TEST(rotated_scheduler, journals_whose_save_failed_finish_after_the_next_save_that_succeeds) {
+  harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\n");
+  std::vector<std::string> events;
+  h.hooks.rotate = [&](const rotated::file_policy&, const std::string&, wall_time at) {
+    return rotated::rotation_result{rotated::outcome::rotated, "j@" + rotated::format_utc(at).substr(17, 2)};
+  };
+  int saves = 0;
+  h.hooks.save = [&](const rotated::state_table& s) {
+    if (++saves <= 3) throw std::system_error(ENOSPC, std::generic_category(), "save state");
+    events.push_back("save " + rotated::format_utc(*s.last("/v/a.log")).substr(17, 2));
+  };
+  h.hooks.finish = [&](const std::string& j) { events.push_back("finish " + j); };
+  h.run(utc("2026-01-01T00:00:00Z"), 35s);
+  // Saves 1-3 fail (start, 10 s, 20 s); the one at 30 s records all three.
+  EXPECT_EQ(events, (std::vector<std::string>{"save 30", "finish j@10", "finish j@20", "finish j@30"}));
+}
+
 TEST(rotated_scheduler, the_daemon_prepares_each_file_at_start_and_after_each_rotation_and_undoes_it) {
   harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\nmax_size = \"1MiB\"\ncheck_every = \"4s\"\n"
             "[[file]]\npath = \"/v/b.log\"\nkeep = 3\nevery = \"100s\"\n");
@@ -434,7 +487,7 @@ TEST(rotated_scheduler, the_daemon_prepares_each_file_at_start_and_after_each_ro
     return rotated::rotation_result{rotated::outcome::rotated, {}};
   };
   h.hooks.size_of = [](const rotated::file_policy&) { return std::optional<std::uint64_t>(0); };
-  h.hooks.prepare = [&](const rotated::file_policy& f) { events.push_back("prepare " + f.path); };
+  h.hooks.prepare = [&](const rotated::file_policy& f, const rotated::directory_handle&) { events.push_back("prepare " + f.path); };
   h.hooks.unprepare = [&](const std::vector<rotated::file_policy>& files) {
     for (const auto& f : files) events.push_back("unprepare " + f.path);
   };
@@ -449,7 +502,7 @@ TEST(rotated_scheduler, a_reload_undoes_prepare_only_for_the_files_it_drops_and_
   harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\n"
             "[[file]]\npath = \"/v/b.log\"\nkeep = 3\nevery = \"10s\"\n");
   std::vector<std::string> events;
-  h.hooks.prepare = [&](const rotated::file_policy& f) { events.push_back("prepare " + f.path); };
+  h.hooks.prepare = [&](const rotated::file_policy& f, const rotated::directory_handle&) { events.push_back("prepare " + f.path); };
   h.hooks.unprepare = [&](const std::vector<rotated::file_policy>& files) {
     for (const auto& f : files) events.push_back("unprepare " + f.path);
   };

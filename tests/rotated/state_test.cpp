@@ -66,4 +66,13 @@ TEST(rotated_state, a_save_replaces_the_file_atomically_even_over_a_leftover_tem
   EXPECT_EQ(rotated::load_state(dir.path()).entries().size(), 2u);
 }
 
+// A 19-digit instant beyond what nanoseconds since 1970 can hold wrapped
+// round to a negative one (a time before 1970, so a spurious catch-up).
+TEST(rotated_state, an_instant_too_large_for_64_bits_is_a_damaged_line) {
+  std::vector<std::string> warnings;
+  auto t = rotated::state_table::parse("9999999999999999999 2286-11-20T17:46:39Z /a\n", &warnings);
+  EXPECT_FALSE(t.last("/a"));
+  EXPECT_EQ(warnings, (std::vector<std::string>{"state line 1: bad instant; ignored"}));
+}
+
 }  // namespace

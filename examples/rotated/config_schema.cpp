@@ -1,3 +1,6 @@
+// The schema walk: TOML tables to a config, each key checked against what
+// it may hold, every error collected with its line; and the checks on the
+// configuration file itself (owner and mode as root).
 #include "config.hpp"
 
 #include <fcntl.h>
@@ -19,26 +22,6 @@
 namespace rotated {
 
 namespace {
-
-using namespace std::chrono_literals;
-
-bool all_digits(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
-
-std::optional<std::uint64_t> to_u64(std::string_view s) {
-  if (!all_digits(s)) return std::nullopt;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    auto d = static_cast<std::uint64_t>(c - '0');
-    if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return std::nullopt;
-    v = v * 10 + d;
-  }
-  return v;
-}
 
 // Collects errors with the file name and a line. toml++ iterates a table
 // in key order, so the messages are sorted by line when taken.
@@ -103,6 +86,20 @@ std::optional<std::chrono::nanoseconds> want_duration(reporter& r, std::string_v
   return d;
 }
 
+// A user or group ("user" or "group" as `what`): a name, or a number.
+std::optional<std::uint32_t> want_id(reporter& r, std::string_view key, const toml::node& n, std::string_view what) {
+  auto s = want_string(r, key, n);
+  if (!s) return std::nullopt;
+  if (auto id = parse_u64(*s); id && *id < std::numeric_limits<std::uint32_t>::max()) return static_cast<std::uint32_t>(*id);
+  if (what == "user") {
+    if (struct passwd* pw = ::getpwnam(s->c_str())) return pw->pw_uid;
+  } else if (struct group* gr = ::getgrnam(s->c_str())) {
+    return gr->gr_gid;
+  }
+  r.at(n, "'" + std::string(key) + "': no " + std::string(what) + " named \"" + *s + "\"");
+  return std::nullopt;
+}
+
 // Normalises an absolute path: no empty, "." or ".." components, no
 // trailing slash. Returns an empty string and a reason when it cannot.
 std::string normalise_path(const std::string& raw, std::string& why) {
@@ -150,7 +147,7 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
     return;
   }
   notify_spec spec;
-  bool has_pidfile = false, has_command = false, has_signal = false;
+  bool has_pidfile = false, has_command = false, has_signal = false, has_user = false, has_timeout = false;
   for (auto&& [k, v] : *t) {
     std::string_view key = k.str();
     if (key == "pidfile") {
@@ -171,6 +168,12 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
         if (auto sig = parse_signal(*s)) spec.signal = *sig;
         else r.at(v, "'notify.signal': unknown signal \"" + *s + "\" (e.g. \"HUP\", \"USR1\")");
       }
+    } else if (key == "timeout") {
+      has_timeout = true;
+      if (auto t = want_duration(r, "notify.timeout", v)) spec.timeout = *t;
+    } else if (key == "user") {
+      has_user = true;
+      if (auto id = want_id(r, "notify.user", v, "user")) spec.user = static_cast<uid_t>(*id);
     } else if (key == "command") {
       has_command = true;
       const toml::array* a = v.as_array();
@@ -184,7 +187,7 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
       if (!spec.command.empty() && spec.command[0].empty()) r.at(v, "'notify.command' has an empty program name");
     } else {
       r.at(static_cast<int>(k.source().begin.line), "unknown key 'notify." + std::string(key) +
-                                                         "' (expected pidfile, signal or command)");
+                                                         "' (expected pidfile, signal, user, command or timeout)");
     }
   }
   if (has_pidfile == has_command) {
@@ -192,6 +195,8 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
     return;
   }
   if (has_signal && has_command) r.at(n, "'notify.signal' goes with 'pidfile', not with 'command'");
+  if (has_user && has_command) r.at(n, "'notify.user' goes with 'pidfile', not with 'command'");
+  if (has_timeout && has_pidfile) r.at(n, "'notify.timeout' goes with 'command', not with 'pidfile'");
   f.notify = std::move(spec);
 }
 
@@ -216,25 +221,9 @@ void parse_create(reporter& r, const toml::node& n, file_policy& f) {
       if (!octal || m > 07777) r.at(v, "'create.mode' must be octal digits such as \"0640\", not \"" + *s + "\"");
       else f.create.mode = static_cast<mode_t>(m);
     } else if (key == "owner") {
-      auto s = want_string(r, "create.owner", v);
-      if (!s) continue;
-      if (auto id = to_u64(*s); id && *id < std::numeric_limits<uid_t>::max()) {
-        f.create.owner = static_cast<uid_t>(*id);
-      } else if (struct passwd* pw = ::getpwnam(s->c_str())) {
-        f.create.owner = pw->pw_uid;
-      } else {
-        r.at(v, "'create.owner': no user named \"" + *s + "\"");
-      }
+      if (auto id = want_id(r, "create.owner", v, "user")) f.create.owner = static_cast<uid_t>(*id);
     } else if (key == "group") {
-      auto s = want_string(r, "create.group", v);
-      if (!s) continue;
-      if (auto id = to_u64(*s); id && *id < std::numeric_limits<gid_t>::max()) {
-        f.create.group = static_cast<gid_t>(*id);
-      } else if (struct group* gr = ::getgrnam(s->c_str())) {
-        f.create.group = gr->gr_gid;
-      } else {
-        r.at(v, "'create.group': no group named \"" + *s + "\"");
-      }
+      if (auto id = want_id(r, "create.group", v, "group")) f.create.group = static_cast<gid_t>(*id);
     } else {
       r.at(static_cast<int>(k.source().begin.line),
            "unknown key 'create." + std::string(key) + "' (expected mode, owner or group)");
@@ -310,6 +299,11 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
       if (auto b = want_bool(r, key, v)) f.watch = *b;
     } else if (key == "allow_world_writable") {
       if (auto b = want_bool(r, key, v)) f.allow_world_writable = *b;
+    } else if (key == "unsafe_directory") {
+      if (auto s = want_string(r, key, v)) {
+        if (*s == "as_owner" || *s == "refuse") f.refuse_unsafe_directory = *s == "refuse";
+        else r.at(v, "'unsafe_directory' must be \"as_owner\" or \"refuse\", not \"" + *s + "\"");
+      }
     } else {
       r.at(key_line, "unknown key '" + std::string(key) + "' in [[file]]");
     }
@@ -338,116 +332,6 @@ std::string file_policy::dir() const {
 }
 
 std::string file_policy::name() const { return path.substr(path.rfind('/') + 1); }
-
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
-  struct unit {
-    std::string_view name;
-    std::chrono::nanoseconds size;
-  };
-  // Longest names first where one is a prefix of another ("ms" before "m").
-  static constexpr unit units[] = {{"d", 24h}, {"h", 1h}, {"ms", 1ms}, {"m", 1min}, {"s", 1s}};
-  auto rank = [](std::string_view u) {
-    static constexpr std::string_view order[] = {"d", "h", "m", "s", "ms"};
-    for (int i = 0; i < 5; ++i)
-      if (order[i] == u) return i;
-    return -1;
-  };
-  if (text.empty()) return std::nullopt;
-  std::chrono::nanoseconds total{0};
-  int last_rank = -1;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t j = i;
-    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
-    auto number = to_u64(text.substr(i, j - i));
-    if (!number || j == text.size()) return std::nullopt;
-    const unit* found = nullptr;
-    for (const unit& u : units) {
-      if (text.substr(j, u.name.size()) == u.name) {
-        found = &u;
-        break;
-      }
-    }
-    if (found == nullptr) return std::nullopt;
-    int r = rank(found->name);
-    if (r <= last_rank) return std::nullopt;  // units in decreasing order, each once
-    last_rank = r;
-    constexpr auto max_ns = std::numeric_limits<std::int64_t>::max();
-    auto per = static_cast<std::uint64_t>(found->size.count());
-    if (*number > static_cast<std::uint64_t>(max_ns) / per) return std::nullopt;
-    auto add = std::chrono::nanoseconds(static_cast<std::int64_t>(*number * per));
-    if (total.count() > max_ns - add.count()) return std::nullopt;
-    total += add;
-    i = j + found->name.size();
-  }
-  return total;
-}
-
-std::optional<std::uint64_t> parse_size(std::string_view text) {
-  std::size_t j = 0;
-  while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
-  auto number = to_u64(text.substr(0, j));
-  if (!number) return std::nullopt;
-  std::string_view suffix = text.substr(j);
-  static constexpr std::pair<std::string_view, std::uint64_t> units[] = {
-      {"B", 1},
-      {"KB", 1000ull},
-      {"KiB", 1ull << 10},
-      {"MB", 1000ull * 1000},
-      {"MiB", 1ull << 20},
-      {"GB", 1000ull * 1000 * 1000},
-      {"GiB", 1ull << 30},
-      {"TB", 1000ull * 1000 * 1000 * 1000},
-      {"TiB", 1ull << 40}};
-  for (auto [name, mult] : units) {
-    if (suffix == name) {
-      if (*number > std::numeric_limits<std::uint64_t>::max() / mult) return std::nullopt;
-      return *number * mult;
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<std::chrono::seconds> parse_time_of_day(std::string_view text) {
-  auto two = [&](std::size_t at) -> int {
-    if (at + 2 > text.size() || !all_digits(text.substr(at, 2))) return -1;
-    return (text[at] - '0') * 10 + (text[at + 1] - '0');
-  };
-  if (text.size() != 5 && text.size() != 8) return std::nullopt;
-  int h = two(0), m = two(3), s = text.size() == 8 ? two(6) : 0;
-  if (text[2] != ':' || (text.size() == 8 && text[5] != ':')) return std::nullopt;
-  if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59) return std::nullopt;
-  return std::chrono::seconds(h * 3600 + m * 60 + s);
-}
-
-std::optional<int> parse_signal(std::string_view name) {
-  if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
-  static constexpr std::pair<std::string_view, int> signals[] = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
-      {"TERM", SIGTERM}, {"ALRM", SIGALRM}, {"CONT", SIGCONT}, {"WINCH", SIGWINCH}};
-  for (auto [n, s] : signals)
-    if (n == name) return s;
-  return std::nullopt;
-}
-
-std::string format_duration(std::chrono::nanoseconds d) {
-  if (d.count() == 0) return "0s";
-  std::string out;
-  auto take = [&](std::chrono::nanoseconds unit, const char* name) {
-    auto n = d / unit;
-    if (n > 0) {
-      out += std::to_string(n) + name;
-      d -= n * unit;
-    }
-  };
-  take(24h, "d");
-  take(1h, "h");
-  take(1min, "m");
-  take(1s, "s");
-  take(1ms, "ms");
-  if (d.count() > 0) out += std::to_string(d.count()) + "ns";
-  return out;
-}
 
 config_result parse_config(std::string_view text, const std::string& source) {
   config_result result;

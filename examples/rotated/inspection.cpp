@@ -1,0 +1,220 @@
+// The engine's inspection: what a file and its versions are before a
+// rotation, the cascade planned from them, and the dry-run description.
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+
+#include "engine_internal.hpp"
+#include "fs.hpp"
+
+namespace rotated {
+
+namespace detail {
+
+// Built by appending: GCC 12 at -O3 warns (-Wrestrict, a known false
+// positive) on "." + std::to_string(i).
+std::string slot(unsigned i, bool gz) {
+  std::string s(".");
+  s += std::to_string(i);
+  if (gz) s += ".gz";
+  return s;
+}
+
+const char* kind_of(mode_t m) {
+  if (S_ISLNK(m)) return "a symlink";
+  if (S_ISFIFO(m)) return "a FIFO";
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISSOCK(m)) return "a socket";
+  if (S_ISCHR(m) || S_ISBLK(m)) return "a device";
+  return "not a regular file";
+}
+
+bool same_inode(const std::optional<struct stat>& s, std::uint64_t dev, std::uint64_t ino) {
+  return s && static_cast<std::uint64_t>(s->st_dev) == dev && static_cast<std::uint64_t>(s->st_ino) == ino;
+}
+
+bool is_journaled_file(const journal_step& s, const std::optional<file_identity>& now) {
+  if (!now || now->dev != s.dev || now->ino != s.ino || now->btime_ns != s.btime_ns) return false;
+  return now->size >= s.size && now->mtime_ns >= s.mtime_ns;
+}
+
+std::string held(const std::string& suffix) { return suffix + std::string(held_tail); }
+
+bool is_held(const std::string& suffix) {
+  return suffix.size() > held_tail.size() && suffix.compare(suffix.size() - held_tail.size(), held_tail.size(), held_tail) == 0;
+}
+
+std::string octal(mode_t m) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
+  return buf;
+}
+
+directory_handle open_directory_of(const file_policy& f, directory_handle given) {
+  if (given) return given;
+  return std::make_shared<const unique_fd>(open_directory_no_symlinks(f.dir()));
+}
+
+directory_access access_for(int dirfd, const file_policy& f, bool as_root) {
+  directory_access a;
+  if (!as_root) return a;
+  struct stat dst {};
+  if (::fstat(dirfd, &dst) != 0) throw_errno(errno, "fstat " + f.dir());
+  if ((dst.st_mode & S_IWOTH) != 0 && !f.allow_world_writable) {
+    a.refusal = "directory " + f.dir() + " is writable by others (set allow_world_writable = true to allow)";
+  } else if ((dst.st_mode & S_IWGRP) != 0 && dst.st_gid != 0) {
+    a.refusal = "directory " + f.dir() + " is writable by group " + std::to_string(dst.st_gid) + ", which is not root";
+  } else if (dst.st_uid != 0 && f.refuse_unsafe_directory) {
+    a.refusal = "directory " + f.dir() + " is writable by uid " + std::to_string(dst.st_uid) +
+                ", not root (unsafe_directory = \"refuse\")";
+  } else if (dst.st_uid != 0) {
+    a.as = std::pair{dst.st_uid, dst.st_gid};
+  }
+  return a;
+}
+
+inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) {
+  inspection r;
+  const std::string name = f.name();
+  r.access = access_for(dirfd, f, as_root);
+  if (!r.access.refusal.empty()) {
+    r.status = outcome::skipped;
+    r.reason = r.access.refusal;
+    return r;
+  }
+  auto st = stat_at(dirfd, name);
+  if (!st) {
+    r.status = f.missing_ok ? outcome::skipped : outcome::failed;
+    r.reason = f.missing_ok ? "missing (missing_ok)" : "does not exist";
+    return r;
+  }
+  if (!S_ISREG(st->st_mode)) {
+    r.status = outcome::skipped;
+    r.reason = std::string("is ") + kind_of(st->st_mode) + ", not a regular file; not followed";
+    return r;
+  }
+  if (st->st_nlink != 1) {
+    r.status = outcome::skipped;
+    r.reason = "has " + std::to_string(st->st_nlink) + " hard links; only a file with a single link is rotated";
+    return r;
+  }
+  if (f.not_if_empty && st->st_size == 0) {
+    r.status = outcome::skipped;
+    r.reason = "empty (not_if_empty)";
+    return r;
+  }
+  r.st = *st;
+  journal& j = r.plan;
+  j.path = f.path;
+  j.at = at;
+  j.keep = f.keep;
+  j.compress = f.compress;
+  j.copytruncate = f.copytruncate;
+  if (!f.copytruncate && f.create.enabled) {
+    j.fresh = true;
+    j.fresh_mode = f.create.mode.value_or(st->st_mode & 07777);
+    j.fresh_uid = f.create.owner.value_or(st->st_uid);
+    j.fresh_gid = f.create.group.value_or(st->st_gid);
+  }
+  // The versions as they are now: [i][gz].
+  std::vector<std::array<std::optional<struct stat>, 2>> versions(f.keep + 1);
+  for (unsigned i = 1; i <= f.keep; ++i) {
+    for (int gz = 0; gz < 2; ++gz) {
+      auto s = stat_at(dirfd, name + slot(i, gz != 0));
+      if (s && S_ISDIR(s->st_mode)) {
+        r.status = outcome::skipped;
+        r.reason = name + slot(i, gz != 0) + " is a directory; the versions cannot shift";
+        return r;
+      }
+      versions[i][gz] = s;
+    }
+  }
+  auto add = [&](journal_step::kind_t kind, std::string from, std::string to, const struct stat& s) {
+    auto id = identity_at(dirfd, name + from);
+    if (!id || id->dev != static_cast<std::uint64_t>(s.st_dev) || id->ino != static_cast<std::uint64_t>(s.st_ino))
+      throw_errno(ESTALE, name + from + " changed during the rotation");
+    j.steps.push_back({kind, std::move(from), std::move(to), id->dev, id->ino, id->btime_ns, id->size, id->mtime_ns});
+  };
+  // The cascade's failure modes, planned before its first step: only a
+  // rename can fail, and every rename can be undone, so the versions that
+  // leave (the oldest, and any beyond keep when keep shrank) are first
+  // renamed to a hold name, then each shifts up by one, then the file
+  // becomes .1 (or is copied, with copytruncate), and only then are the
+  // held versions unlinked. A failure up to the file's own step is undone
+  // by renaming back (engine::rotate); a crash is completed by replaying
+  // the steps in this order (engine::recover).
+  std::size_t held_count = 0;
+  for (int gz = 0; gz < 2; ++gz)
+    if (versions[f.keep][gz]) {
+      add(journal_step::move, slot(f.keep, gz != 0), held(slot(f.keep, gz != 0)), *versions[f.keep][gz]);
+      ++held_count;
+    }
+  for (unsigned i = f.keep + 1; i <= f.keep + 1000; ++i) {
+    bool any = false;
+    for (int gz = 0; gz < 2; ++gz) {
+      auto s = stat_at(dirfd, name + slot(i, gz != 0));
+      if (s && !S_ISDIR(s->st_mode)) {
+        add(journal_step::move, slot(i, gz != 0), held(slot(i, gz != 0)), *s);
+        ++held_count;
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+  for (unsigned i = f.keep - 1; i >= 1; --i)
+    for (int gz = 0; gz < 2; ++gz)
+      if (versions[i][gz]) add(journal_step::move, slot(i, gz != 0), slot(i + 1, gz != 0), *versions[i][gz]);
+  if (!f.copytruncate) add(journal_step::move, "", ".1", *st);
+  for (std::size_t i = 0; i < held_count; ++i) {
+    journal_step drop = j.steps[i];
+    drop.kind = journal_step::drop;
+    drop.from = drop.to;
+    drop.to.clear();
+    j.steps.push_back(std::move(drop));
+  }
+  return r;
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+const char* to_string(outcome o) noexcept {
+  switch (o) {
+    case outcome::rotated: return "rotated";
+    case outcome::skipped: return "skipped";
+    case outcome::failed: return "failed";
+  }
+  return "?";
+}
+
+std::vector<std::string> engine::describe(const file_policy& f) {
+  std::vector<std::string> lines;
+  try {
+    unique_fd dirfd = open_directory_no_symlinks(f.dir());
+    inspection ins = inspect(dirfd.get(), f, options_.as_root, wall_clock::now());
+    if (ins.status != outcome::rotated) {
+      lines.push_back(std::string("would be ") + to_string(ins.status) + ": " + ins.reason);
+      return lines;
+    }
+    const std::string name = f.name();
+    for (const journal_step& s : ins.plan.steps) {
+      if (s.kind == journal_step::drop) continue;  // told at its move to the hold name
+      if (is_held(s.to)) lines.push_back("would drop " + name + s.from);
+      else lines.push_back("would rename " + name + s.from + " -> " + name + s.to);
+    }
+    if (f.copytruncate) lines.push_back("would copy " + name + " -> " + name + ".1 and truncate " + name);
+    if (ins.plan.fresh)
+      lines.push_back("would create " + name + " (mode " + octal(ins.plan.fresh_mode) + ", owner " +
+                      std::to_string(ins.plan.fresh_uid) + ":" + std::to_string(ins.plan.fresh_gid) + ")");
+    if (f.compress && f.keep >= 2) lines.push_back("would compress " + name + ".2 -> " + name + ".2.gz");
+  } catch (const std::exception& e) {
+    lines.push_back(std::string("would fail: ") + e.what());
+  }
+  return lines;
+}
+
+}  // namespace rotated
