@@ -33,6 +33,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <system_error>
 #include <vector>
 
@@ -100,8 +102,12 @@ std::size_t read_max_map_count() noexcept {
 }
 
 // Installs a guard region on one page of a scratch mapping: EINVAL on
-// kernels before 6.13 (an unknown advice), success after.
+// kernels before 6.13 (an unknown advice), success after. WEFT_GUARD_REGIONS=0
+// in the environment turns them off, for gdb's generate-core-file, which
+// cannot read a mapping past a guard region.
 bool probe_guard_regions() noexcept {
+  if (const char* setting = std::getenv("WEFT_GUARD_REGIONS"); setting != nullptr && std::strcmp(setting, "0") == 0)
+    return false;
   std::size_t page = detail::page_size();
   void* p = ::mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return false;
