@@ -17,6 +17,7 @@
 #include <string>
 
 #include "weft/detail/context.hpp"
+#include "weft/detail/build_abi.hpp"
 #include "weft/detail/context_inline.hpp"
 #include "weft/detail/eh_state.hpp"
 #include "weft/detail/fp_env.hpp"
