@@ -13,6 +13,9 @@
 #                     other sanitizer flags fails to link naming the problem
 #   add_subdirectory  builds consumer/ with add_subdirectory(WEFT_SOURCE_DIR)
 #                     and runs it
+#   library_only      configures WEFT_SOURCE_DIR with tests, benchmarks and
+#                     examples off while none of their dependencies can be
+#                     found: the library alone must need none of them
 #
 # Inputs (all set by tests/package/CMakeLists.txt): STEP BUILD_DIR PREFIX
 # WORK_DIR CONSUMER_DIR WEFT_SOURCE_DIR CONFIG GENERATOR MAKE_PROGRAM
@@ -153,6 +156,22 @@ elseif(STEP STREQUAL "add_subdirectory")
   build_consumer("${dir}" -DWEFT_CONSUMER_USE=add_subdirectory "-DWEFT_SOURCE_DIR=${WEFT_SOURCE_DIR}"
                  "-DWEFT_CONTEXT=${WEFT_CONTEXT}" "-DWEFT_SANITIZE=${WEFT_SANITIZE}")
   run_consumer("${dir}/app")
+
+elseif(STEP STREQUAL "library_only")
+  set(dir "${WORK_DIR}/library_only")
+  file(REMOVE_RECURSE "${dir}")
+  set(hidden)
+  foreach(package GTest benchmark tomlplusplus CLI11 ZLIB PkgConfig)
+    list(APPEND hidden "-DCMAKE_DISABLE_FIND_PACKAGE_${package}=ON")
+  endforeach()
+  # Boost is the boost backend's dependency, so it stays findable there.
+  if(NOT WEFT_CONTEXT STREQUAL "boost")
+    list(APPEND hidden "-DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON")
+  endif()
+  run_step("configuring the library alone" "${CMAKE_COMMAND}" -S "${WEFT_SOURCE_DIR}" -B "${dir}" -G "${GENERATOR}"
+           "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}" "-DCMAKE_C_COMPILER=${C_COMPILER}" "-DWEFT_CONTEXT=${WEFT_CONTEXT}"
+           -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_BENCH=OFF -DWEFT_BUILD_EXAMPLES=OFF ${hidden})
+  message(STATUS "${STEP}: configured without GTest, benchmark, Boost.Fiber and the examples' libraries")
 
 else()
   message(FATAL_ERROR "check_package.cmake: unknown STEP '${STEP}'")
