@@ -46,7 +46,7 @@ run_config tsan -DCMAKE_BUILD_TYPE=Debug -DWEFT_SANITIZE=thread -DWEFT_BUILD_BEN
 # asm build,
 # configured with the last line's arguments (which then finds it built).
 # Fiber stacks are registered with VALGRIND_STACK_REGISTER. Left out:
-#  fiber_death.*, stack_death.*  each forks a child that is meant to abort
+#  fiber_death*, stack_death.*  each forks a child that is meant to abort
 #    (or, for the older kernels' emulation, to run apart); under Valgrind
 #    that is slow and its expected crash is reported as an error.
 #  fiber_fp_env.preserving_fiber_keeps_its_rounding_mode_across_suspend
@@ -54,7 +54,7 @@ run_config tsan -DCMAKE_BUILD_TYPE=Debug -DWEFT_SANITIZE=thread -DWEFT_BUILD_BEN
 #    MXCSR says), so 1/3 rounded up and down come out equal.
 #  stack_pool.an_impossible_mapping_throws_system_error_with_errno
 #    Valgrind's mmap answers a 4 EiB request with EINVAL; the kernel, ENOMEM.
-valgrind_skip='fiber_death.*:stack_death.*:fiber_fp_env.preserving_fiber_keeps_its_rounding_mode_across_suspend'
+valgrind_skip='fiber_death*:stack_death.*:fiber_fp_env.preserving_fiber_keeps_its_rounding_mode_across_suspend'
 valgrind_skip+=':stack_pool.an_impossible_mapping_throws_system_error_with_errno'
 echo "=== weft tests: valgrind memcheck (asm; gtest filter -$valgrind_skip)" >&2
 cmake -S . -B build/asm "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_CONTEXT=asm >/dev/null
