@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <ostream>
 #include <string>
 #include <thread>
 
@@ -55,6 +56,14 @@ struct overflow_case {
   std::size_t frame;
 };
 
+const char* const victim_names[] = {"own_mapping", "carved", "first_of_slab"};
+
+// For GoogleTest's messages; its default prints the bytes, padding included
+// (which Valgrind reports as uninitialised).
+void PrintTo(const overflow_case& c, std::ostream* out) {
+  *out << victim_names[static_cast<int>(c.where)] << ", frames of " << c.frame;
+}
+
 class stack_overflow : public testing::TestWithParam<overflow_case> {};
 
 TEST_P(stack_overflow, is_reported_naming_the_fiber_its_id_and_stack_size) {
@@ -76,8 +85,8 @@ TEST_P(stack_overflow, is_reported_naming_the_fiber_its_id_and_stack_size) {
 }
 
 std::string case_name(const testing::TestParamInfo<overflow_case>& info) {
-  const char* where[] = {"own_mapping", "carved", "first_of_slab"};
-  return std::string(where[static_cast<int>(info.param.where)]) + "_frames_of_" + std::to_string(info.param.frame);
+  return std::string(victim_names[static_cast<int>(info.param.where)]) + "_frames_of_" +
+         std::to_string(info.param.frame);
 }
 
 INSTANTIATE_TEST_SUITE_P(fiber_death, stack_overflow,
