@@ -411,8 +411,12 @@ bool stack_allocation::overflow_fault(const void* address, const void* sp) const
   // overflow of it rather than to some other stack: the largest frame
   // anyone plausibly makes.
   constexpr std::size_t sp_reach = 16 * 1024 * kib;
+  // An overflowing access is at or above the stack pointer, or just below
+  // it: a push, a call, or a leaf function's red zone (128 bytes on x86-64).
+  constexpr std::size_t below_sp = 256;
   auto* s = static_cast<const std::byte*>(sp);
-  return guard_contains(address) || (s < low && s + sp_reach >= low && static_cast<const std::byte*>(address) < low);
+  auto* a = static_cast<const std::byte*>(address);
+  return guard_contains(address) || (s < low && s + sp_reach >= low && a < low && a + below_sp >= s);
 }
 
 std::size_t stack_high_water(const stack_allocation& stack) noexcept {

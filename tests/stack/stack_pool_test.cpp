@@ -72,6 +72,19 @@ TEST(stack_death, a_write_to_either_end_of_a_guard_faults) {
   release_stack(s);
 }
 
+TEST(stack_pool, a_fault_is_an_overflow_in_the_guard_or_next_to_a_stack_pointer_below_the_stack) {
+  auto s = allocate_stack(stack_mode::guarded, 4 * page_size());
+  std::byte* inside = s.low + 64;
+  std::byte* far_below = s.low - s.guard - 1024 * 1024;
+  EXPECT_TRUE(s.overflow_fault(s.low - 8, inside));             // in the guard, whatever the sp
+  EXPECT_TRUE(s.overflow_fault(far_below, far_below));          // a frame that jumped the guard
+  EXPECT_TRUE(s.overflow_fault(far_below - 8, far_below));      // a push or call below it
+  EXPECT_FALSE(s.overflow_fault(nullptr, far_below));           // a null dereference while overflowed
+  EXPECT_FALSE(s.overflow_fault(far_below, inside));            // a wild pointer, stack intact
+  EXPECT_FALSE(s.overflow_fault(s.low + 8, s.low - s.guard));   // not below the stack
+  release_stack(s);
+}
+
 TEST(stack_pool, released_stack_is_reused_by_the_next_allocation_of_its_size) {
   auto a = allocate_stack(stack_mode::guarded, 16 * page_size());
   std::byte* low = a.low;

@@ -38,9 +38,9 @@ struct stack_allocation {
   bool guard_contains(const void* address) const noexcept;
   // Whether a fault at `address`, taken with the stack pointer at `sp`, is
   // an overflow of this stack: the address is in the guard, or the stack
-  // pointer is already below the stack (a frame larger than the guard that
-  // faulted further down, or a dense slab's first stack running off the
-  // slab).
+  // pointer is already below the stack and the address next to it (a frame
+  // larger than the guard that faulted further down, or a dense slab's
+  // first stack running off the slab).
   bool overflow_fault(const void* address, const void* sp) const noexcept;
 };
 
