@@ -136,8 +136,8 @@ std::byte* map_anonymous(std::size_t bytes, const char* what) {
 void report_unguarded(const char* why) noexcept {
   if (unguarded_reported.exchange(true, std::memory_order_relaxed)) return;
   std::fprintf(stderr,
-               "weft: fiber stacks are unguarded from now on (%s; this kernel has no guard regions, which need "
-               "Linux 6.13): an overflow is detected only by a canary\n",
+               "weft: fiber stacks are unguarded from now on (%s; no guard regions: Linux before 6.13, or "
+               "WEFT_GUARD_REGIONS=0): an overflow is detected only by a canary\n",
                why);
 }
 
