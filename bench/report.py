@@ -129,6 +129,8 @@ PEERS = [
 # limit, unit, source).
 MILLION_CLAIMS = [
     ("resident memory per suspended fiber", r"RSS per fiber:\s+([0-9.]+) KiB", "<=", 5.0, "KiB", "issue 3"),
+    ("fibers without a guard (kernel 6.13+)", r"stacks:\s+[0-9]+ guarded, ([0-9]+) dense", "<=", 0, "fibers",
+     "issue 16"),
 ]
 
 RELATIONS = {"<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,

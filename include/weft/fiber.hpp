@@ -147,7 +147,7 @@ class fiber {
   std::uint64_t id() const noexcept;
   std::string_view name() const noexcept;
   std::source_location created_at() const noexcept;  // where the fiber was made
-  stack_mode stack() const noexcept;         // guarded or dense: the mode in use
+  stack_mode stack() const noexcept;         // guarded (has a guard) or dense (a canary only)
   std::size_t stack_size() const noexcept;   // usable bytes
 
   // Bytes of stack the fiber has touched so far: an upper bound, counted

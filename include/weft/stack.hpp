@@ -2,20 +2,27 @@
 //
 // Every fiber runs on a stack of its own, mmap'd and committed lazily by the
 // kernel (only touched pages cost memory), recycled through a per-thread pool.
-// Two kinds exist because of one kernel limit: each guard page costs a
-// mapping, and Linux allows 65530 mappings per process by default.
+// A fiber always gets the size it asked for (or its mode's default), in every
+// mode and under any load. What differs is the guard below the stack:
 //
-//   guarded  one mapping of its own with a PROT_NONE page below it. Running
-//            off the end faults at once; weft prints which fiber overflowed
-//            and aborts. Two kernel mappings per stack.
-//   dense    carved back to back out of large slabs (one mapping for many
-//            stacks). No guard page: a canary word just below the stack is
-//            checked each time the fiber switches out, and a broken canary
-//            aborts naming the fiber. Detects an overflow late (after it may
-//            have scribbled on the neighbouring stack's top) but lets a
-//            process hold millions of fibers.
-//   automatic  guarded while the process holds fewer guarded stacks than a
-//            quarter of vm.max_map_count, dense beyond that.
+//   Linux 6.13 and later (MADV_GUARD_INSTALL, probed once at run time):
+//            every stack, in every mode, is carved from a slab (one mapping
+//            for many stacks) with a guard region of stack_guard_size()
+//            bytes below it. Running off the end faults at once; weft
+//            prints which fiber overflowed and aborts.
+//   older kernels: a guard page costs a mapping of its own, and Linux
+//            allows 65530 mappings per process by default.
+//     guarded  one mapping per stack with a PROT_NONE page below it.
+//     dense    carved back to back out of slabs, no guard: a canary word
+//              just below the stack is checked each time the fiber switches
+//              out. Detects an overflow late, and only one that writes the
+//              canary.
+//     automatic  guarded while the process holds fewer guarded stacks than
+//              a quarter of vm.max_map_count, dense (at the same size)
+//              beyond; weft says so once on stderr when that happens.
+//
+// `dense` also asks for the smaller default size, for programs of many small
+// fibers.
 //
 // docs/architecture.md gives the default sizes and why.
 #pragma once
@@ -29,12 +36,25 @@ enum class stack_mode : unsigned char { automatic, guarded, dense };
 
 std::string_view to_string(stack_mode mode) noexcept;
 
-// The usable size a fiber gets when fiber_options::stack_size is 0. Larger
-// when built with AddressSanitizer, whose redzones grow every frame.
+// The usable size a fiber gets when fiber_options::stack_size is 0: the same
+// for automatic and guarded, smaller for dense. Larger when built with
+// AddressSanitizer, whose redzones grow every frame.
 std::size_t default_stack_size(stack_mode mode) noexcept;
 
-// How many guarded stacks may be live in the process before `automatic`
-// switches to dense: a quarter of vm.max_map_count, read once.
+// Whether this kernel has guard regions (MADV_GUARD_INSTALL, Linux 6.13+),
+// so that every stack is guarded whatever the number of fibers. Probed once.
+bool stack_guard_regions() noexcept;
+
+// Bytes of guard below each stack carved with a guard region. A frame up to
+// this size that overflows faults in the guard even without
+// -fstack-clash-protection.
+std::size_t stack_guard_size() noexcept;
+
+// Kernels without guard regions only: how many guarded stacks may be live in
+// the process before `automatic` makes dense ones: a quarter of
+// vm.max_map_count, read once.
 std::size_t guarded_stack_budget() noexcept;
+
+// Every function here may be called from any thread.
 
 }  // namespace weft

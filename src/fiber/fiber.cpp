@@ -3,15 +3,12 @@
 // weft/detail/fiber/fiber_switch.hpp.
 #include "weft/fiber.hpp"
 
-#include <sys/mman.h>
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "weft/detail/fiber/fiber_switch.hpp"
 #include "weft/detail/sanitizer.hpp"
@@ -172,7 +169,7 @@ void throw_if_destroying() {
 fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options,
                             std::source_location where, const exclusive_use* exclusive) {
   stack_allocation stack = allocate_stack(options.stack, options.stack_size);
-  if (stack.mode == stack_mode::guarded) install_overflow_handler();
+  install_overflow_handler();
   fiber_control* f;
   try {
     f = place_on_stack(stack, ops, body, exclusive);
@@ -253,19 +250,7 @@ stack_mode fiber::stack() const noexcept { return control_ ? control_->stack.mod
 std::size_t fiber::stack_size() const noexcept { return control_ ? control_->stack.size : 0; }
 
 std::size_t fiber::stack_high_water() const noexcept {
-  if (control_ == nullptr) return 0;
-  // Resident pages, counted down from the top until the first absent one:
-  // the kernel commits stack pages only when touched. A pooled stack keeps
-  // the pages an earlier fiber touched, so this is an upper bound.
-  const detail::stack_allocation& s = control_->stack;
-  std::size_t page = detail::page_size();
-  std::size_t pages = s.size / page;
-  std::vector<unsigned char> resident(pages);
-  std::byte* first = s.top() - pages * page;
-  if (::mincore(first, pages * page, resident.data()) != 0) return 0;
-  std::size_t touched = 0;
-  while (touched < pages && (resident[pages - 1 - touched] & 1)) ++touched;
-  return touched * page;
+  return control_ ? detail::stack_high_water(control_->stack) : 0;
 }
 
 namespace this_fiber {

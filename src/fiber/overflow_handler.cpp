@@ -1,6 +1,11 @@
-// Turning a guard-page fault into a one-line report naming the fiber.
+// Turning a stack overflow's fault into a one-line report naming the fiber.
 //
-// A stack overflow faults with the stack pointer already in the guard page,
+// A fault is an overflow of the running fiber's stack when it lies in that
+// stack's guard, or when the stack pointer is already below the stack (a
+// frame larger than the guard, or a dense slab's first stack running off
+// the slab): stack_allocation::overflow_fault().
+//
+// A stack overflow faults with the stack pointer already in the guard,
 // so the handler cannot run on the faulting stack: every thread that owns
 // guarded fibers gets an alternate signal stack. The handler only reads the
 // thread's current fiber (a TLS load) and formats with write(2): nothing in
@@ -8,6 +13,7 @@
 // handler was installed before (ASan's, a crash reporter's, or the default).
 #include <signal.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -61,9 +67,22 @@ void chain_to_previous(int sig, siginfo_t* info, void* uctx) {
   }
 }
 
+const void* stack_pointer(const void* uctx) noexcept {
+  const auto* uc = static_cast<const ucontext_t*>(uctx);
+#if defined(__x86_64__)
+  return reinterpret_cast<const void*>(uc->uc_mcontext.gregs[REG_RSP]);
+#elif defined(__aarch64__)
+  return reinterpret_cast<const void*>(uc->uc_mcontext.sp);
+#else
+  (void)uc;
+  return nullptr;  // the guard alone decides
+#endif
+}
+
 void on_segv(int sig, siginfo_t* info, void* uctx) {
   const fiber_control* f = this_thread.current;
-  if (f != nullptr && f->stack.guard_contains(info->si_addr)) report_stack_overflow(*f, info->si_addr);
+  if (f != nullptr && f->stack.overflow_fault(info->si_addr, stack_pointer(uctx)))
+    report_stack_overflow(*f, info->si_addr);
   chain_to_previous(sig, info, uctx);
 }
 
@@ -103,8 +122,12 @@ void install_process_handler() {
   w.number(f.id);
   w.text(" '");
   w.text(f.name.c_str());
-  w.text("' (guarded stack of ");
+  w.text("' (");
+  w.text(to_string(f.stack.mode).data());  // a literal, so NUL-terminated
+  w.text(" stack of ");
   w.number(f.stack.size);
+  w.text(" bytes, guard of ");
+  w.number(f.stack.guard);
   w.text(" bytes; fault at 0x");
   w.number(reinterpret_cast<std::uintptr_t>(fault_address), 16);
   w.text(")\n");

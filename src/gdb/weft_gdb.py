@@ -2,7 +2,8 @@
 #
 #   info weft-fibers          every task of every live weft::loop: id, name,
 #                             state (running/ready/waiting), what it waits on
-#                             (the words of loop::dump()), where it was spawned
+#                             (the words of loop::dump()), where it was spawned,
+#                             its stack size and high-water mark
 #   weft-bt ID [BT-ARGS]      the backtrace of task ID's fiber, from the
 #                             function it suspended in; BT-ARGS go to gdb's
 #                             backtrace (e.g. `weft-bt 3 -full`)
@@ -195,6 +196,22 @@ class Task:
         low = int(stack["low"])
         return low, low + int(stack["size"])
 
+    def stack_words(self):
+        """Its stack's size and high-water mark, as loop_core::dump() says them.
+        The mark is the distance from the top to the lowest byte that is not
+        zero: a stack's pages start zeroed (untouched ones read as zeros, in a
+        core file too), and a recycled stack keeps what earlier fibers wrote,
+        so like dump()'s it is an upper bound."""
+        if int(self.control) == 0:
+            return "stack ?"
+        low, high = self.stack_range()
+        try:
+            memory = bytes(gdb.selected_inferior().read_memory(low, high - low))
+        except gdb.MemoryError:
+            return "stack %d KiB" % ((high - low) // 1024)
+        used = len(memory.lstrip(b"\0"))
+        return "stack %d KiB, high water %d KiB" % ((high - low) // 1024, (used + 1023) // 1024)
+
 
 def _loops():
     """(address, loop_core value) of every registered loop, newest first."""
@@ -255,7 +272,9 @@ class InfoWeftFibers(gdb.Command):
 
 Usage: info weft-fibers
 For each loop: every unfinished task's id, name and state (running, ready,
-waiting), what a waiting task waits on, and where the task was spawned."""
+waiting), what a waiting task waits on, where the task was spawned, and its
+stack's size and high-water mark (an upper bound: a recycled stack keeps
+what earlier fibers wrote)."""
 
     def __init__(self):
         super().__init__("info weft-fibers", gdb.COMMAND_STATUS)
@@ -279,7 +298,7 @@ waiting), what a waiting task waits on, and where the task was spawned."""
                         state += " (thread %d)" % thread.num
                 elif t.parked:
                     state = t.wait_words()
-                print("  task #%d '%s' %s (spawned at %s)" % (t.id, t.name, state, t.spawned_at()))
+                print("  task #%d '%s' %s (spawned at %s) %s" % (t.id, t.name, state, t.spawned_at(), t.stack_words()))
 
 
 class _FrameId:

@@ -179,7 +179,10 @@ std::string loop_core::dump() const {
       auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(t_now - t->parked_since);
       out << " for " << waited.count() << " ms";
     }
-    out << " (spawned at " << t->spawned_at.file_name() << ":" << t->spawned_at.line() << ")\n";
+    out << " (spawned at " << t->spawned_at.file_name() << ":" << t->spawned_at.line() << ")";
+    // A pooled worker's stack keeps what earlier tasks touched: an upper bound.
+    out << " stack " << t->fib.stack_size() / 1024 << " KiB, high water " << t->fib.stack_high_water() / 1024
+        << " KiB\n";
   });
   return out.str();
 }

@@ -55,7 +55,7 @@ struct drainer {
     for (std::size_t c = 0; c < classes; ++c)
       while (free_block* b = cache.heads[c]) {
         cache.heads[c] = b->next;
-        ::operator delete(b, class_bytes(c));
+        ::operator delete(b);  // unsized: see task_base::operator delete
       }
     cache.gone = true;
   }
@@ -89,11 +89,13 @@ void* task_base::operator new(std::size_t size) {
 }
 
 void task_base::operator delete(void* p, std::size_t size) noexcept {
-  // Unsized: a block taken from the cache and freed after it is gone is
-  // larger than `size`.
+  // Unsized, here and in the drainer: a block taken from the cache and
+  // freed after it is gone is larger than `size`, and libstdc++ declares
+  // the sized global forms only with sized deallocation, which clang before
+  // 19 leaves off (glibc's free never needed the size).
   if (!cached(size)) return ::operator delete(p);
   std::size_t c = class_of(size);
-  if (cache.counts[c] == blocks_per_class) return ::operator delete(p, class_bytes(c));
+  if (cache.counts[c] == blocks_per_class) return ::operator delete(p);
   if (!cache.drain_armed) [[unlikely]]
     arm_drainer();
   cache.heads[c] = ::new (p) free_block{cache.heads[c]};

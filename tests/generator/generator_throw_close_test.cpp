@@ -168,6 +168,7 @@ TEST(generator_close, the_exception_raised_at_the_yield_is_generator_exit_not_a_
 }
 
 TEST(generator_close, a_body_that_swallows_generator_exit_and_yields_makes_close_throw) {
+  const int call_first_line = __LINE__ + 1;  // clang places a call at its first line
   generator<int> g([](yielder<int>& y) {
     for (;;) {
       try {
@@ -177,7 +178,7 @@ TEST(generator_close, a_body_that_swallows_generator_exit_and_yields_makes_close
       }
     }
   }, {.name = "stubborn"});
-  const int created_on_line = __LINE__ - 1;  // GCC places a call at its closing line
+  const int call_last_line = __LINE__ - 1;  // GCC places a call at its closing line
   g.next();
   try {
     g.close();
@@ -192,7 +193,10 @@ TEST(generator_close, a_body_that_swallows_generator_exit_and_yields_makes_close
   std::string err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("'stubborn' ignored generator_exit while being destroyed"), std::string::npos) << err;
   // ... and says where it was made, like a task's spawn location.
-  EXPECT_NE(err.find("(created at " __FILE__ ":" + std::to_string(created_on_line) + ")"), std::string::npos) << err;
+  const std::string at = "(created at " __FILE__ ":";
+  EXPECT_TRUE(err.find(at + std::to_string(call_first_line) + ")") != std::string::npos ||
+              err.find(at + std::to_string(call_last_line) + ")") != std::string::npos)
+      << err;
 }
 
 TEST(generator_close, a_body_that_catches_generator_exit_and_returns_closes_quietly) {

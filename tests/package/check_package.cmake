@@ -8,9 +8,14 @@
 #                     PREFIX and runs it
 #   pkg_config        compiles consumer/main.cpp with the flags from
 #                     `pkg-config --cflags --libs weft` (PKG_CONFIG_PATH at
-#                     PREFIX) and runs it
+#                     PREFIX) and runs it; checks weft.pc has no -std= and
+#                     a sanitizer build's flags, and that a consumer with
+#                     other sanitizer flags fails to link naming the problem
 #   add_subdirectory  builds consumer/ with add_subdirectory(WEFT_SOURCE_DIR)
 #                     and runs it
+#   library_only      configures WEFT_SOURCE_DIR with tests, benchmarks and
+#                     examples off while none of their dependencies can be
+#                     found: the library alone must need none of them
 #
 # Inputs (all set by tests/package/CMakeLists.txt): STEP BUILD_DIR PREFIX
 # WORK_DIR CONSUMER_DIR WEFT_SOURCE_DIR CONFIG GENERATOR MAKE_PROGRAM
@@ -108,26 +113,65 @@ elseif(STEP STREQUAL "pkg_config")
   separate_arguments(cflags UNIX_COMMAND "${step_output}")
   run_step("pkg-config --libs weft" "${pkg_config}" --libs weft)
   separate_arguments(libs UNIX_COMMAND "${step_output}")
-  # weft.pc carries no sanitizer flags, while a sanitized libweft.a needs the
-  # sanitizer's runtime at link time and a consumer instrumented alike (the
-  # CMake target passes -fsanitize on as a PUBLIC option). A pkg-config user
-  # adds them as this build did.
-  set(sanitize_flags)
-  if(WEFT_SANITIZE)
-    set(sanitize_flags "-fsanitize=${WEFT_SANITIZE}" -fno-omit-frame-pointer)
+  # No -std= (it would override a consumer's -std=c++23; the consumer states
+  # its own standard), and a sanitizer build's flags in both lists.
+  if(cflags MATCHES "-std=")
+    message(FATAL_ERROR "package test (pkg_config): weft.pc's Cflags carry a -std= flag: ${cflags}")
+  endif()
+  if(WEFT_SANITIZE AND NOT (cflags MATCHES "-fsanitize=${WEFT_SANITIZE}" AND libs MATCHES "-fsanitize=${WEFT_SANITIZE}"))
+    message(FATAL_ERROR "package test (pkg_config): a WEFT_SANITIZE=${WEFT_SANITIZE} build's weft.pc lacks "
+                        "-fsanitize=${WEFT_SANITIZE}: Cflags ${cflags}, Libs ${libs}")
   endif()
   set(dir "${WORK_DIR}/pkg_config")
   file(REMOVE_RECURSE "${dir}")
   file(MAKE_DIRECTORY "${dir}")
   run_step("compiling the consumer with pkg-config's flags"
-           "${CXX_COMPILER}" ${sanitize_flags} ${cflags} "${CONSUMER_DIR}/main.cpp" -o "${dir}/app" ${libs})
+           "${CXX_COMPILER}" -std=c++20 ${cflags} "${CONSUMER_DIR}/main.cpp" -o "${dir}/app" ${libs})
   run_consumer("${dir}/app")
+
+  # A consumer whose sanitizer flags differ from the library's must fail to
+  # link, naming what it expected of the library: ASan against a plain
+  # build, none against a sanitized one.
+  if(WEFT_SANITIZE)
+    list(FILTER cflags EXCLUDE REGEX "^-fsanitize=")
+    list(FILTER libs EXCLUDE REGEX "^-fsanitize=")
+    set(mismatch_flags)
+    set(expected_symbol weft_library_built_without_sanitizers)
+  else()
+    set(mismatch_flags -fsanitize=address)
+    set(expected_symbol weft_library_built_with_asan)
+  endif()
+  execute_process(COMMAND "${CXX_COMPILER}" -std=c++20 ${mismatch_flags} ${cflags} "${CONSUMER_DIR}/main.cpp"
+                          -o "${dir}/mismatched" ${libs}
+                  RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE output)
+  if(status EQUAL 0 OR NOT output MATCHES "undefined reference to `${expected_symbol}'")
+    message(FATAL_ERROR "package test (pkg_config): a consumer built with '${mismatch_flags}' against a "
+                        "WEFT_SANITIZE='${WEFT_SANITIZE}' library must fail to link naming ${expected_symbol}; "
+                        "exit status ${status}, output:\n${output}")
+  endif()
+  message(STATUS "${STEP}: a mismatched consumer fails to link: undefined reference to ${expected_symbol}")
 
 elseif(STEP STREQUAL "add_subdirectory")
   set(dir "${WORK_DIR}/add_subdirectory")
   build_consumer("${dir}" -DWEFT_CONSUMER_USE=add_subdirectory "-DWEFT_SOURCE_DIR=${WEFT_SOURCE_DIR}"
                  "-DWEFT_CONTEXT=${WEFT_CONTEXT}" "-DWEFT_SANITIZE=${WEFT_SANITIZE}")
   run_consumer("${dir}/app")
+
+elseif(STEP STREQUAL "library_only")
+  set(dir "${WORK_DIR}/library_only")
+  file(REMOVE_RECURSE "${dir}")
+  set(hidden)
+  foreach(package GTest benchmark tomlplusplus CLI11 ZLIB PkgConfig)
+    list(APPEND hidden "-DCMAKE_DISABLE_FIND_PACKAGE_${package}=ON")
+  endforeach()
+  # Boost is the boost backend's dependency, so it stays findable there.
+  if(NOT WEFT_CONTEXT STREQUAL "boost")
+    list(APPEND hidden "-DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON")
+  endif()
+  run_step("configuring the library alone" "${CMAKE_COMMAND}" -S "${WEFT_SOURCE_DIR}" -B "${dir}" -G "${GENERATOR}"
+           "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}" "-DCMAKE_C_COMPILER=${C_COMPILER}" "-DWEFT_CONTEXT=${WEFT_CONTEXT}"
+           -DWEFT_BUILD_TESTS=OFF -DWEFT_BUILD_BENCH=OFF -DWEFT_BUILD_EXAMPLES=OFF ${hidden})
+  message(STATUS "${STEP}: configured without GTest, benchmark, Boost.Fiber and the examples' libraries")
 
 else()
   message(FATAL_ERROR "check_package.cmake: unknown STEP '${STEP}'")

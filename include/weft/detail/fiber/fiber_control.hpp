@@ -15,6 +15,7 @@
 #include <exception>
 #include <string>
 
+#include "weft/detail/build_abi.hpp"
 #include "weft/detail/context/context.hpp"
 #include "weft/detail/fiber/eh_state.hpp"
 #include "weft/detail/fiber/fp_env.hpp"

@@ -99,9 +99,9 @@ struct task_base : runnable, list_hook {  // list_hook: the loop's list of live 
   static void operator delete(void* p, std::size_t size) noexcept;
   // Over-aligned results: the global aligned forms, uncached.
   static void* operator new(std::size_t size, std::align_val_t align) { return ::operator new(size, align); }
-  static void operator delete(void* p, std::size_t size, std::align_val_t align) noexcept {
-    ::operator delete(p, size, align);
-  }
+  // The global form without the size: libstdc++ declares the sized ones
+  // only with sized deallocation, which clang before 19 leaves off.
+  static void operator delete(void* p, std::size_t, std::align_val_t align) noexcept { ::operator delete(p, align); }
 };
 
 template <class T>
