@@ -1,6 +1,7 @@
 // The cold paths of weft/generator.hpp: protocol errors with the
-// generator's name in the message, the signals a paused yield acts on, and
-// the destructor's report. Nothing here runs per value.
+// generator's name in the message, the signals a paused yield acts on, the
+// end of a generator (detail::generator_base) and the destructor's report.
+// Nothing here runs per value.
 #include "weft/generator.hpp"
 
 #include <cstdio>
@@ -24,6 +25,24 @@ std::string_view to_string(generator_state state) noexcept {
 const char* stop_iteration::what() const noexcept { return "weft: generator exhausted (stop_iteration)"; }
 
 namespace detail {
+namespace {
+
+[[noreturn]] void throw_not_started(const fiber_control& f) {
+  throw generator_not_started("weft: can't send a value to just-started " + generator_label(f) +
+                              " (call next() first)");
+}
+
+// PEP 479: the exception to report for a stop_iteration that escaped the
+// body of `f`. Call from inside the catch block.
+std::exception_ptr stop_iteration_escaped(const fiber_control& f) {
+  try {
+    std::throw_with_nested(generator_raised_stop_iteration("weft: " + generator_label(f) + " raised stop_iteration"));
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
+}  // namespace
 
 std::string generator_label(const fiber_control& f) {
   if (!f.name.empty()) return "generator '" + f.name + "'";
@@ -32,11 +51,6 @@ std::string generator_label(const fiber_control& f) {
 
 void throw_already_executing(const fiber_control& f) {
   throw generator_already_executing("weft: " + generator_label(f) + " already executing");
-}
-
-void throw_not_started(const fiber_control& f) {
-  throw generator_not_started("weft: can't send a value to just-started " + generator_label(f) +
-                              " (call next() first)");
 }
 
 void throw_ignored_exit(const fiber_control& f) {
@@ -79,15 +93,41 @@ void raise_signal(generator_signal& signal, std::exception_ptr& raised) {
   }
 }
 
-std::exception_ptr stop_iteration_escaped(const fiber_control& f) {
+void generator_base::settle(const fiber_control* f, generator_op op) {
+  if (f->state == fiber_state::running) throw_already_executing(*f);
+  if (op == generator_op::send && f->state == fiber_state::created) throw_not_started(*f);
+  rethrow_error();
+}
+
+void generator_base::raise_error() {
+  error_is_exit_ = false;
+  std::rethrow_exception(std::exchange(error_, nullptr));
+}
+
+void generator_base::closed() {
+  if (error_is_exit_) {
+    error_ = nullptr;
+    error_is_exit_ = false;
+  }
+  rethrow_error();
+}
+
+void generator_base::body_raised(const fiber_control& f) {
   try {
-    std::throw_with_nested(generator_raised_stop_iteration("weft: " + generator_label(f) + " raised stop_iteration"));
+    throw;
+  } catch (const forced_unwind&) {
+    throw;  // the fiber layer's, while the generator is destroyed
+  } catch (const generator_exit&) {
+    error_ = std::current_exception();
+    error_is_exit_ = true;
+  } catch (const stop_iteration&) {
+    error_ = stop_iteration_escaped(f);
   } catch (...) {
-    return std::current_exception();
+    error_ = std::current_exception();
   }
 }
 
-void report_close_failure(const fiber_control& f, std::exception_ptr error) noexcept {
+void generator_base::report_close_failure(const fiber_control& f, std::exception_ptr error) noexcept {
   std::string label = generator_label(f);
   std::string where = std::string(f.created_at.file_name()) + ":" + std::to_string(f.created_at.line());
   try {
