@@ -298,7 +298,8 @@ class generator : private detail::generator_base {
   // the body yields instead, throws generator_ignored_exit (the generator
   // stays suspended). Another exception from the body comes out here. A
   // created generator is closed without running; a closed one is left
-  // alone. A `return v` during the close is kept in return_value().
+  // alone. A `return v` during the close is kept in return_value() but not
+  // reported: later operations throw a plain stop_iteration.
   void close();
 
   // Python's inspect.getgeneratorstate().

@@ -105,6 +105,7 @@ void generator_base::raise_error() {
 }
 
 void generator_base::closed() {
+  return_reported_ = true;
   if (error_is_exit_) {
     error_ = nullptr;
     error_is_exit_ = false;

@@ -211,6 +211,44 @@ TEST(generator_close, a_body_that_catches_generator_exit_and_returns_closes_quie
   EXPECT_EQ(*g.return_value(), 99);
 }
 
+// Python 3.11:
+//   def g():
+//       try: yield 1
+//       except GeneratorExit: return 99
+//   it = g(); next(it); it.close()
+//   next(it)       -> StopIteration, .value is None
+//   it.send(None)  -> StopIteration, .value is None
+TEST(generator_close, after_a_close_during_which_the_body_returned_next_reports_exhaustion_without_the_value) {
+  generator<int, int, int> g([](yielder<int, int>& y) {
+    try {
+      y.yield(1);
+    } catch (const weft::generator_exit&) {
+      return 99;
+    }
+    return 0;
+  });
+  EXPECT_EQ(g.next(), 1);
+  g.close();
+  std::vector<std::string> seen;
+  for (int i = 0; i < 2; ++i) {
+    try {
+      if (i == 0)
+        g.next();
+      else
+        g.send(7);
+      seen.push_back("value");
+    } catch (const weft::stop_iteration_with<int>& e) {
+      seen.push_back("stop_iteration_with " + std::to_string(e.value));
+    } catch (const weft::stop_iteration&) {
+      seen.push_back("stop_iteration");
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"stop_iteration", "stop_iteration"}));
+  EXPECT_EQ(g.try_next(), std::nullopt);
+  ASSERT_TRUE(g.return_value().has_value());
+  EXPECT_EQ(*g.return_value(), 99);
+}
+
 TEST(generator_close, another_exception_raised_during_close_comes_out_of_close) {
   generator<int> g([](yielder<int>& y) {
     try {

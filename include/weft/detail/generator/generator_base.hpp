@@ -63,7 +63,8 @@ class generator_base {
   [[noreturn]] void raise_error();
 
   // close() has run the body to its end: a generator_exit it let out is the
-  // expected outcome; another exception comes out.
+  // expected outcome, a value it returned is not reported later (Python:
+  // after close(), StopIteration carries None); another exception comes out.
   void closed();
 
   // The destructor could not close `f` cleanly; one line to stderr.
