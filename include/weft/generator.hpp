@@ -178,9 +178,11 @@ class yielder {
 
   // PEP 380 `yield from sub`: runs `sub` (started or not) until it ends.
   // Its yields come out of this generator; every next, send, throw_in and
-  // close that reaches this generator meanwhile goes to `sub`. Evaluates to
-  // sub's return value; exceptions from sub propagate. A close() of this
-  // generator closes sub, then raises generator_exit here.
+  // close that reaches this generator meanwhile goes to `sub`, except a
+  // generator_exit: close() of this generator, or throw_in() of a
+  // generator_exit, closes sub and then raises that generator_exit here (or
+  // what sub's close raised instead). Evaluates to sub's return value;
+  // exceptions from sub propagate.
   template <class R>
   R yield_from(generator<Y, S, R>& sub);
   // Takes ownership: `sub` is destroyed (closed if need be) afterwards.

@@ -93,6 +93,16 @@ void raise_signal(generator_signal& signal, std::exception_ptr& raised) {
   }
 }
 
+bool is_generator_exit(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const generator_exit&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 void generator_base::settle(const fiber_control* f, generator_op op) {
   if (f->state == fiber_state::running) throw_already_executing(*f);
   if (op == generator_op::send && f->state == fiber_state::created) throw_not_started(*f);

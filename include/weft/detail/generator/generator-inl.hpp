@@ -407,9 +407,17 @@ void yielder<Y, S>::delegate(generator<Y, S, R>& sub) {
         }
         yielded = sub.advance();
         break;
-      case generator_signal::raise:
-        yielded = sub.inject(detail::access::control(sub.fiber_), std::exchange(raised_, nullptr));
+      case generator_signal::raise: {
+        std::exception_ptr e = std::exchange(raised_, nullptr);
+        if (detail::is_generator_exit(e)) {
+          // PEP 380: a GeneratorExit thrown in closes the delegate (what
+          // that close raises propagates), then is raised here.
+          sub.close();
+          std::rethrow_exception(std::move(e));
+        }
+        yielded = sub.inject(detail::access::control(sub.fiber_), std::move(e));
         break;
+      }
       case generator_signal::exit:
         // PEP 380: close the delegate (its errors propagate), then raise
         // GeneratorExit here.

@@ -29,6 +29,8 @@ enum class generator_op : unsigned char { resume, send };
 // exception is already unwinding the body (a destructor that yields): the
 // yield returns and that unwind carries on.
 void raise_signal(generator_signal& signal, std::exception_ptr& raised);
+// True if `e` holds a generator_exit (PEP 380 closes a delegate for it).
+bool is_generator_exit(const std::exception_ptr& e) noexcept;
 std::string generator_label(const fiber_control& f);
 
 // A generator's fiber is of exclusive use: only next/send/throw_in/close
