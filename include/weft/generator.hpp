@@ -88,12 +88,25 @@ class stop_iteration_with : public stop_iteration {
 };
 
 // Python's GeneratorExit: raised at the paused yield by close() and by the
-// destructor of a suspended generator. Like Python's (a BaseException, not
-// an Exception), it is not a std::exception, so `catch (const
+// destructor of a suspended generator, or thrown in by the caller
+// (throw_in(generator_exit("why"))). Like Python's (a BaseException, not an
+// Exception), it is not a std::exception, so `catch (const
 // std::exception&)` lets it pass; a `catch (...)` must rethrow it or the
-// generator "ignores" the close.
-struct generator_exit {
-  const char* what() const noexcept { return "generator_exit"; }
+// generator "ignores" the close. Copies share the message.
+class generator_exit {
+ public:
+  // What close() raises: no message (Python: GeneratorExit()).
+  generator_exit() noexcept = default;
+  // Python: GeneratorExit("why").
+  explicit generator_exit(std::string message) : message_(std::make_shared<const std::string>(std::move(message))) {}
+
+  const char* what() const noexcept { return message_ ? message_->c_str() : "generator_exit"; }
+  bool has_message() const noexcept { return message_ != nullptr; }
+  // Empty when there is none.
+  std::string_view message() const noexcept { return message_ ? std::string_view(*message_) : std::string_view(); }
+
+ private:
+  std::shared_ptr<const std::string> message_;
 };
 
 // Python's TypeError "can't send non-None value to a just-started

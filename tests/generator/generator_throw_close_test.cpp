@@ -130,6 +130,39 @@ TEST(generator_throw, a_null_exception_ptr_is_refused) {
 
 // --- close --------------------------------------------------------------------
 
+// Python 3.11:
+//   def g():
+//       try: yield 1
+//       except GeneratorExit as e: seen.append(e.args); raise
+//   a = g(); next(a); a.throw(GeneratorExit("shutting down"))
+//       -> the body sees ('shutting down',); the caller gets that GeneratorExit
+//   b = g(); next(b); b.close()
+//       -> the body sees (): close() raises a GeneratorExit without a message
+TEST(generator_close, a_generator_exit_thrown_in_carries_its_message_and_the_one_close_raises_has_none) {
+  std::vector<std::string> seen;
+  auto body = [&](yielder<int>& y) {
+    try {
+      y.yield(1);
+    } catch (const weft::generator_exit& e) {
+      seen.push_back(e.has_message() ? "message '" + std::string(e.message()) + "'" : "no message");
+      seen.push_back(e.what());
+      throw;
+    }
+  };
+  generator<int> a(body);
+  a.next();
+  try {
+    a.throw_in(weft::generator_exit("shutting down"));
+    FAIL() << "throw_in did not throw";
+  } catch (const weft::generator_exit& e) {
+    EXPECT_EQ(e.message(), "shutting down");
+  }
+  generator<int> b(body);
+  b.next();
+  b.close();
+  EXPECT_EQ(seen, (std::vector<std::string>{"message 'shutting down'", "shutting down", "no message", "generator_exit"}));
+}
+
 TEST(generator_close, close_raises_generator_exit_so_destructors_and_finally_blocks_run) {
   std::vector<std::string> log;
   generator<int> g([&](yielder<int>& y) {

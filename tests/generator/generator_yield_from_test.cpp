@@ -171,8 +171,8 @@ TEST(generator_yield_from, a_delegate_ignoring_generator_exit_makes_the_outer_cl
 //       try: r = yield from sub(); log.append(f"outer resumed with {r}"); yield 3
 //       except GeneratorExit: log.append("outer got GeneratorExit"); raise
 //   g = outer(); next(g)
-//   g.throw(GeneratorExit())  -> raises GeneratorExit; log: sub closing,
-//                                outer got GeneratorExit
+//   g.throw(GeneratorExit("bye"))  -> raises that GeneratorExit; log: sub
+//                                     closing, outer got GeneratorExit
 TEST(generator_yield_from, throwing_generator_exit_in_closes_the_delegate_then_raises_it_in_the_outer_body) {
   std::vector<std::string> log;
   generator<int> outer([&](yielder<int>& y) {
@@ -195,7 +195,12 @@ TEST(generator_yield_from, throwing_generator_exit_in_closes_the_delegate_then_r
     }
   });
   EXPECT_EQ(outer.next(), 1);
-  EXPECT_THROW(outer.throw_in(weft::generator_exit{}), weft::generator_exit);
+  try {
+    outer.throw_in(weft::generator_exit("bye"));
+    FAIL() << "throw_in did not throw";
+  } catch (const weft::generator_exit& e) {
+    EXPECT_EQ(e.message(), "bye");  // the one thrown in, not the delegate's close
+  }
   EXPECT_EQ(log, (std::vector<std::string>{"sub closing", "outer got generator_exit"}));
   EXPECT_EQ(outer.state(), generator_state::closed);
 }
