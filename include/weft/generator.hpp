@@ -159,6 +159,11 @@ concept generator_body =
          : std::is_convertible_v<std::invoke_result_t<std::decay_t<F>&, typename G::yielder_type&>,
                                  typename G::return_type>);
 
+// A std::optional<S>, as a yield receives it (exactly: anything merely
+// convertible goes to send(S)).
+template <class O, class S>
+concept optional_of = !std::is_void_v<S> && std::is_same_v<std::remove_cvref_t<O>, std::optional<S>>;
+
 }  // namespace detail
 
 // The body's handle on its generator: yield, yield_from. Lives on the
@@ -283,6 +288,10 @@ class generator : private detail::generator_base {
     requires(!std::is_void_v<S>);
   // Python's g.send(None): the same as next().
   Y send(std::nullopt_t);
+  // What a yield evaluates to, sent on: empty is next(), a value is send(v).
+  template <class O>
+    requires detail::optional_of<O, S>
+  Y send(O&& value);
 
   // Python's g.throw(e): raises `e` at the paused yield. If the body catches
   // it and yields, returns that value; if the body returns, throws
@@ -303,6 +312,9 @@ class generator : private detail::generator_base {
   try_result try_send(detail::value_or_none<S> value)
     requires(!std::is_void_v<S>);
   try_result try_send(std::nullopt_t);
+  template <class O>
+    requires detail::optional_of<O, S>
+  try_result try_send(O&& value);
   try_result try_throw_in(std::exception_ptr e);
   template <class E>
     requires(!std::is_same_v<std::remove_cvref_t<E>, std::exception_ptr>)

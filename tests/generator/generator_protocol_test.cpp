@@ -101,6 +101,36 @@ TEST(generator_protocol, not_started_error_names_the_generator) {
   }
 }
 
+// Python: g.send(x) takes what a yield evaluated to, None included, and
+// g.send(None) is next(g). A relay passes on what it received:
+//   def relay(target):
+//       x = yield next(target)
+//       while True: x = yield target.send(x)
+//   r = relay(total()); next(r); r.send(5); r.send(None); r.send(2)
+TEST(generator_protocol, send_takes_what_a_yield_received_and_an_empty_one_is_next) {
+  std::vector<std::string> received;
+  generator<int, int> total([&](yielder<int, int>& y) {
+    int sum = 0;
+    for (;;) {
+      std::optional<int> v = y.yield(sum);
+      received.push_back(v ? std::to_string(*v) : "none");
+      if (v) sum += *v;
+    }
+  });
+  generator<int, int> relay([&](yielder<int, int>& y) {
+    std::optional<int> x = y.yield(total.next());
+    for (;;) x = y.yield(total.send(x));
+  });
+  EXPECT_EQ(relay.next(), 0);
+  EXPECT_EQ(relay.send(5), 5);
+  EXPECT_EQ(relay.next(), 5);
+  EXPECT_EQ(relay.send(2), 7);
+  std::optional<int> none;
+  EXPECT_EQ(total.try_send(none), std::optional<int>(7));
+  EXPECT_EQ(total.try_send(std::optional<int>(3)), std::optional<int>(10));
+  EXPECT_EQ(received, (std::vector<std::string>{"5", "none", "2", "none", "3"}));
+}
+
 TEST(generator_protocol, first_stop_iteration_carries_the_return_value_later_ones_do_not) {
   generator<int, void, std::string> g([](yielder<int>& y) -> std::string {
     y.yield(1);

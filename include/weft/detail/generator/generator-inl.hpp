@@ -156,6 +156,14 @@ inline Y generator<Y, S, R>::send(std::nullopt_t) {
 }
 
 template <class Y, class S, class R>
+template <class O>
+  requires detail::optional_of<O, S>
+inline Y generator<Y, S, R>::send(O&& value) {
+  if (!value) return next();
+  return send(detail::value_or_none<S>(*std::forward<O>(value)));
+}
+
+template <class Y, class S, class R>
 inline Y generator<Y, S, R>::throw_in(std::exception_ptr e) {
   detail::fiber_control* f = detail::access::control(fiber_);
   if (!inject(f, std::move(e))) report_end(f, detail::generator_op::resume);
@@ -196,6 +204,14 @@ inline auto generator<Y, S, R>::try_send(detail::value_or_none<S> value) -> try_
 template <class Y, class S, class R>
 inline auto generator<Y, S, R>::try_send(std::nullopt_t) -> try_result {
   return try_next();
+}
+
+template <class Y, class S, class R>
+template <class O>
+  requires detail::optional_of<O, S>
+inline auto generator<Y, S, R>::try_send(O&& value) -> try_result {
+  if (!value) return try_next();
+  return try_send(detail::value_or_none<S>(*std::forward<O>(value)));
 }
 
 template <class Y, class S, class R>
