@@ -19,7 +19,9 @@
 //   getgeneratorstate(g) g.state()
 //   next(g, default)     g.try_next()      std::optional: empty at the end;
 //                        g.try_send(v)     g.return_value() holds the
-//                        g.try_throw_in(e) body's return value
+//                        g.try_throw_in(e) body's return value,
+//                                          g.returned_just_now() says whether
+//                                          this end carried it
 //
 // Invariants
 //  - A generator owns one fiber (its stack holds the body and the yielder)
@@ -69,12 +71,27 @@ enum class generator_state : unsigned char { created, running, suspended, closed
 
 std::string_view to_string(generator_state state) noexcept;
 
+template <class R>
+class stop_iteration_with;
+
 // Python's StopIteration: the generator is exhausted. Thrown by next(),
 // send() and throw_in(); the try_ forms report exhaustion with an empty
 // optional instead.
 class stop_iteration : public std::exception {
  public:
   const char* what() const noexcept override;
+  // Python's `e.value is not None`: this is a stop_iteration_with<R>.
+  bool has_value() const noexcept { return has_value_; }
+  // Python's e.value, for a caller that caught the base: the value if this is
+  // a stop_iteration_with<R>, else null.
+  template <class R>
+  const R* value_if() const noexcept {
+    const auto* with = dynamic_cast<const stop_iteration_with<R>*>(this);
+    return with != nullptr ? &with->value : nullptr;
+  }
+
+ protected:
+  bool has_value_ = false;
 };
 
 // The first stop_iteration after the body returned a value carries it, as
@@ -83,7 +100,7 @@ class stop_iteration : public std::exception {
 template <class R>
 class stop_iteration_with : public stop_iteration {
  public:
-  explicit stop_iteration_with(R v) : value(std::move(v)) {}
+  explicit stop_iteration_with(R v) : value(std::move(v)) { has_value_ = true; }
   R value;
 };
 
@@ -306,8 +323,11 @@ class generator : private detail::generator_base {
 
   // The exception-free forms: as next(), send(), throw_in(), but exhaustion
   // is an empty result (false for Yield = void), every time; the body's
-  // return value stays in return_value(). Exceptions from the body, and the
-  // protocol errors, still throw.
+  // return value stays in return_value(), and returned_just_now() says
+  // whether this exhaustion is the one that came with it (the report is
+  // then consumed, as by Python's next(g, default): a later next() throws
+  // a plain stop_iteration). Exceptions from the body, and the protocol
+  // errors, still throw.
   try_result try_next();
   try_result try_send(detail::value_or_none<S> value)
     requires(!std::is_void_v<S>);
@@ -345,6 +365,12 @@ class generator : private detail::generator_base {
   {
     return result_;
   }
+
+  // After an operation reported exhaustion: true if it is the first report
+  // since the body returned a value (Python: its StopIteration carried
+  // .value), false if the generator was already finished (or ended without
+  // a value).
+  bool returned_just_now() const noexcept { return return_ == return_status::reported_now; }
 
   std::string_view name() const noexcept { return fiber_.name(); }
   bool valid() const noexcept { return fiber_.valid(); }

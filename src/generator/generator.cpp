@@ -103,10 +103,17 @@ bool is_generator_exit(const std::exception_ptr& e) noexcept {
   }
 }
 
-void generator_base::settle(const fiber_control* f, generator_op op) {
+bool generator_base::settle(const fiber_control* f, generator_op op) {
   if (f->state == fiber_state::running) throw_already_executing(*f);
   if (op == generator_op::send && f->state == fiber_state::created) throw_not_started(*f);
   rethrow_error();
+  switch (return_) {
+    case return_status::pending: return_ = return_status::reported_now; return true;
+    case return_status::reported_now: return_ = return_status::reported; return false;
+    case return_status::none:
+    case return_status::reported: return false;
+  }
+  return false;
 }
 
 void generator_base::raise_error() {
@@ -115,7 +122,7 @@ void generator_base::raise_error() {
 }
 
 void generator_base::closed() {
-  return_reported_ = true;
+  if (return_ == return_status::pending) return_ = return_status::reported;
   if (error_is_exit_) {
     error_ = nullptr;
     error_is_exit_ = false;

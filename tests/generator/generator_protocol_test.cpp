@@ -154,6 +154,67 @@ TEST(generator_protocol, first_stop_iteration_carries_the_return_value_later_one
   EXPECT_EQ(*g.return_value(), "done");
 }
 
+// Python: `except StopIteration as e: e.value` works whatever returned it;
+// the first StopIteration after `return "done"` has .value == "done", later
+// ones have None.
+TEST(generator_protocol, the_stop_value_is_reachable_from_the_base_stop_iteration) {
+  generator<int, void, std::string> g([](yielder<int>& y) -> std::string {
+    y.yield(1);
+    return "done";
+  });
+  EXPECT_EQ(g.next(), 1);
+  std::vector<std::string> seen;
+  for (int i = 0; i < 2; ++i) {
+    try {
+      g.next();
+      seen.push_back("value");
+    } catch (const weft::stop_iteration& e) {
+      const std::string* value = e.value_if<std::string>();
+      seen.push_back(e.has_value() ? "has_value" : "no value");
+      seen.push_back(value != nullptr ? *value : "null");
+      seen.push_back(e.value_if<int>() == nullptr ? "not an int" : "an int");
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"has_value", "done", "not an int", "no value", "null", "not an int"}));
+}
+
+// Python: next(g, default) swallows the StopIteration; its .value tells
+// "returned a value just now" from "was already finished". The try_ forms
+// tell them apart through returned_just_now(), and consume the value's
+// report as next(g, default) does: a later next() raises a plain
+// StopIteration.
+TEST(generator_protocol, try_forms_tell_a_return_just_now_from_an_earlier_end) {
+  generator<int, int, int> g([](yielder<int, int>& y) {
+    y.yield(1);
+    return 42;
+  });
+  std::vector<std::string> seen;
+  auto note = [&](std::optional<int> r) {
+    seen.push_back(r ? std::to_string(*r) : std::string(g.returned_just_now() ? "returned now" : "already finished"));
+  };
+  note(g.try_next());
+  note(g.try_send(3));
+  note(g.try_next());
+  note(g.try_send(4));
+  EXPECT_EQ(seen, (std::vector<std::string>{"1", "returned now", "already finished", "already finished"}));
+  EXPECT_THROW(
+      {
+        try {
+          g.next();
+        } catch (const weft::stop_iteration& e) {
+          EXPECT_FALSE(e.has_value());
+          throw;
+        }
+      },
+      weft::stop_iteration);
+  EXPECT_EQ(*g.return_value(), 42);
+
+  generator<int> plain([](yielder<int>& y) { y.yield(1); });
+  EXPECT_EQ(plain.try_next(), std::optional<int>(1));
+  EXPECT_EQ(plain.try_next(), std::nullopt);
+  EXPECT_FALSE(plain.returned_just_now());  // ended without a value
+}
+
 TEST(generator_protocol, try_forms_leave_the_return_value_in_return_value) {
   generator<int, int, int> g([](yielder<int, int>& y) {
     int sum = 0;

@@ -333,10 +333,8 @@ inline bool generator<Y, S, R>::inject(detail::fiber_control* f, std::exception_
 
 template <class Y, class S, class R>
 void generator<Y, S, R>::report_end(const detail::fiber_control* f, detail::generator_op op) {
-  settle(f, op);
   if constexpr (!std::is_void_v<R>) {
-    if (result_ && !return_reported_) {
-      return_reported_ = true;
+    if (settle(f, op) && result_) {
       if constexpr (std::is_copy_constructible_v<R>) {
         throw stop_iteration_with<R>(*result_);
       } else {
@@ -346,6 +344,8 @@ void generator<Y, S, R>::report_end(const detail::fiber_control* f, detail::gene
         throw stop_iteration_with<R>(std::move(value));
       }
     }
+  } else {
+    settle(f, op);
   }
   detail::throw_stop_iteration();
 }
@@ -394,7 +394,9 @@ struct generator_frame {
         std::invoke(body, port);
       } else {
         R value = std::invoke(body, port);
-        gen().result_.emplace(std::move(value));
+        generator<Y, S, R>& g = gen();
+        g.result_.emplace(std::move(value));
+        g.return_ = generator<Y, S, R>::return_status::pending;
       }
     } catch (...) {
       gen().body_raised(*port.fiber_);

@@ -45,6 +45,15 @@ inline bool startable(const fiber_control* f) noexcept {
 
 class generator_base {
  protected:
+  // How far the body's return value has been reported (StopIteration.value
+  // goes out once; later StopIterations carry None).
+  enum class return_status : unsigned char {
+    none,          // the body has not returned a value
+    pending,       // it has; no operation has reported it yet
+    reported_now,  // the last operation that reported the end reported it
+    reported,      // reported by an earlier operation
+  };
+
   generator_base() noexcept = default;
   generator_base(generator_base&&) noexcept = default;
   generator_base& operator=(generator_base&&) noexcept = default;
@@ -54,8 +63,9 @@ class generator_base {
   // resumable, or its body has just ended. Throws what the operation must
   // throw instead: generator_already_executing, generator_not_started (a
   // send to a created generator), or the body's exception, once. Otherwise
-  // the caller reports exhaustion.
-  [[gnu::cold]] void settle(const fiber_control* f, generator_op op);
+  // the caller reports exhaustion, and the result says whether this report
+  // is the first since the body returned a value.
+  [[gnu::cold]] bool settle(const fiber_control* f, generator_op op);
 
   // Reports the body's exception, once.
   void rethrow_error() {
@@ -81,7 +91,7 @@ class generator_base {
   fiber fiber_;
   std::exception_ptr error_;      // escaped the body, until reported
   bool error_is_exit_ = false;    // error_ is a generator_exit (close() swallows it)
-  bool return_reported_ = false;  // a stop_iteration_with has carried the return value
+  return_status return_ = return_status::none;
 };
 
 }  // namespace weft::detail
