@@ -22,6 +22,7 @@
 //                        g.try_throw_in(e) body's return value,
 //                                          g.returned_just_now() says whether
 //                                          this end carried it
+//   sys.unraisablehook   weft::set_unraisable_hook(h)
 //
 // Invariants
 //  - A generator owns one fiber (its stack holds the body and the yielder)
@@ -43,14 +44,16 @@
 //  - An exception escaping the body reaches the caller of the operation that
 //    resumed it, once, with its type intact; the generator is then closed.
 //  - Destroying a suspended generator closes it (generator_exit at the
-//    paused yield). If the body ignores that, one line goes to stderr and the
-//    fiber layer's forced unwind finishes the job.
+//    paused yield). What that close raises goes to the unraisable hook
+//    (default: one line to stderr); if the body ignored the close, the fiber
+//    layer's forced unwind finishes the job.
 //
 // This header is the contract; the definitions are in
 // weft/detail/generator/generator-inl.hpp, included at the end.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <iterator>
 #include <memory>
@@ -155,6 +158,25 @@ class generator_raised_stop_iteration : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// Python's sys.unraisablehook, for the one place weft cannot raise: the
+// destructor of a suspended generator closed it and the close raised
+// (generator_ignored_exit if the body yielded again). The hook gets what was
+// raised and which generator raised it; it runs on the thread destroying the
+// generator, inside its destructor, so it must not throw.
+struct unraisable {
+  std::exception_ptr error;
+  std::string_view name;  // the generator's name(); empty if it has none
+  std::uint64_t id;       // its fiber's id
+  std::source_location created_at;
+};
+using unraisable_hook = void (*)(const unraisable&) noexcept;
+// Installs `hook` (nullptr: the default) and returns the one it replaces.
+// Any thread may call it; a destructor already reporting uses the old one.
+unraisable_hook set_unraisable_hook(unraisable_hook hook) noexcept;
+// The default: one line to stderr naming the generator, the exception and
+// where the generator was created.
+void default_unraisable_hook(const unraisable& report) noexcept;
 
 template <class Y, class S = void, class R = void>
 class generator;

@@ -4,11 +4,14 @@
 // Nothing here runs per value.
 #include "weft/generator.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace weft {
 
@@ -27,6 +30,14 @@ const char* stop_iteration::what() const noexcept { return "weft: generator exha
 namespace detail {
 namespace {
 
+std::string label(std::string_view name, std::uint64_t id) {
+  if (!name.empty()) return "generator '" + std::string(name) + "'";
+  return "generator #" + std::to_string(id);
+}
+
+// Any thread may set it; the destructor reporting reads it once.
+std::atomic<unraisable_hook> current_hook{nullptr};
+
 [[noreturn]] void throw_not_started(const fiber_control& f) {
   throw generator_not_started("weft: can't send a value to just-started " + generator_label(f) +
                               " (call next() first)");
@@ -44,10 +55,7 @@ std::exception_ptr stop_iteration_escaped(const fiber_control& f) {
 
 }  // namespace
 
-std::string generator_label(const fiber_control& f) {
-  if (!f.name.empty()) return "generator '" + f.name + "'";
-  return "generator #" + std::to_string(f.id);
-}
+std::string generator_label(const fiber_control& f) { return label(f.name, f.id); }
 
 void throw_already_executing(const fiber_control& f) {
   throw generator_already_executing("weft: " + generator_label(f) + " already executing");
@@ -145,11 +153,23 @@ void generator_base::body_raised(const fiber_control& f) {
   }
 }
 
-void generator_base::report_close_failure(const fiber_control& f, std::exception_ptr error) noexcept {
-  std::string label = generator_label(f);
-  std::string where = std::string(f.created_at.file_name()) + ":" + std::to_string(f.created_at.line());
+void generator_base::report_unraisable(const fiber_control& f, std::exception_ptr error) noexcept {
+  unraisable_hook hook = current_hook.load(std::memory_order_acquire);
+  (hook != nullptr ? hook : &default_unraisable_hook)(unraisable{std::move(error), f.name, f.id, f.created_at});
+}
+
+}  // namespace detail
+
+unraisable_hook set_unraisable_hook(unraisable_hook hook) noexcept {
+  unraisable_hook previous = detail::current_hook.exchange(hook, std::memory_order_acq_rel);
+  return previous != nullptr ? previous : &default_unraisable_hook;
+}
+
+void default_unraisable_hook(const unraisable& report) noexcept {
+  std::string label = detail::label(report.name, report.id);
+  std::string where = std::string(report.created_at.file_name()) + ":" + std::to_string(report.created_at.line());
   try {
-    std::rethrow_exception(error);
+    std::rethrow_exception(report.error);
   } catch (const generator_ignored_exit&) {
     std::fprintf(stderr, "weft: %s ignored generator_exit while being destroyed; unwinding it (created at %s)\n",
                  label.c_str(), where.c_str());
@@ -162,5 +182,4 @@ void generator_base::report_close_failure(const fiber_control& f, std::exception
   }
 }
 
-}  // namespace detail
 }  // namespace weft

@@ -369,6 +369,67 @@ TEST(generator_close, a_destructor_that_meets_an_exception_during_close_reports_
       << err;
 }
 
+// Python: sys.unraisablehook(unraisable) receives what the close() run by a
+// suspended generator's __del__ raised, with the generator as .object;
+// nothing reaches stderr while a hook is installed.
+std::vector<std::string>* unraisable_log = nullptr;
+
+void record_unraisable(const weft::unraisable& u) noexcept {
+  std::string what;
+  try {
+    std::rethrow_exception(u.error);
+  } catch (const weft::generator_ignored_exit&) {
+    what = "generator_ignored_exit";
+  } catch (const std::runtime_error& e) {
+    what = std::string("runtime_error ") + e.what();
+  } catch (...) {
+    what = "other";
+  }
+  unraisable_log->push_back(std::string(u.name) + ": " + what + " at line " + std::to_string(u.created_at.line()));
+  EXPECT_STREQ(u.created_at.file_name(), __FILE__);
+  EXPECT_NE(u.id, 0u);
+}
+
+TEST(generator_close, a_destructor_whose_close_raises_hands_the_exception_to_the_unraisable_hook) {
+  std::vector<std::string> log;
+  unraisable_log = &log;
+  weft::unraisable_hook previous = weft::set_unraisable_hook(&record_unraisable);
+  testing::internal::CaptureStderr();
+  auto fails_to_close = [](yielder<int>& y) {
+    try {
+      y.yield(1);
+    } catch (const weft::generator_exit&) {
+      throw std::runtime_error("disk full");
+    }
+  };
+  auto ignores_close = [](yielder<int>& y) {
+    for (;;) {
+      try {
+        y.yield(1);
+      } catch (const weft::generator_exit&) {
+      }
+    }
+  };
+  int writer_line = 0;
+  int stubborn_line = 0;
+  {
+    writer_line = __LINE__ + 1;
+    generator<int> writer(fails_to_close, {.name = "writer"});
+    writer.next();
+    stubborn_line = __LINE__ + 1;
+    generator<int> stubborn(ignores_close, {.name = "stubborn"});
+    stubborn.next();
+  }
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(weft::set_unraisable_hook(previous), &record_unraisable);
+  unraisable_log = nullptr;
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "stubborn: generator_ignored_exit at line " + std::to_string(stubborn_line),
+                     "writer: runtime_error disk full at line " + std::to_string(writer_line),
+                 }));
+  EXPECT_EQ(err, "");
+}
+
 TEST(generator_close, a_destructor_that_yields_during_close_is_let_finish_by_the_next_close) {
   std::vector<std::string> log;
   struct yielding_guard {

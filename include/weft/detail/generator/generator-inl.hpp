@@ -117,7 +117,7 @@ void generator<Y, S, R>::dispose() noexcept {
     try {
       close();
     } catch (...) {
-      report_close_failure(*f, std::current_exception());
+      report_unraisable(*f, std::current_exception());
     }
     if (f->state == fiber_state::suspended) port_->signal_ = detail::generator_signal::unwind;
   }

@@ -79,8 +79,9 @@ class generator_base {
   // after close(), StopIteration carries None); another exception comes out.
   void closed();
 
-  // The destructor could not close `f` cleanly; one line to stderr.
-  static void report_close_failure(const fiber_control& f, std::exception_ptr error) noexcept;
+  // The destructor's close of `f` raised `error`: hands it to the
+  // unraisable hook.
+  static void report_unraisable(const fiber_control& f, std::exception_ptr error) noexcept;
 
   // Called by the body's frame from inside its catch block: keeps the
   // exception that escaped the body for the resumer (PEP 479 turns a
