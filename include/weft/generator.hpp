@@ -298,8 +298,10 @@ class generator : private detail::generator_base {
   // Makes a generator that will run body(yielder&) when first resumed;
   // nothing runs now. The body is moved onto the generator's stack. Its
   // result converts to Return (it returns void when Return is void).
-  // options.name and `where` show in error messages. Throws
-  // std::system_error if no stack can be mapped.
+  // options.name and `where` show in error messages and unraisable reports;
+  // a factory function passes its own caller's location through (a
+  // defaulted std::source_location parameter) so that they name user code.
+  // Throws std::system_error if no stack can be mapped.
   template <class F>
     requires detail::generator_body<F, generator>
   explicit generator(F&& body, const fiber_options& options = {},
@@ -395,6 +397,8 @@ class generator : private detail::generator_base {
   bool returned_just_now() const noexcept { return return_ == return_status::reported_now; }
 
   std::string_view name() const noexcept { return fiber_.name(); }
+  // Where the generator was made (the constructor's `where`).
+  std::source_location created_at() const noexcept { return fiber_.created_at(); }
   bool valid() const noexcept { return fiber_.valid(); }
   // Debug aid: bytes of stack the body has touched (see fiber).
   std::size_t stack_high_water() const noexcept { return fiber_.stack_high_water(); }

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,25 @@ generator<int> count_to(int n, std::vector<std::string>* log = nullptr) {
     for (int i = 1; i <= n; ++i) y.yield(i);
     if (log) log->push_back("end");
   });
+}
+
+// A factory that passes its caller's location on, so that reports about the
+// generator name the user's line (as Python's traceback and the
+// unraisablehook's .object name the user's generator, not a library helper).
+generator<int> countdown(int from, std::source_location where = std::source_location::current()) {
+  return generator<int>([from](yielder<int>& y) {
+    for (int i = from; i > 0; --i) y.yield(i);
+  }, {.name = "countdown"}, where);
+}
+
+TEST(generator_protocol, a_factory_can_pass_its_callers_location_as_the_creation_site) {
+  const int line = __LINE__ + 1;
+  generator<int> g = countdown(2);
+  EXPECT_EQ(g.created_at().line(), static_cast<std::uint_least32_t>(line));
+  EXPECT_STREQ(g.created_at().file_name(), __FILE__);
+  EXPECT_STREQ(g.created_at().function_name(), std::source_location::current().function_name());
+  generator<int> direct([](yielder<int>& y) { y.yield(1); });
+  EXPECT_EQ(direct.created_at().line(), static_cast<std::uint_least32_t>(__LINE__ - 1));
 }
 
 TEST(generator_protocol, creating_a_generator_runs_nothing) {
