@@ -301,11 +301,20 @@ class generator : private detail::generator_base {
   // options.name and `where` show in error messages and unraisable reports;
   // a factory function passes its own caller's location through (a
   // defaulted std::source_location parameter) so that they name user code.
-  // Throws std::system_error if no stack can be mapped.
+  // Throws std::system_error if no stack can be mapped. (Defined here:
+  // clang 16 matches no out-of-class definition of this constrained
+  // constructor.)
   template <class F>
     requires detail::generator_body<F, generator>
   explicit generator(F&& body, const fiber_options& options = {},
-                     std::source_location where = std::source_location::current());
+                     std::source_location where = std::source_location::current()) {
+    using frame_type = detail::generator_frame<Y, S, R, std::decay_t<F>>;
+    fiber_ = detail::access::make<fiber>(frame_type(std::forward<F>(body)), options, where, &detail::generator_use);
+    auto* frame = static_cast<frame_type*>(detail::access::control(fiber_)->body);
+    port_ = &frame->port;
+    port_->fiber_ = detail::access::control(fiber_);
+    port_->generator_ = this;
+  }
 
   generator(generator&& other) noexcept(std::is_nothrow_move_constructible_v<std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>);
   generator& operator=(generator&& other) noexcept(std::is_nothrow_move_assignable_v<std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>);

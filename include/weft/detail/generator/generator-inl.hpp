@@ -71,18 +71,6 @@ inline auto yielder<Y, S>::park() -> received_type {
 // --- generator: making, moving, destroying ---------------------------------
 
 template <class Y, class S, class R>
-template <class F>
-  requires detail::generator_body<F, generator<Y, S, R>>
-generator<Y, S, R>::generator(F&& body, const fiber_options& options, std::source_location where) {
-  using frame_type = detail::generator_frame<Y, S, R, std::decay_t<F>>;
-  fiber_ = detail::access::make<fiber>(frame_type(std::forward<F>(body)), options, where, &detail::generator_use);
-  auto* frame = static_cast<frame_type*>(detail::access::control(fiber_)->body);
-  port_ = &frame->port;
-  port_->fiber_ = detail::access::control(fiber_);
-  port_->generator_ = this;
-}
-
-template <class Y, class S, class R>
 generator<Y, S, R>::generator(generator&& other) noexcept(
     std::is_nothrow_move_constructible_v<std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>)
     : generator_base(std::move(other)),
