@@ -163,7 +163,8 @@ class generator_raised_stop_iteration : public std::runtime_error {
 // destructor of a suspended generator closed it and the close raised
 // (generator_ignored_exit if the body yielded again). The hook gets what was
 // raised and which generator raised it; it runs on the thread destroying the
-// generator, inside its destructor, so it must not throw.
+// generator, inside its destructor, so it must not throw. `name` is valid
+// only during the call.
 struct unraisable {
   std::exception_ptr error;
   std::string_view name;  // the generator's name(); empty if it has none
