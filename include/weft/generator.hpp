@@ -19,7 +19,10 @@
 //   getgeneratorstate(g) g.state()
 //   next(g, default)     g.try_next()      std::optional: empty at the end;
 //                        g.try_send(v)     g.return_value() holds the
-//                        g.try_throw_in(e) body's return value
+//                        g.try_throw_in(e) body's return value,
+//                                          g.returned_just_now() says whether
+//                                          this end carried it
+//   sys.unraisablehook   weft::set_unraisable_hook(h)
 //
 // Invariants
 //  - A generator owns one fiber (its stack holds the body and the yielder)
@@ -41,24 +44,29 @@
 //  - An exception escaping the body reaches the caller of the operation that
 //    resumed it, once, with its type intact; the generator is then closed.
 //  - Destroying a suspended generator closes it (generator_exit at the
-//    paused yield). If the body ignores that, one line goes to stderr and the
-//    fiber layer's forced unwind finishes the job.
+//    paused yield). What that close raises goes to the unraisable hook
+//    (default: one line to stderr); if the body ignored the close, the fiber
+//    layer's forced unwind finishes the job.
+//
+// This header is the contract; the definitions are in
+// weft/detail/generator/generator-inl.hpp, included at the end.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
-#include <functional>
 #include <iterator>
 #include <memory>
-#include <new>
 #include <optional>
+#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <utility>
 
 #include "weft/fiber.hpp"
+#include "weft/detail/generator/generator_base.hpp"
+#include "weft/detail/generator/slots.hpp"
 
 namespace weft {
 
@@ -66,12 +74,27 @@ enum class generator_state : unsigned char { created, running, suspended, closed
 
 std::string_view to_string(generator_state state) noexcept;
 
+template <class R>
+class stop_iteration_with;
+
 // Python's StopIteration: the generator is exhausted. Thrown by next(),
 // send() and throw_in(); the try_ forms report exhaustion with an empty
 // optional instead.
 class stop_iteration : public std::exception {
  public:
   const char* what() const noexcept override;
+  // Python's `e.value is not None`: this is a stop_iteration_with<R>.
+  bool has_value() const noexcept { return has_value_; }
+  // Python's e.value, for a caller that caught the base: the value if this is
+  // a stop_iteration_with<R>, else null.
+  template <class R>
+  const R* value_if() const noexcept {
+    const auto* with = dynamic_cast<const stop_iteration_with<R>*>(this);
+    return with != nullptr ? &with->value : nullptr;
+  }
+
+ protected:
+  bool has_value_ = false;
 };
 
 // The first stop_iteration after the body returned a value carries it, as
@@ -80,17 +103,30 @@ class stop_iteration : public std::exception {
 template <class R>
 class stop_iteration_with : public stop_iteration {
  public:
-  explicit stop_iteration_with(R v) : value(std::move(v)) {}
+  explicit stop_iteration_with(R v) : value(std::move(v)) { has_value_ = true; }
   R value;
 };
 
 // Python's GeneratorExit: raised at the paused yield by close() and by the
-// destructor of a suspended generator. Like Python's (a BaseException, not
-// an Exception), it is not a std::exception, so `catch (const
+// destructor of a suspended generator, or thrown in by the caller
+// (throw_in(generator_exit("why"))). Like Python's (a BaseException, not an
+// Exception), it is not a std::exception, so `catch (const
 // std::exception&)` lets it pass; a `catch (...)` must rethrow it or the
-// generator "ignores" the close.
-struct generator_exit {
-  const char* what() const noexcept { return "generator_exit"; }
+// generator "ignores" the close. Copies share the message.
+class generator_exit {
+ public:
+  // What close() raises: no message (Python: GeneratorExit()).
+  generator_exit() noexcept = default;
+  // Python: GeneratorExit("why").
+  explicit generator_exit(std::string message) : message_(std::make_shared<const std::string>(std::move(message))) {}
+
+  const char* what() const noexcept { return message_ ? message_->c_str() : "generator_exit"; }
+  bool has_message() const noexcept { return message_ != nullptr; }
+  // Empty when there is none.
+  std::string_view message() const noexcept { return message_ ? std::string_view(*message_) : std::string_view(); }
+
+ private:
+  std::shared_ptr<const std::string> message_;
 };
 
 // Python's TypeError "can't send non-None value to a just-started
@@ -123,103 +159,59 @@ class generator_raised_stop_iteration : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Python's sys.unraisablehook, for the one place weft cannot raise: the
+// destructor of a suspended generator closed it and the close raised
+// (generator_ignored_exit if the body yielded again). The hook gets what was
+// raised and which generator raised it; it runs on the thread destroying the
+// generator, inside its destructor, so it must not throw. `name` is valid
+// only during the call.
+struct unraisable {
+  std::exception_ptr error;
+  std::string_view name;  // the generator's name(); empty if it has none
+  std::uint64_t id;       // its fiber's id
+  std::source_location created_at;
+};
+using unraisable_hook = void (*)(const unraisable&) noexcept;
+// Installs `hook` (nullptr: the default) and returns the one it replaces.
+// Any thread may call it; a destructor already reporting uses the old one.
+unraisable_hook set_unraisable_hook(unraisable_hook hook) noexcept;
+// The default: one line to stderr naming the generator, the exception and
+// where the generator was created.
+void default_unraisable_hook(const unraisable& report) noexcept;
+
 template <class Y, class S = void, class R = void>
 class generator;
+template <class Y, class S = void>
+class yielder;
 
 namespace detail {
-
-// What the resumer asks of a body paused at a yield, besides a value.
-enum class generator_signal : unsigned char {
-  none,
-  raise,   // throw_in(): rethrow yielder::raised_ at the yield
-  exit,    // close(): throw generator_exit at the yield
-  unwind,  // the generator is being destroyed: forced_unwind (sticky)
-};
-
-// Where a yielded value waits for the resumer. Small trivially copyable
-// values are copied into the slot (one store, one load); anything else
-// stays in the body's frame and the slot points at it.
-template <class Y>
-inline constexpr bool yield_by_value = false;
-template <class Y>
-  requires(std::is_trivially_copyable_v<Y> && sizeof(Y) <= sizeof(void*))
-inline constexpr bool yield_by_value<Y> = true;
-
-template <class Y, bool = std::is_void_v<Y>, bool = yield_by_value<Y>>
-struct yield_slot {  // by address
-  Y* object = nullptr;
-  void hold(Y& v) noexcept { object = std::addressof(v); }
-  Y& get() noexcept { return *object; }
-};
-template <class Y>
-struct yield_slot<Y, false, true> {  // by value
-  union {
-    unsigned char none;
-    Y value;
-  };
-  yield_slot() noexcept : none(0) {}
-  void put(const Y& v) noexcept { ::new (std::addressof(value)) Y(v); }
-  Y& get() noexcept { return value; }
-};
-template <class Y, bool B>
-struct yield_slot<Y, true, B> {};
-
-// Stands in for a void Yield or Send in member signatures that are
-// constrained away for it.
-struct no_value {
-  explicit no_value() = default;
-};
-template <class T>
-using value_or_none = std::conditional_t<std::is_void_v<T>, no_value, T>;
-
-// Where a sent value waits for the body: the send() argument, by address.
-template <class S>
-struct send_slot {
-  S* value = nullptr;
-};
-template <>
-struct send_slot<void> {};
-
-// Cold paths, out of line (src/generator/generator.cpp).
-[[noreturn]] void throw_already_executing(const fiber_control& f);
-[[noreturn]] void throw_not_started(const fiber_control& f);
-[[noreturn]] void throw_ignored_exit(const fiber_control& f);
-[[noreturn]] void throw_stop_iteration();
-[[noreturn]] void throw_no_exception(const fiber_control& f);
-[[noreturn]] void throw_no_return_value(const fiber_control& f);
-[[noreturn]] void yield_outside_body(const fiber_control* f) noexcept;
-// Acts on a signal found at a yield: rethrows what throw_in() gave, throws
-// generator_exit or forced_unwind. The last two are not thrown while an
-// exception is already unwinding the body (a destructor that yields): the
-// yield returns and that unwind carries on.
-void raise_signal(generator_signal& signal, std::exception_ptr& raised);
-// PEP 479: the exception to report for a stop_iteration that escaped the
-// body of `f`. Call from inside the catch block.
-std::exception_ptr stop_iteration_escaped(const fiber_control& f);
-// The destructor could not close `f` cleanly; one line to stderr.
-void report_close_failure(const fiber_control& f, std::exception_ptr error) noexcept;
-std::string generator_label(const fiber_control& f);
 
 template <class Y, class S, class R, class F>
 struct generator_frame;
 
-// A generator's fiber is of exclusive use: only next/send/throw_in/close
-// resume it and only its yielder suspends it, by the inline switch where
-// the build has one (weft/detail/context/context_inline.hpp).
-inline constexpr exclusive_use generator_use{
-    "a generator's body leaves its fiber only through its yielder", true};
+// A callable that can be a generator<Y, S, R>'s body.
+template <class F, class G>
+concept generator_body =
+    !std::is_same_v<std::remove_cvref_t<F>, G> &&
+    std::is_invocable_v<std::decay_t<F>&, typename G::yielder_type&> &&
+    (std::is_void_v<typename G::return_type>
+         ? std::is_void_v<std::invoke_result_t<std::decay_t<F>&, typename G::yielder_type&>>
+         : std::is_convertible_v<std::invoke_result_t<std::decay_t<F>&, typename G::yielder_type&>,
+                                 typename G::return_type>);
 
-inline bool startable(const fiber_control* f) noexcept {
-  return f->state == fiber_state::created || f->state == fiber_state::suspended;
-}
+// A std::optional<S>, as a yield receives it (exactly: anything merely
+// convertible goes to send(S)).
+template <class O, class S>
+concept optional_of = !std::is_void_v<S> && std::is_same_v<std::remove_cvref_t<O>, std::optional<S>>;
 
 }  // namespace detail
 
 // The body's handle on its generator: yield, yield_from. Lives on the
 // generator's own stack; valid only inside that body (and the calls it
 // makes), for as long as the body runs. Pass it down by reference to yield
-// from nested calls; each yield costs the same at any depth.
-template <class Y, class S = void>
+// from nested calls; each yield costs the same at any depth. Only the
+// generator's own fiber may use it.
+template <class Y, class S>
 class yielder {
  public:
   using yield_type = Y;
@@ -235,38 +227,20 @@ class yielder {
   // resumed again. Throws what throw_in() gave, generator_exit from close(),
   // or forced_unwind while the generator is destroyed.
   received_type yield(const detail::value_or_none<Y>& value)
-    requires(!std::is_void_v<Y>)
-  {
-    if constexpr (detail::yield_by_value<Y>) {
-      out_.put(value);
-      return park();
-    } else {
-      Y copy(value);
-      out_.hold(copy);
-      return park();
-    }
-  }
+    requires(!std::is_void_v<Y>);
   received_type yield(detail::value_or_none<Y>&& value)
-    requires(!std::is_void_v<Y>)
-  {
-    if constexpr (detail::yield_by_value<Y>)
-      out_.put(value);
-    else
-      out_.hold(value);
-    return park();
-  }
+    requires(!std::is_void_v<Y>);
   // Python's bare `yield` (yields None): for generators that yield void.
   received_type yield()
-    requires std::is_void_v<Y>
-  {
-    return park();
-  }
+    requires std::is_void_v<Y>;
 
   // PEP 380 `yield from sub`: runs `sub` (started or not) until it ends.
   // Its yields come out of this generator; every next, send, throw_in and
-  // close that reaches this generator meanwhile goes to `sub`. Evaluates to
-  // sub's return value; exceptions from sub propagate. A close() of this
-  // generator closes sub, then raises generator_exit here.
+  // close that reaches this generator meanwhile goes to `sub`, except a
+  // generator_exit: close() of this generator, or throw_in() of a
+  // generator_exit, closes sub and then raises that generator_exit here (or
+  // what sub's close raised instead). Evaluates to sub's return value;
+  // exceptions from sub propagate.
   template <class R>
   R yield_from(generator<Y, S, R>& sub);
   // Takes ownership: `sub` is destroyed (closed if need be) afterwards.
@@ -285,29 +259,9 @@ class yielder {
 
   template <class R>
   void delegate(generator<Y, S, R>& sub);
-
-  // The fiber-side half of a switch. Inline so that the switch is made
-  // from the body's own frame (see weft/detail/fiber/fiber_switch.hpp).
-  void switch_to_resumer() {
-    detail::fiber_control* f = fiber_;
-    if (detail::this_thread.current != f) [[unlikely]]
-      detail::yield_outside_body(f);
-    detail::check_canary(*f);
-    f->state = fiber_state::suspended;
-    detail::switch_out<detail::have_inline_switch>(f);
-  }
-
-  received_type park() {
-    switch_to_resumer();
-    if (signal_ != detail::generator_signal::none) [[unlikely]]
-      detail::raise_signal(signal_, raised_);
-    if constexpr (!std::is_void_v<S>) {
-      S* sent = in_.value;
-      if (sent == nullptr) return std::nullopt;
-      in_.value = nullptr;
-      return std::optional<S>(std::move(*sent));
-    }
-  }
+  // The fiber-side half of a switch (see weft/detail/fiber/fiber_switch.hpp).
+  void switch_to_resumer();
+  received_type park();
 
   detail::fiber_control* fiber_ = nullptr;
   detail::yield_slot<Y> out_;
@@ -317,8 +271,10 @@ class yielder {
   void* generator_ = nullptr;  // the generator<Y, S, R> object; kept current on moves
 };
 
+// A generator: the body's fiber and the protocol to drive it. Bound to the
+// thread that created it; only that thread may call its members.
 template <class Y, class S, class R>
-class generator {
+class generator : private detail::generator_base {
   static_assert(std::is_void_v<Y> || (std::is_object_v<Y> && !std::is_const_v<Y> && !std::is_array_v<Y>),
                 "weft::generator: Yield must be void or a non-const object type");
   static_assert(std::is_void_v<S> || (std::is_object_v<S> && !std::is_const_v<S> && !std::is_array_v<S>),
@@ -343,80 +299,50 @@ class generator {
   // Makes a generator that will run body(yielder&) when first resumed;
   // nothing runs now. The body is moved onto the generator's stack. Its
   // result converts to Return (it returns void when Return is void).
-  // options.name and `where` show in error messages. Throws
-  // std::system_error if no stack can be mapped.
+  // options.name and `where` show in error messages and unraisable reports;
+  // a factory function passes its own caller's location through (a
+  // defaulted std::source_location parameter) so that they name user code.
+  // Throws std::system_error if no stack can be mapped. (Defined here:
+  // clang 16 matches no out-of-class definition of this constrained
+  // constructor.)
   template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, generator> && std::is_invocable_v<std::decay_t<F>&, yielder_type&> &&
-             (std::is_void_v<R> ? std::is_void_v<std::invoke_result_t<std::decay_t<F>&, yielder_type&>>
-                                : std::is_convertible_v<std::invoke_result_t<std::decay_t<F>&, yielder_type&>, R>))
+    requires detail::generator_body<F, generator>
   explicit generator(F&& body, const fiber_options& options = {},
-                     std::source_location where = std::source_location::current())
-      : fiber_(detail::access::make<fiber>(detail::generator_frame<Y, S, R, std::decay_t<F>>(std::forward<F>(body)),
-                                           options, where, &detail::generator_use)) {
-    auto* frame = static_cast<detail::generator_frame<Y, S, R, std::decay_t<F>>*>(detail::access::control(fiber_)->body);
+                     std::source_location where = std::source_location::current()) {
+    using frame_type = detail::generator_frame<Y, S, R, std::decay_t<F>>;
+    fiber_ = detail::access::make<fiber>(frame_type(std::forward<F>(body)), options, where, &detail::generator_use);
+    auto* frame = static_cast<frame_type*>(detail::access::control(fiber_)->body);
     port_ = &frame->port;
     port_->fiber_ = detail::access::control(fiber_);
     port_->generator_ = this;
   }
 
-  generator(generator&& other) noexcept(std::is_nothrow_move_constructible_v<result_storage>)
-      : fiber_(std::move(other.fiber_)),
-        port_(std::exchange(other.port_, nullptr)),
-        error_(std::move(other.error_)),
-        error_is_exit_(other.error_is_exit_),
-        return_reported_(other.return_reported_),
-        result_(std::move(other.result_)) {
-    if (port_ != nullptr) port_->generator_ = this;
-  }
-  generator& operator=(generator&& other) noexcept(std::is_nothrow_move_assignable_v<result_storage>) {
-    if (this != &other) {
-      dispose();
-      fiber_ = std::move(other.fiber_);
-      port_ = std::exchange(other.port_, nullptr);
-      error_ = std::move(other.error_);
-      error_is_exit_ = other.error_is_exit_;
-      return_reported_ = other.return_reported_;
-      result_ = std::move(other.result_);
-      if (port_ != nullptr) port_->generator_ = this;
-    }
-    return *this;
-  }
+  generator(generator&& other) noexcept(std::is_nothrow_move_constructible_v<std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>);
+  generator& operator=(generator&& other) noexcept(std::is_nothrow_move_assignable_v<std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>);
   generator(const generator&) = delete;
   generator& operator=(const generator&) = delete;
 
   // Closes a suspended generator (see close()), then frees its stack. Must
   // not run while the body is running (the fiber layer aborts).
-  ~generator() { dispose(); }
+  ~generator();
 
   // Python's next(g): runs the body to its next yield and returns the value.
   // At the end throws stop_iteration (the first time after a `return v`:
   // stop_iteration_with<R> holding v); an exception from the body comes out
   // instead, once. Throws generator_already_executing if the body is running.
-  Y next() {
-    detail::fiber_control* f = detail::access::control(fiber_);
-    if (!detail::startable(f)) [[unlikely]]
-      refuse(f);
-    if (!run(f)) [[unlikely]]
-      report_end();
-    return take();
-  }
+  Y next();
 
   // Python's g.send(v): resumes the paused yield with v as its value. Before
   // the first next() it throws generator_not_started and leaves the
   // generator as it was. Otherwise as next().
   Y send(detail::value_or_none<S> value)
-    requires(!std::is_void_v<S>)
-  {
-    detail::fiber_control* f = detail::access::control(fiber_);
-    if (f->state != fiber_state::suspended) [[unlikely]]
-      refuse_send(f);
-    port_->in_.value = std::addressof(value);
-    if (!run(f)) [[unlikely]]
-      report_end();
-    return take();
-  }
+    requires(!std::is_void_v<S>);
   // Python's g.send(None): the same as next().
-  Y send(std::nullopt_t) { return next(); }
+  Y send(std::nullopt_t);
+  // What a yield evaluates to, sent on: empty is next(), a value is send(v).
+  template <class O>
+    requires detail::optional_of<O, S>
+  Y send(O&& value);
 
   // Python's g.throw(e): raises `e` at the paused yield. If the body catches
   // it and yields, returns that value; if the body returns, throws
@@ -424,86 +350,41 @@ class generator {
   // and the generator is closed. On a created generator the body never runs:
   // `e` comes out and the generator is closed; on a closed one `e` comes
   // out. Throws std::invalid_argument for a null exception_ptr.
-  Y throw_in(std::exception_ptr e) {
-    if (!inject(detail::access::control(fiber_), std::move(e))) report_end();
-    return take();
-  }
+  Y throw_in(std::exception_ptr e);
   template <class E>
     requires(!std::is_same_v<std::remove_cvref_t<E>, std::exception_ptr>)
-  Y throw_in(E&& e) {
-    return throw_in(std::make_exception_ptr(std::forward<E>(e)));
-  }
+  Y throw_in(E&& e);
 
   // The exception-free forms: as next(), send(), throw_in(), but exhaustion
   // is an empty result (false for Yield = void), every time; the body's
-  // return value stays in return_value(). Exceptions from the body, and the
-  // protocol errors, still throw.
-  try_result try_next() {
-    detail::fiber_control* f = detail::access::control(fiber_);
-    if (!detail::startable(f)) [[unlikely]]
-      return refuse_try(f);
-    if (!run(f)) [[unlikely]]
-      return end_try();
-    return take_as_result();
-  }
+  // return value stays in return_value(), and returned_just_now() says
+  // whether this exhaustion is the one that came with it (the report is
+  // then consumed, as by Python's next(g, default): a later next() throws
+  // a plain stop_iteration). Exceptions from the body, and the protocol
+  // errors, still throw.
+  try_result try_next();
   try_result try_send(detail::value_or_none<S> value)
-    requires(!std::is_void_v<S>)
-  {
-    detail::fiber_control* f = detail::access::control(fiber_);
-    if (f->state != fiber_state::suspended) [[unlikely]] {
-      if (f->state == fiber_state::finished) return end_try();
-      refuse_send(f);
-    }
-    port_->in_.value = std::addressof(value);
-    if (!run(f)) [[unlikely]]
-      return end_try();
-    return take_as_result();
-  }
-  try_result try_send(std::nullopt_t) { return try_next(); }
-  try_result try_throw_in(std::exception_ptr e) {
-    if (!inject(detail::access::control(fiber_), std::move(e))) return end_try();
-    return take_as_result();
-  }
+    requires(!std::is_void_v<S>);
+  try_result try_send(std::nullopt_t);
+  template <class O>
+    requires detail::optional_of<O, S>
+  try_result try_send(O&& value);
+  try_result try_throw_in(std::exception_ptr e);
   template <class E>
     requires(!std::is_same_v<std::remove_cvref_t<E>, std::exception_ptr>)
-  try_result try_throw_in(E&& e) {
-    return try_throw_in(std::make_exception_ptr(std::forward<E>(e)));
-  }
+  try_result try_throw_in(E&& e);
 
   // Python's g.close(): raises generator_exit at the paused yield and runs
   // the body until it ends, so destructors and rethrowing handlers run. If
   // the body yields instead, throws generator_ignored_exit (the generator
   // stays suspended). Another exception from the body comes out here. A
   // created generator is closed without running; a closed one is left
-  // alone. A `return v` during the close is kept in return_value().
-  void close() {
-    detail::fiber_control* f = detail::access::control(fiber_);
-    if (f == nullptr || f->state == fiber_state::finished) return;
-    if (f->state == fiber_state::running) detail::throw_already_executing(*f);
-    port_->signal_ = detail::generator_signal::exit;
-    if (run(f)) {
-      port_->signal_ = detail::generator_signal::none;
-      detail::throw_ignored_exit(*f);
-    }
-    if (error_is_exit_) {
-      error_ = nullptr;
-      error_is_exit_ = false;
-    }
-    rethrow_error();
-  }
+  // alone. A `return v` during the close is kept in return_value() but not
+  // reported: later operations throw a plain stop_iteration.
+  void close();
 
   // Python's inspect.getgeneratorstate().
-  generator_state state() const noexcept {
-    const detail::fiber_control* f = detail::access::control(fiber_);
-    if (f == nullptr) return generator_state::closed;
-    switch (f->state) {
-      case fiber_state::created: return generator_state::created;
-      case fiber_state::running: return generator_state::running;
-      case fiber_state::suspended: return generator_state::suspended;
-      case fiber_state::finished: break;
-    }
-    return generator_state::closed;
-  }
+  generator_state state() const noexcept;
 
   // The body's return value (StopIteration.value), once it has returned;
   // empty while it runs and when it ended by an exception or by close()
@@ -519,7 +400,15 @@ class generator {
     return result_;
   }
 
+  // After an operation reported exhaustion: true if it is the first report
+  // since the body returned a value (Python: its StopIteration carried
+  // .value), false if the generator was already finished (or ended without
+  // a value).
+  bool returned_just_now() const noexcept { return return_ == return_status::reported_now; }
+
   std::string_view name() const noexcept { return fiber_.name(); }
+  // Where the generator was made (the constructor's `where`).
+  std::source_location created_at() const noexcept { return fiber_.created_at(); }
   bool valid() const noexcept { return fiber_.valid(); }
   // Debug aid: bytes of stack the body has touched (see fiber).
   std::size_t stack_high_water() const noexcept { return fiber_.stack_high_water(); }
@@ -527,17 +416,9 @@ class generator {
   // Range-for: each step is a next(); the end is exhaustion. An input range
   // usable with standard algorithms (std:: and std::ranges).
   iterator begin()
-    requires(!std::is_void_v<Y>)
-  {
-    iterator it;
-    if (advance()) it.gen_ = this;
-    return it;
-  }
+    requires(!std::is_void_v<Y>);
   iterator end() noexcept
-    requires(!std::is_void_v<Y>)
-  {
-    return iterator{};
-  }
+    requires(!std::is_void_v<Y>);
 
  private:
   template <class, class>
@@ -548,141 +429,25 @@ class generator {
 
   // Resumes the body; true if it yielded, false if it ended (its frame is
   // gone: the port with it). Precondition: startable(f), port_ set up.
-  bool run(detail::fiber_control* f) {
-    detail::resume_control<detail::have_inline_switch>(f);
-    if (f->state == fiber_state::suspended) [[likely]]
-      return true;
-    port_ = nullptr;
-    return false;
-  }
-
+  bool run(detail::fiber_control* f);
   // The value the body yielded last. Precondition: suspended.
-  Y take() {
-    if constexpr (!std::is_void_v<Y>) return Y(std::move(port_->out_.get()));
-  }
-  try_result take_as_result() {
-    if constexpr (std::is_void_v<Y>)
-      return true;
-    else
-      return try_result(std::in_place, std::move(port_->out_.get()));
-  }
-
+  Y take();
+  try_result take_as_result();
   // Resumes for an iterator step: true if the body yielded.
-  bool advance() {
-    detail::fiber_control* f = detail::access::control(fiber_);
-    if (!detail::startable(f)) [[unlikely]]
-      return refuse_advance(f);
-    if (!run(f)) [[unlikely]]
-      return end_advance();
-    return true;
-  }
-
+  bool advance();
   // Resumes a suspended body with *sent as the yield's value, for a
   // delegating yield_from; true if it yielded. A closed one is exhausted.
-  bool advance_sending(detail::value_or_none<S>* sent) {
-    detail::fiber_control* f = detail::access::control(fiber_);
-    if (f->state != fiber_state::suspended) [[unlikely]] {
-      if (f->state == fiber_state::finished) return end_advance();
-      refuse_send(f);
-    }
-    if constexpr (!std::is_void_v<S>) port_->in_.value = sent;
-    if (!run(f)) [[unlikely]]
-      return end_advance();
-    return true;
-  }
-
+  bool advance_sending(detail::value_or_none<S>* sent);
   // Hands `e` to the body as throw_in() does; true if the body yielded.
-  bool inject(detail::fiber_control* f, std::exception_ptr e) {
-    if (!e) detail::throw_no_exception(*f);
-    if (f->state == fiber_state::running) detail::throw_already_executing(*f);
-    if (f->state == fiber_state::finished) std::rethrow_exception(std::move(e));
-    port_->signal_ = detail::generator_signal::raise;
-    port_->raised_ = std::move(e);
-    if (run(f)) return true;
-    rethrow_error();
-    return false;
-  }
-
-  // Reports the body's exception, once.
-  void rethrow_error() {
-    if (!error_) return;
-    error_is_exit_ = false;
-    std::rethrow_exception(std::exchange(error_, nullptr));
-  }
-
-  // --- cold paths; the hot ones above stay small enough to inline ---
-
-  // The body ended: the exception it raised, or stop_iteration.
-  [[noreturn, gnu::noinline, gnu::cold]] void report_end() {
-    rethrow_error();
-    if constexpr (!std::is_void_v<R>) {
-      if (result_ && !return_reported_) {
-        return_reported_ = true;
-        if constexpr (std::is_copy_constructible_v<R>) {
-          throw stop_iteration_with<R>(*result_);
-        } else {
-          // A move-only value can be delivered once: here.
-          R value = std::move(*result_);
-          result_.reset();
-          throw stop_iteration_with<R>(std::move(value));
-        }
-      }
-    }
-    detail::throw_stop_iteration();
-  }
-
-  [[noreturn, gnu::noinline, gnu::cold]] void refuse(const detail::fiber_control* f) {
-    if (f->state == fiber_state::running) detail::throw_already_executing(*f);
-    report_end();
-  }
-
-  [[noreturn, gnu::noinline, gnu::cold]] void refuse_send(const detail::fiber_control* f) {
-    if (f->state == fiber_state::created) detail::throw_not_started(*f);
-    refuse(f);
-  }
-
-  [[gnu::noinline, gnu::cold]] try_result end_try() {
-    rethrow_error();
-    return try_result{};
-  }
-
-  [[gnu::noinline, gnu::cold]] try_result refuse_try(const detail::fiber_control* f) {
-    if (f->state == fiber_state::running) detail::throw_already_executing(*f);
-    return end_try();
-  }
-
-  [[gnu::noinline, gnu::cold]] bool end_advance() {
-    rethrow_error();
-    return false;
-  }
-
-  [[gnu::noinline, gnu::cold]] bool refuse_advance(const detail::fiber_control* f) {
-    if (f->state == fiber_state::running) detail::throw_already_executing(*f);
-    return end_advance();
-  }
-
+  bool inject(detail::fiber_control* f, std::exception_ptr e);
+  // The end, reported by throwing: the body's exception or a
+  // stop_iteration, carrying the return value the first time.
+  [[noreturn, gnu::noinline, gnu::cold]] void report_end(const detail::fiber_control* f, detail::generator_op op);
   // Close if suspended (reporting what cannot be thrown from a destructor),
   // then let the fiber layer unwind whatever is left and free the stack.
-  void dispose() noexcept {
-    detail::fiber_control* f = detail::access::control(fiber_);
-    if (f == nullptr) return;
-    if (f->state == fiber_state::suspended) {
-      try {
-        close();
-      } catch (...) {
-        detail::report_close_failure(*f, std::current_exception());
-      }
-      if (f->state == fiber_state::suspended) port_->signal_ = detail::generator_signal::unwind;
-    }
-    fiber_ = fiber{};
-    port_ = nullptr;
-  }
+  void dispose() noexcept;
 
-  fiber fiber_;
   yielder_type* port_ = nullptr;  // in the body's frame; null once the body ended
-  std::exception_ptr error_;      // escaped the body, until reported
-  bool error_is_exit_ = false;    // error_ is a generator_exit (close() swallows it)
-  bool return_reported_ = false;  // a stop_iteration_with has carried result_
   [[no_unique_address]] result_storage result_{};
 };
 
@@ -701,11 +466,8 @@ class generator<Y, S, R>::iterator {
   iterator() noexcept = default;
 
   // The value yielded last; valid until the next step.
-  reference operator*() const { return std::move(gen_->port_->out_.get()); }
-  iterator& operator++() {
-    if (!gen_->advance()) gen_ = nullptr;
-    return *this;
-  }
+  reference operator*() const;
+  iterator& operator++();
   void operator++(int) { ++*this; }
 
   friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.gen_ == b.gen_; }
@@ -716,107 +478,6 @@ class generator<Y, S, R>::iterator {
   generator* gen_ = nullptr;  // null: the end
 };
 
-namespace detail {
-
-// The fiber's callable: the user's body and, beside it, the yielder. Both
-// sit at the top of the generator's stack and die when the body ends.
-template <class Y, class S, class R, class F>
-struct generator_frame {
-  F body;
-  yielder<Y, S> port;
-
-  explicit generator_frame(F&& f) : body(std::move(f)) {}
-  explicit generator_frame(const F& f) : body(f) {}
-  // The fiber layer moves the frame once, onto the stack, before anything
-  // refers to the port; the port starts fresh there.
-  generator_frame(generator_frame&& other) : body(std::move(other.body)) {}
-
-  generator<Y, S, R>& gen() noexcept { return *static_cast<generator<Y, S, R>*>(port.generator_); }
-
-  void operator()() {
-    if (port.signal_ != generator_signal::none) [[unlikely]] {
-      // close() or throw_in() before the first next(): the body never runs.
-      if (port.signal_ == generator_signal::raise) gen().error_ = std::exchange(port.raised_, nullptr);
-      port.signal_ = generator_signal::none;
-      return;
-    }
-    try {
-      if constexpr (std::is_void_v<R>) {
-        std::invoke(body, port);
-      } else {
-        R value = std::invoke(body, port);
-        gen().result_.emplace(std::move(value));
-      }
-    } catch (const forced_unwind&) {
-      throw;  // the fiber layer's, while the generator is destroyed
-    } catch (const generator_exit&) {
-      gen().error_ = std::current_exception();
-      gen().error_is_exit_ = true;
-    } catch (const stop_iteration&) {
-      gen().error_ = stop_iteration_escaped(*port.fiber_);
-    } catch (...) {
-      gen().error_ = std::current_exception();
-    }
-  }
-};
-
-}  // namespace detail
-
-template <class Y, class S>
-template <class R>
-void yielder<Y, S>::delegate(generator<Y, S, R>& sub) {
-  using detail::generator_signal;
-  bool yielded = sub.advance();
-  while (yielded) {
-    // Sub's value goes out as ours: by address, or the small value itself.
-    if constexpr (!std::is_void_v<Y>) out_ = sub.port_->out_;
-    switch_to_resumer();
-    switch (std::exchange(signal_, generator_signal::none)) {
-      case generator_signal::none:
-        if constexpr (!std::is_void_v<S>) {
-          if (S* sent = std::exchange(in_.value, nullptr)) {
-            yielded = sub.advance_sending(sent);
-            break;
-          }
-        }
-        yielded = sub.advance();
-        break;
-      case generator_signal::raise:
-        yielded = sub.inject(detail::access::control(sub.fiber_), std::exchange(raised_, nullptr));
-        break;
-      case generator_signal::exit:
-        // PEP 380: close the delegate (its errors propagate), then raise
-        // GeneratorExit here.
-        sub.close();
-        throw generator_exit{};
-      case generator_signal::unwind:
-        signal_ = generator_signal::unwind;  // sticky
-        detail::raise_signal(signal_, raised_);
-        yielded = sub.advance();
-        break;
-    }
-  }
-}
-
-template <class Y, class S>
-template <class R>
-R yielder<Y, S>::yield_from(generator<Y, S, R>& sub) {
-  delegate(sub);
-  if constexpr (!std::is_void_v<R>) {
-    if (!sub.result_) detail::throw_no_return_value(*fiber_);
-    return *sub.result_;
-  }
-}
-
-template <class Y, class S>
-template <class R>
-R yielder<Y, S>::yield_from(generator<Y, S, R>&& sub) {
-  generator<Y, S, R> owned(std::move(sub));
-  delegate(owned);
-  if constexpr (!std::is_void_v<R>) {
-    if (!owned.result_) detail::throw_no_return_value(*fiber_);
-    return std::move(*owned.result_);
-  }
-}
-
 }  // namespace weft
+
+#include "weft/detail/generator/generator-inl.hpp"

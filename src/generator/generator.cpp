@@ -1,13 +1,17 @@
 // The cold paths of weft/generator.hpp: protocol errors with the
-// generator's name in the message, the signals a paused yield acts on, and
-// the destructor's report. Nothing here runs per value.
+// generator's name in the message, the signals a paused yield acts on, the
+// end of a generator (detail::generator_base) and the destructor's report.
+// Nothing here runs per value.
 #include "weft/generator.hpp"
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace weft {
 
@@ -24,19 +28,37 @@ std::string_view to_string(generator_state state) noexcept {
 const char* stop_iteration::what() const noexcept { return "weft: generator exhausted (stop_iteration)"; }
 
 namespace detail {
+namespace {
 
-std::string generator_label(const fiber_control& f) {
-  if (!f.name.empty()) return "generator '" + f.name + "'";
-  return "generator #" + std::to_string(f.id);
+std::string label(std::string_view name, std::uint64_t id) {
+  if (!name.empty()) return "generator '" + std::string(name) + "'";
+  return "generator #" + std::to_string(id);
 }
+
+// Any thread may set it; the destructor reporting reads it once.
+std::atomic<unraisable_hook> current_hook{nullptr};
+
+[[noreturn]] void throw_not_started(const fiber_control& f) {
+  throw generator_not_started("weft: can't send a value to just-started " + generator_label(f) +
+                              " (call next() first)");
+}
+
+// PEP 479: the exception to report for a stop_iteration that escaped the
+// body of `f`. Call from inside the catch block.
+std::exception_ptr stop_iteration_escaped(const fiber_control& f) {
+  try {
+    std::throw_with_nested(generator_raised_stop_iteration("weft: " + generator_label(f) + " raised stop_iteration"));
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
+}  // namespace
+
+std::string generator_label(const fiber_control& f) { return label(f.name, f.id); }
 
 void throw_already_executing(const fiber_control& f) {
   throw generator_already_executing("weft: " + generator_label(f) + " already executing");
-}
-
-void throw_not_started(const fiber_control& f) {
-  throw generator_not_started("weft: can't send a value to just-started " + generator_label(f) +
-                              " (call next() first)");
 }
 
 void throw_ignored_exit(const fiber_control& f) {
@@ -79,19 +101,75 @@ void raise_signal(generator_signal& signal, std::exception_ptr& raised) {
   }
 }
 
-std::exception_ptr stop_iteration_escaped(const fiber_control& f) {
+bool is_generator_exit(const std::exception_ptr& e) noexcept {
   try {
-    std::throw_with_nested(generator_raised_stop_iteration("weft: " + generator_label(f) + " raised stop_iteration"));
+    std::rethrow_exception(e);
+  } catch (const generator_exit&) {
+    return true;
   } catch (...) {
-    return std::current_exception();
+    return false;
   }
 }
 
-void report_close_failure(const fiber_control& f, std::exception_ptr error) noexcept {
-  std::string label = generator_label(f);
-  std::string where = std::string(f.created_at.file_name()) + ":" + std::to_string(f.created_at.line());
+bool generator_base::settle(const fiber_control* f, generator_op op) {
+  if (f->state == fiber_state::running) throw_already_executing(*f);
+  if (op == generator_op::send && f->state == fiber_state::created) throw_not_started(*f);
+  rethrow_error();
+  switch (return_) {
+    case return_status::pending: return_ = return_status::reported_now; return true;
+    case return_status::reported_now: return_ = return_status::reported; return false;
+    case return_status::none:
+    case return_status::reported: return false;
+  }
+  return false;
+}
+
+void generator_base::raise_error() {
+  error_is_exit_ = false;
+  std::rethrow_exception(std::exchange(error_, nullptr));
+}
+
+void generator_base::closed() {
+  if (return_ == return_status::pending) return_ = return_status::reported;
+  if (error_is_exit_) {
+    error_ = nullptr;
+    error_is_exit_ = false;
+  }
+  rethrow_error();
+}
+
+void generator_base::body_raised(const fiber_control& f) {
   try {
-    std::rethrow_exception(error);
+    throw;
+  } catch (const forced_unwind&) {
+    throw;  // the fiber layer's, while the generator is destroyed
+  } catch (const generator_exit&) {
+    error_ = std::current_exception();
+    error_is_exit_ = true;
+  } catch (const stop_iteration&) {
+    error_ = stop_iteration_escaped(f);
+  } catch (...) {
+    error_ = std::current_exception();
+  }
+}
+
+void generator_base::report_unraisable(const fiber_control& f, std::exception_ptr error) noexcept {
+  unraisable_hook hook = current_hook.load(std::memory_order_acquire);
+  (hook != nullptr ? hook : &default_unraisable_hook)(unraisable{std::move(error), f.name, f.id, f.created_at});
+}
+
+}  // namespace detail
+
+unraisable_hook set_unraisable_hook(unraisable_hook hook) noexcept {
+  unraisable_hook previous = detail::current_hook.exchange(hook, std::memory_order_acq_rel);
+  return previous != nullptr ? previous : &default_unraisable_hook;
+}
+
+void default_unraisable_hook(const unraisable& report) noexcept {
+  std::string label = detail::label(report.name, report.id);
+  std::string where = std::string(report.created_at.file_name()) + ":" + std::to_string(report.created_at.line());
+  try {
+    std::rethrow_exception(report.error);
   } catch (const generator_ignored_exit&) {
     std::fprintf(stderr, "weft: %s ignored generator_exit while being destroyed; unwinding it (created at %s)\n",
                  label.c_str(), where.c_str());
@@ -104,5 +182,4 @@ void report_close_failure(const fiber_control& f, std::exception_ptr error) noex
   }
 }
 
-}  // namespace detail
 }  // namespace weft

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,6 +23,25 @@ generator<int> count_to(int n, std::vector<std::string>* log = nullptr) {
     for (int i = 1; i <= n; ++i) y.yield(i);
     if (log) log->push_back("end");
   });
+}
+
+// A factory that passes its caller's location on, so that reports about the
+// generator name the user's line (as Python's traceback and the
+// unraisablehook's .object name the user's generator, not a library helper).
+generator<int> countdown(int from, std::source_location where = std::source_location::current()) {
+  return generator<int>([from](yielder<int>& y) {
+    for (int i = from; i > 0; --i) y.yield(i);
+  }, {.name = "countdown"}, where);
+}
+
+TEST(generator_protocol, a_factory_can_pass_its_callers_location_as_the_creation_site) {
+  const int line = __LINE__ + 1;
+  generator<int> g = countdown(2);
+  EXPECT_EQ(g.created_at().line(), static_cast<std::uint_least32_t>(line));
+  EXPECT_STREQ(g.created_at().file_name(), __FILE__);
+  EXPECT_STREQ(g.created_at().function_name(), std::source_location::current().function_name());
+  generator<int> direct([](yielder<int>& y) { y.yield(1); });
+  EXPECT_EQ(direct.created_at().line(), static_cast<std::uint_least32_t>(__LINE__ - 1));
 }
 
 TEST(generator_protocol, creating_a_generator_runs_nothing) {
@@ -101,6 +121,36 @@ TEST(generator_protocol, not_started_error_names_the_generator) {
   }
 }
 
+// Python: g.send(x) takes what a yield evaluated to, None included, and
+// g.send(None) is next(g). A relay passes on what it received:
+//   def relay(target):
+//       x = yield next(target)
+//       while True: x = yield target.send(x)
+//   r = relay(total()); next(r); r.send(5); r.send(None); r.send(2)
+TEST(generator_protocol, send_takes_what_a_yield_received_and_an_empty_one_is_next) {
+  std::vector<std::string> received;
+  generator<int, int> total([&](yielder<int, int>& y) {
+    int sum = 0;
+    for (;;) {
+      std::optional<int> v = y.yield(sum);
+      received.push_back(v ? std::to_string(*v) : "none");
+      if (v) sum += *v;
+    }
+  });
+  generator<int, int> relay([&](yielder<int, int>& y) {
+    std::optional<int> x = y.yield(total.next());
+    for (;;) x = y.yield(total.send(x));
+  });
+  EXPECT_EQ(relay.next(), 0);
+  EXPECT_EQ(relay.send(5), 5);
+  EXPECT_EQ(relay.next(), 5);
+  EXPECT_EQ(relay.send(2), 7);
+  std::optional<int> none;
+  EXPECT_EQ(total.try_send(none), std::optional<int>(7));
+  EXPECT_EQ(total.try_send(std::optional<int>(3)), std::optional<int>(10));
+  EXPECT_EQ(received, (std::vector<std::string>{"5", "none", "2", "none", "3"}));
+}
+
 TEST(generator_protocol, first_stop_iteration_carries_the_return_value_later_ones_do_not) {
   generator<int, void, std::string> g([](yielder<int>& y) -> std::string {
     y.yield(1);
@@ -122,6 +172,67 @@ TEST(generator_protocol, first_stop_iteration_carries_the_return_value_later_one
   }
   ASSERT_TRUE(g.return_value().has_value());
   EXPECT_EQ(*g.return_value(), "done");
+}
+
+// Python: `except StopIteration as e: e.value` works whatever returned it;
+// the first StopIteration after `return "done"` has .value == "done", later
+// ones have None.
+TEST(generator_protocol, the_stop_value_is_reachable_from_the_base_stop_iteration) {
+  generator<int, void, std::string> g([](yielder<int>& y) -> std::string {
+    y.yield(1);
+    return "done";
+  });
+  EXPECT_EQ(g.next(), 1);
+  std::vector<std::string> seen;
+  for (int i = 0; i < 2; ++i) {
+    try {
+      g.next();
+      seen.push_back("value");
+    } catch (const weft::stop_iteration& e) {
+      const std::string* value = e.value_if<std::string>();
+      seen.push_back(e.has_value() ? "has_value" : "no value");
+      seen.push_back(value != nullptr ? *value : "null");
+      seen.push_back(e.value_if<int>() == nullptr ? "not an int" : "an int");
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"has_value", "done", "not an int", "no value", "null", "not an int"}));
+}
+
+// Python: next(g, default) swallows the StopIteration; its .value tells
+// "returned a value just now" from "was already finished". The try_ forms
+// tell them apart through returned_just_now(), and consume the value's
+// report as next(g, default) does: a later next() raises a plain
+// StopIteration.
+TEST(generator_protocol, try_forms_tell_a_return_just_now_from_an_earlier_end) {
+  generator<int, int, int> g([](yielder<int, int>& y) {
+    y.yield(1);
+    return 42;
+  });
+  std::vector<std::string> seen;
+  auto note = [&](std::optional<int> r) {
+    seen.push_back(r ? std::to_string(*r) : std::string(g.returned_just_now() ? "returned now" : "already finished"));
+  };
+  note(g.try_next());
+  note(g.try_send(3));
+  note(g.try_next());
+  note(g.try_send(4));
+  EXPECT_EQ(seen, (std::vector<std::string>{"1", "returned now", "already finished", "already finished"}));
+  EXPECT_THROW(
+      {
+        try {
+          g.next();
+        } catch (const weft::stop_iteration& e) {
+          EXPECT_FALSE(e.has_value());
+          throw;
+        }
+      },
+      weft::stop_iteration);
+  EXPECT_EQ(*g.return_value(), 42);
+
+  generator<int> plain([](yielder<int>& y) { y.yield(1); });
+  EXPECT_EQ(plain.try_next(), std::optional<int>(1));
+  EXPECT_EQ(plain.try_next(), std::nullopt);
+  EXPECT_FALSE(plain.returned_just_now());  // ended without a value
 }
 
 TEST(generator_protocol, try_forms_leave_the_return_value_in_return_value) {

@@ -130,6 +130,39 @@ TEST(generator_throw, a_null_exception_ptr_is_refused) {
 
 // --- close --------------------------------------------------------------------
 
+// Python 3.11:
+//   def g():
+//       try: yield 1
+//       except GeneratorExit as e: seen.append(e.args); raise
+//   a = g(); next(a); a.throw(GeneratorExit("shutting down"))
+//       -> the body sees ('shutting down',); the caller gets that GeneratorExit
+//   b = g(); next(b); b.close()
+//       -> the body sees (): close() raises a GeneratorExit without a message
+TEST(generator_close, a_generator_exit_thrown_in_carries_its_message_and_the_one_close_raises_has_none) {
+  std::vector<std::string> seen;
+  auto body = [&](yielder<int>& y) {
+    try {
+      y.yield(1);
+    } catch (const weft::generator_exit& e) {
+      seen.push_back(e.has_message() ? "message '" + std::string(e.message()) + "'" : "no message");
+      seen.push_back(e.what());
+      throw;
+    }
+  };
+  generator<int> a(body);
+  a.next();
+  try {
+    a.throw_in(weft::generator_exit("shutting down"));
+    FAIL() << "throw_in did not throw";
+  } catch (const weft::generator_exit& e) {
+    EXPECT_EQ(e.message(), "shutting down");
+  }
+  generator<int> b(body);
+  b.next();
+  b.close();
+  EXPECT_EQ(seen, (std::vector<std::string>{"message 'shutting down'", "shutting down", "no message", "generator_exit"}));
+}
+
 TEST(generator_close, close_raises_generator_exit_so_destructors_and_finally_blocks_run) {
   std::vector<std::string> log;
   generator<int> g([&](yielder<int>& y) {
@@ -211,6 +244,44 @@ TEST(generator_close, a_body_that_catches_generator_exit_and_returns_closes_quie
   g.next();
   g.close();
   EXPECT_EQ(g.state(), generator_state::closed);
+  ASSERT_TRUE(g.return_value().has_value());
+  EXPECT_EQ(*g.return_value(), 99);
+}
+
+// Python 3.11:
+//   def g():
+//       try: yield 1
+//       except GeneratorExit: return 99
+//   it = g(); next(it); it.close()
+//   next(it)       -> StopIteration, .value is None
+//   it.send(None)  -> StopIteration, .value is None
+TEST(generator_close, after_a_close_during_which_the_body_returned_next_reports_exhaustion_without_the_value) {
+  generator<int, int, int> g([](yielder<int, int>& y) {
+    try {
+      y.yield(1);
+    } catch (const weft::generator_exit&) {
+      return 99;
+    }
+    return 0;
+  });
+  EXPECT_EQ(g.next(), 1);
+  g.close();
+  std::vector<std::string> seen;
+  for (int i = 0; i < 2; ++i) {
+    try {
+      if (i == 0)
+        g.next();
+      else
+        g.send(7);
+      seen.push_back("value");
+    } catch (const weft::stop_iteration_with<int>& e) {
+      seen.push_back("stop_iteration_with " + std::to_string(e.value));
+    } catch (const weft::stop_iteration&) {
+      seen.push_back("stop_iteration");
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"stop_iteration", "stop_iteration"}));
+  EXPECT_EQ(g.try_next(), std::nullopt);
   ASSERT_TRUE(g.return_value().has_value());
   EXPECT_EQ(*g.return_value(), 99);
 }
@@ -300,6 +371,67 @@ TEST(generator_close, a_destructor_that_meets_an_exception_during_close_reports_
   std::string err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find("'writer' threw while being closed by its destructor: disk full"), std::string::npos)
       << err;
+}
+
+// Python: sys.unraisablehook(unraisable) receives what the close() run by a
+// suspended generator's __del__ raised, with the generator as .object;
+// nothing reaches stderr while a hook is installed.
+std::vector<std::string>* unraisable_log = nullptr;
+
+void record_unraisable(const weft::unraisable& u) noexcept {
+  std::string what;
+  try {
+    std::rethrow_exception(u.error);
+  } catch (const weft::generator_ignored_exit&) {
+    what = "generator_ignored_exit";
+  } catch (const std::runtime_error& e) {
+    what = std::string("runtime_error ") + e.what();
+  } catch (...) {
+    what = "other";
+  }
+  unraisable_log->push_back(std::string(u.name) + ": " + what + " at line " + std::to_string(u.created_at.line()));
+  EXPECT_STREQ(u.created_at.file_name(), __FILE__);
+  EXPECT_NE(u.id, 0u);
+}
+
+TEST(generator_close, a_destructor_whose_close_raises_hands_the_exception_to_the_unraisable_hook) {
+  std::vector<std::string> log;
+  unraisable_log = &log;
+  weft::unraisable_hook previous = weft::set_unraisable_hook(&record_unraisable);
+  testing::internal::CaptureStderr();
+  auto fails_to_close = [](yielder<int>& y) {
+    try {
+      y.yield(1);
+    } catch (const weft::generator_exit&) {
+      throw std::runtime_error("disk full");
+    }
+  };
+  auto ignores_close = [](yielder<int>& y) {
+    for (;;) {
+      try {
+        y.yield(1);
+      } catch (const weft::generator_exit&) {
+      }
+    }
+  };
+  int writer_line = 0;
+  int stubborn_line = 0;
+  {
+    writer_line = __LINE__ + 1;
+    generator<int> writer(fails_to_close, {.name = "writer"});
+    writer.next();
+    stubborn_line = __LINE__ + 1;
+    generator<int> stubborn(ignores_close, {.name = "stubborn"});
+    stubborn.next();
+  }
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(weft::set_unraisable_hook(previous), &record_unraisable);
+  unraisable_log = nullptr;
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "stubborn: generator_ignored_exit at line " + std::to_string(stubborn_line),
+                     "writer: runtime_error disk full at line " + std::to_string(writer_line),
+                 }));
+  EXPECT_EQ(err, "");
 }
 
 TEST(generator_close, a_destructor_that_yields_during_close_is_let_finish_by_the_next_close) {

@@ -161,6 +161,89 @@ TEST(generator_yield_from, a_delegate_ignoring_generator_exit_makes_the_outer_cl
   EXPECT_NE(err.find("'sub' ignored generator_exit while being destroyed"), std::string::npos) << err;
 }
 
+// PEP 380, Python 3.11: a GeneratorExit thrown into a delegating generator
+// is not thrown into the delegate; the delegate is closed (so a value it
+// returns is dropped) and the GeneratorExit is raised in the delegator.
+//   def sub():
+//       try: yield 1; yield 2
+//       except GeneratorExit: log.append("sub closing"); return 5
+//   def outer():
+//       try: r = yield from sub(); log.append(f"outer resumed with {r}"); yield 3
+//       except GeneratorExit: log.append("outer got GeneratorExit"); raise
+//   g = outer(); next(g)
+//   g.throw(GeneratorExit("bye"))  -> raises that GeneratorExit; log: sub
+//                                     closing, outer got GeneratorExit
+TEST(generator_yield_from, throwing_generator_exit_in_closes_the_delegate_then_raises_it_in_the_outer_body) {
+  std::vector<std::string> log;
+  generator<int> outer([&](yielder<int>& y) {
+    try {
+      int r = y.yield_from(generator<int, void, int>([&](yielder<int>& s) {
+        try {
+          s.yield(1);
+          s.yield(2);
+        } catch (const weft::generator_exit&) {
+          log.push_back("sub closing");
+          return 5;
+        }
+        return 0;
+      }));
+      log.push_back("outer resumed with " + std::to_string(r));
+      y.yield(3);
+    } catch (const weft::generator_exit&) {
+      log.push_back("outer got generator_exit");
+      throw;
+    }
+  });
+  EXPECT_EQ(outer.next(), 1);
+  try {
+    outer.throw_in(weft::generator_exit("bye"));
+    FAIL() << "throw_in did not throw";
+  } catch (const weft::generator_exit& e) {
+    EXPECT_EQ(e.message(), "bye");  // the one thrown in, not the delegate's close
+  }
+  EXPECT_EQ(log, (std::vector<std::string>{"sub closing", "outer got generator_exit"}));
+  EXPECT_EQ(outer.state(), generator_state::closed);
+}
+
+// PEP 380, Python 3.11: the delegate yields again when closed, so closing it
+// raises RuntimeError("generator ignored GeneratorExit") in outer at the
+// delegation point, and that (not GeneratorExit) comes out of g.throw().
+//   def sub():
+//       while True:
+//           try: yield 1
+//           except GeneratorExit: log.append("sub ignores")
+//   def outer():
+//       try: yield from s
+//       except RuntimeError: log.append("outer got RuntimeError"); raise
+TEST(generator_yield_from, throwing_generator_exit_in_raises_what_closing_the_delegate_raised) {
+  std::vector<std::string> log;
+  generator<int> sub([&](yielder<int>& y) {
+    for (;;) {
+      try {
+        y.yield(1);
+      } catch (const weft::generator_exit&) {
+        log.push_back("sub ignores");
+      }
+    }
+  }, {.name = "sub"});
+  generator<int> outer([&](yielder<int>& y) {
+    try {
+      y.yield_from(sub);
+    } catch (const weft::generator_ignored_exit&) {
+      log.push_back("outer got generator_ignored_exit");
+      throw;
+    }
+  });
+  EXPECT_EQ(outer.next(), 1);
+  EXPECT_THROW(outer.throw_in(weft::generator_exit{}), weft::generator_ignored_exit);
+  EXPECT_EQ(log, (std::vector<std::string>{"sub ignores", "outer got generator_ignored_exit"}));
+  EXPECT_EQ(outer.state(), generator_state::closed);
+  EXPECT_EQ(sub.state(), generator_state::suspended);
+  testing::internal::CaptureStderr();
+  sub = generator<int>{};
+  testing::internal::GetCapturedStderr();
+}
+
 TEST(generator_yield_from, delegation_nests_and_values_come_from_the_innermost) {
   auto leaf = [](int base) {
     return generator<int, void, int>([base](yielder<int>& y) {
