@@ -386,9 +386,11 @@ TEST(rotated_e2e, sighup_with_a_broken_configuration_keeps_the_daemon_running_on
   ASSERT_TRUE(wait_until([&] { return rotations_of(a) >= 2; }, 5s)) << output();
   write_config(dir, "[[file]]\npath = \"" + b + "\"\nkeep = 50\nevery = \"soon\"\n");
   ::kill(daemon, SIGHUP);
-  ASSERT_TRUE(wait_until([&] { return output().find("keeping the previous configuration") != std::string::npos; }, 5s))
-      << output();
-  EXPECT_NE(output().find("error: " + conf + ":4: 'every': invalid duration \"soon\""), std::string::npos) << output();
+  // The daemon writes "keeping the previous configuration:" and then each
+  // error on a line of its own: wait for the error line, not the first one.
+  const std::string error_line = "error: " + conf + ":4: 'every': invalid duration \"soon\"";
+  ASSERT_TRUE(wait_until([&] { return output().find(error_line) != std::string::npos; }, 5s)) << output();
+  EXPECT_NE(output().find("keeping the previous configuration"), std::string::npos) << output();
   std::size_t before = rotations_of(a);
   ASSERT_TRUE(wait_until([&] { return rotations_of(a) >= before + 3; }, 5s)) << "the old configuration stopped\n"
                                                                              << output();
