@@ -146,6 +146,11 @@ void sleep_until(loop::time_point t) {
   if (detail::park({detail::wait_kind::sleep, "", ""}, t) == detail::wake_reason::cancelled) throw cancelled();
 }
 
-void sleep_for(loop::duration d) { sleep_until(detail::loop_now() + d); }
+void sleep_for(loop::duration d) {
+  // asyncio.sleep(0) is a bare yield: no timer, which would put the task
+  // behind the callbacks queued later in the same turn.
+  if (d <= loop::duration::zero()) yield_now();
+  else sleep_until(detail::loop_now() + d);
+}
 
 }  // namespace weft

@@ -79,4 +79,29 @@ TEST(asyncio_stop, a_pending_stop_does_not_skip_the_cleanup_grace_of_close) {
   EXPECT_EQ(trace, (trace_t{"cleaned up"}));
 }
 
+// await asyncio.sleep(0) / asyncio.sleep(-1): the same as a bare yield, one
+// iteration and no timer; the task runs before callbacks queued after it.
+TEST(asyncio_sleep, sleep_for_zero_or_negative_is_yield_now) {
+  for (auto d : {loop::duration::zero(), loop::duration(-1s)}) {
+    loop lp({.virtual_time = true});
+    trace_t trace;
+    auto t0 = lp.now();
+    lp.run_until_complete([&] {
+      auto a = weft::spawn([&] {
+        trace.push_back("a0");
+        weft::sleep_for(d);
+        trace.push_back("a1");
+      });
+      auto b = weft::spawn([&] {
+        trace.push_back("b0");
+        lp.call_soon([&] { trace.push_back("cb"); });
+      });
+      a.join();
+      b.join();
+    });
+    EXPECT_EQ(trace, (trace_t{"a0", "b0", "a1", "cb"}));
+    EXPECT_EQ(lp.now(), t0);
+  }
+}
+
 }  // namespace
