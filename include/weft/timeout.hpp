@@ -63,15 +63,29 @@ auto with_timeout(loop::duration d, F&& fn) -> std::invoke_result_t<F&> {
   }
 }
 
-// Waits for t at most d; on timeout cancels t and raises timeout_error.
+// Waits for t at most d (asyncio.wait_for, as in Python 3.11). On timeout
+// cancels t and waits until it has finished, then raises timeout_error; if
+// t swallowed the cancellation and returned a value (or raised another
+// exception), that is the outcome instead. A d of zero or less still
+// returns the result of a task already done. When the waiting task is
+// cancelled, t is cancelled too, and weft::cancelled is raised once t has
+// finished. Takes the task by value: wait_for(spawn(f), 2s).
 template <class T>
-T wait_for(task<T>& t, loop::duration d) {
-  try {
-    return with_timeout(d, [&]() -> T { return t.join(); });
-  } catch (const timeout_error&) {
-    t.cancel();
-    throw;
+T wait_for(task<T> t, loop::duration d) {
+  if (!t.done()) {
+    detail::loop_time deadline = d > loop::duration::zero() ? detail::loop_now() + d : detail::loop_time::min();
+    switch (detail::await_task(detail::access::state(t), deadline)) {
+      case detail::wake_reason::woken: break;
+      case detail::wake_reason::timed_out:
+        if (t.cancelled()) {
+          t.exception();  // retrieved: it is reported as this timeout
+          throw timeout_error();
+        }
+        break;
+      case detail::wake_reason::cancelled: throw cancelled();
+    }
   }
+  return t.result();
 }
 
 }  // namespace weft

@@ -97,8 +97,27 @@ task_base* next_to_hand_off(scheduler_state& s, const fiber_control* self) noexc
 
 wake_reason park(const wait_info& what, loop_time deadline) { return park_task(running_task(), what, deadline); }
 
-// Here rather than with the rest of joining (task.cpp), for park_task().
-void wait_until_done(task_base* t) {
+namespace {
+
+// A join whose waiter `self` was cancelled, or whose deadline passed:
+// cancels `t` and waits until it has finished, as asyncio does when it
+// cancels a task awaiting another (and wait_for, to leave no task running).
+// A cancellation of the waiter meanwhile is passed on to `t` again, which
+// may have swallowed the first. Returns whether the waiter was cancelled.
+[[gnu::noinline]] bool cancel_and_wait(task_base& self, task_base* t, const wait_info& what, bool was_cancelled) {
+  cancel_task(t);
+  while (!t->done) {
+    if (park_task(self, what, no_deadline) == wake_reason::cancelled) {
+      was_cancelled = true;
+      cancel_task(t);
+    }
+  }
+  return was_cancelled;
+}
+
+// The wait of join and await_task, forced inline into both for the reason
+// park_task() is. A deadline already passed cancels `t` without waiting.
+[[gnu::always_inline]] inline wake_reason join_wait(task_base* t, loop_time deadline) {
   task_base& self = running_task();
   if (&self == t) throw invalid_state("weft: a task cannot join itself");
   waiter w;
@@ -111,9 +130,20 @@ void wait_until_done(task_base* t) {
       if (w.linked()) t->joiners.erase(&w);
     }
   } guard{t, w};
-  wake_reason why = park_task(self, {wait_kind::join, "task", {}, -1, t}, no_deadline);
-  if (why == wake_reason::cancelled) throw cancelled();
+  wait_info what{wait_kind::join, "task", {}, -1, t};
+  wake_reason why = deadline != no_deadline && deadline <= self.loop->now() ? wake_reason::timed_out
+                                                                            : park_task(self, what, deadline);
+  if (why == wake_reason::woken) return why;
+  return cancel_and_wait(self, t, what, why == wake_reason::cancelled) ? wake_reason::cancelled
+                                                                       : wake_reason::timed_out;
 }
+
+}  // namespace
+
+// Here rather than with the rest of joining (task.cpp), for park_task().
+void wait_until_done(task_base* t) { join_wait(t, no_deadline); }
+
+wake_reason await_task(task_base* t, loop_time deadline) { return join_wait(t, deadline); }
 
 void unpark(task_base* t, wake_reason why) noexcept { t->loop->unpark(t, why); }
 

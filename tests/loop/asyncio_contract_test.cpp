@@ -104,4 +104,160 @@ TEST(asyncio_sleep, sleep_for_zero_or_negative_is_yield_now) {
   }
 }
 
+// outer awaits inner; outer.cancel() cancels inner, and outer's
+// CancelledError arrives once inner has finished.
+TEST(asyncio_cancel, cancelling_a_task_in_join_cancels_the_joined_task_first) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto inner = weft::spawn([&] {
+      try {
+        weft::sleep_for(1h);
+      } catch (const weft::cancelled&) {
+        trace.push_back("inner cancelled");
+        weft::sleep_for(1s);  // cleanup that waits
+        trace.push_back("inner cleaned up");
+        throw;
+      }
+    });
+    auto outer = weft::spawn([&] {
+      try {
+        inner.join();
+      } catch (const weft::cancelled&) {
+        trace.push_back("outer cancelled");
+        throw;
+      }
+    });
+    weft::yield_now();
+    outer.cancel();
+    EXPECT_THROW(outer.join(), weft::cancelled);
+    EXPECT_TRUE(inner.cancelled());
+    EXPECT_TRUE(outer.cancelled());
+  });
+  EXPECT_EQ(trace, (trace_t{"inner cancelled", "inner cleaned up", "outer cancelled"}));
+}
+
+// Python 3.11: if inner catches its CancelledError and returns a value,
+// `await inner` in the cancelled outer returns that value.
+TEST(asyncio_cancel, a_joined_task_that_swallows_the_cancellation_hands_its_value_to_the_waiter) {
+  loop lp({.virtual_time = true});
+  lp.run_until_complete([&] {
+    auto inner = weft::spawn([] {
+      try {
+        weft::sleep_for(1h);
+      } catch (const weft::cancelled&) {
+        return 7;
+      }
+      return 1;
+    });
+    auto outer = weft::spawn([&] { return inner.join() * 10; });
+    weft::yield_now();
+    outer.cancel();
+    EXPECT_EQ(outer.join(), 70);
+    EXPECT_FALSE(inner.cancelled());
+  });
+}
+
+// asyncio.wait_for(inner, 1): on timeout it cancels inner and waits until it
+// has finished before raising TimeoutError.
+TEST(asyncio_wait_for, timeout_waits_for_the_cancelled_task_to_finish) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto start = lp.now();
+    try {
+      weft::wait_for(weft::spawn([&] {
+                       try {
+                         weft::sleep_for(1h);
+                       } catch (const weft::cancelled&) {
+                         weft::sleep_for(2s);
+                         trace.push_back("inner cleaned up");
+                         throw;
+                       }
+                     }),
+                     1s);
+    } catch (const weft::timeout_error&) {
+      trace.push_back("timeout_error");
+    }
+    EXPECT_EQ(lp.now() - start, 3s);
+  });
+  EXPECT_EQ(trace, (trace_t{"inner cleaned up", "timeout_error"}));
+}
+
+// Python 3.11's wait_for: an inner task that swallows the cancellation and
+// returns a value (or raises something else) decides the outcome.
+TEST(asyncio_wait_for, an_inner_task_that_swallows_the_cancellation_decides_the_outcome) {
+  loop lp({.virtual_time = true});
+  lp.run_until_complete([&] {
+    auto value = weft::spawn([] {
+      try {
+        weft::sleep_for(1h);
+      } catch (const weft::cancelled&) {
+        return 5;
+      }
+      return 1;
+    });
+    EXPECT_EQ(weft::wait_for(value, 1s), 5);
+    auto other = weft::spawn([]() -> int {
+      try {
+        weft::sleep_for(1h);
+      } catch (const weft::cancelled&) {
+        throw std::out_of_range("cleanup failed");
+      }
+      return 1;
+    });
+    EXPECT_THROW(weft::wait_for(other, 1s), std::out_of_range);
+  });
+}
+
+// Cancelling the task that waits in asyncio.wait_for cancels the inner task
+// too, and wait_for re-raises CancelledError once inner has finished.
+TEST(asyncio_wait_for, cancelling_the_waiter_cancels_the_inner_task) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto inner = weft::spawn([&] {
+      try {
+        weft::sleep_for(1h);
+      } catch (const weft::cancelled&) {
+        trace.push_back("inner cancelled");
+        throw;
+      }
+    });
+    auto outer = weft::spawn([&] {
+      try {
+        weft::wait_for(inner, 1h);
+      } catch (const weft::cancelled&) {
+        trace.push_back("outer cancelled");
+        throw;
+      }
+    });
+    weft::sleep_for(1s);
+    outer.cancel();
+    EXPECT_THROW(outer.join(), weft::cancelled);
+    EXPECT_TRUE(inner.cancelled());
+  });
+  EXPECT_EQ(trace, (trace_t{"inner cancelled", "outer cancelled"}));
+}
+
+// asyncio.wait_for(fut, 0): a finished task's result still comes through; an
+// unfinished one is cancelled, waited for, and TimeoutError raised.
+TEST(asyncio_wait_for, a_zero_deadline_lets_a_finished_result_through) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto done = weft::spawn([] { return 3; });
+    weft::yield_now();
+    EXPECT_EQ(weft::wait_for(done, 0s), 3);
+    EXPECT_EQ(weft::wait_for(done, -1s), 3);
+    auto pending = weft::spawn([&] {
+      trace.push_back("pending ran");
+      return 4;
+    });
+    EXPECT_THROW(weft::wait_for(pending, 0s), weft::timeout_error);
+    EXPECT_TRUE(pending.cancelled());
+  });
+  EXPECT_EQ(trace, trace_t{});  // cancelled before it started
+}
+
 }  // namespace

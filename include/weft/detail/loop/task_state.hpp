@@ -143,7 +143,16 @@ struct task_impl final : task_state<T> {
 // forced_unwind through (the loop is tearing the task down).
 void run_task_body(task_base* t);
 void release_task(task_base* t) noexcept;  // drop one reference
-void wait_until_done(task_base* t);        // park the running task until t is done
+// Parks the running task until t is done. If the running task is cancelled
+// meanwhile, t is cancelled too (asyncio: cancelling a task that awaits
+// another cancels that one), and the wait goes on until t has finished:
+// the caller then sees t's outcome.
+void wait_until_done(task_base* t);
+// The same with a deadline (one already passed does not wait first). Past
+// it, t is cancelled and waited for (timed_out). `cancelled`: the running
+// task was cancelled and t, cancelled with it, has finished. `woken`: t
+// finished by itself.
+wake_reason await_task(task_base* t, loop_time deadline);
 [[noreturn]] void throw_not_done(const task_base* t);
 // An empty handle, or a handle used on another thread than its task's loop:
 // invalid_state naming the operation.
