@@ -99,15 +99,37 @@ wake_reason park(const wait_info& what, loop_time deadline) { return park_task(r
 
 namespace {
 
+wait_info join_info(const task_base* t) noexcept { return {wait_kind::join, "task", {}, -1, t}; }
+
+// The running task `self` among t's joiners for the length of a join.
+// Unlinked on the way out if t did not finish (woken by timeout or cancel,
+// or unwound by force): no dangling waiter is left behind.
+struct join_registration {
+  join_registration(task_base& self, task_base* joined) : t(joined) {
+    if (&self == t) throw invalid_state("weft: a task cannot join itself");
+    w.task = &self;
+    t->joiners.push_back(&w);
+  }
+  ~join_registration() {
+    if (w.linked()) t->joiners.erase(&w);
+  }
+  join_registration(const join_registration&) = delete;
+  join_registration& operator=(const join_registration&) = delete;
+
+  task_base* t;
+  waiter w;
+};
+
 // A join whose waiter `self` was cancelled, or whose deadline passed:
 // cancels `t` and waits until it has finished, as asyncio does when it
 // cancels a task awaiting another (and wait_for, to leave no task running).
 // A cancellation of the waiter meanwhile is passed on to `t` again, which
 // may have swallowed the first. Returns whether the waiter was cancelled.
-[[gnu::noinline]] bool cancel_and_wait(task_base& self, task_base* t, const wait_info& what, bool was_cancelled) {
+// Out of line: the common join must not pay for it.
+[[gnu::noinline]] bool cancel_and_wait(task_base& self, task_base* t, bool was_cancelled) {
   cancel_task(t);
   while (!t->done) {
-    if (park_task(self, what, no_deadline) == wake_reason::cancelled) {
+    if (park_task(self, join_info(t), no_deadline) == wake_reason::cancelled) {
       was_cancelled = true;
       cancel_task(t);
     }
@@ -115,35 +137,23 @@ namespace {
   return was_cancelled;
 }
 
-// The wait of join and await_task, forced inline into both for the reason
-// park_task() is. A deadline already passed cancels `t` without waiting.
-[[gnu::always_inline]] inline wake_reason join_wait(task_base* t, loop_time deadline) {
-  task_base& self = running_task();
-  if (&self == t) throw invalid_state("weft: a task cannot join itself");
-  waiter w;
-  w.task = &self;
-  t->joiners.push_back(&w);
-  struct unlink_on_exit {
-    task_base* t;
-    waiter& w;
-    ~unlink_on_exit() {
-      if (w.linked()) t->joiners.erase(&w);
-    }
-  } guard{t, w};
-  wait_info what{wait_kind::join, "task", {}, -1, t};
-  wake_reason why = deadline != no_deadline && deadline <= self.loop->now() ? wake_reason::timed_out
-                                                                            : park_task(self, what, deadline);
-  if (why == wake_reason::woken) return why;
-  return cancel_and_wait(self, t, what, why == wake_reason::cancelled) ? wake_reason::cancelled
-                                                                       : wake_reason::timed_out;
-}
-
 }  // namespace
 
 // Here rather than with the rest of joining (task.cpp), for park_task().
-void wait_until_done(task_base* t) { join_wait(t, no_deadline); }
+void wait_until_done(task_base* t) {
+  task_base& self = running_task();
+  join_registration joining(self, t);
+  if (park_task(self, join_info(t), no_deadline) == wake_reason::cancelled) cancel_and_wait(self, t, true);
+}
 
-wake_reason await_task(task_base* t, loop_time deadline) { return join_wait(t, deadline); }
+wake_reason await_task(task_base* t, loop_time deadline) {
+  task_base& self = running_task();
+  join_registration joining(self, t);
+  // A deadline already passed cancels t without waiting first.
+  wake_reason why = deadline <= self.loop->now() ? wake_reason::timed_out : park_task(self, join_info(t), deadline);
+  if (why == wake_reason::woken) return why;
+  return cancel_and_wait(self, t, why == wake_reason::cancelled) ? wake_reason::cancelled : wake_reason::timed_out;
+}
 
 void unpark(task_base* t, wake_reason why) noexcept { t->loop->unpark(t, why); }
 
