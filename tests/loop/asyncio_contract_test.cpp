@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "weft/gather.hpp"
 #include "weft/loop.hpp"
 #include "weft/timeout.hpp"
 
@@ -258,6 +259,36 @@ TEST(asyncio_wait_for, a_zero_deadline_lets_a_finished_result_through) {
     EXPECT_TRUE(pending.cancelled());
   });
   EXPECT_EQ(trace, trace_t{});  // cancelled before it started
+}
+
+}  // namespace
+
+namespace {
+
+// for f in asyncio.as_completed(aws, timeout=2): past the deadline every
+// remaining `await f` raises TimeoutError, once per task not handed out.
+TEST(asyncio_as_completed, past_the_deadline_each_remaining_next_raises_timeout_error) {
+  loop lp({.virtual_time = true});
+  std::vector<std::string> trace;
+  lp.run_until_complete([&] {
+    auto start = lp.now();
+    std::vector<weft::task<int>> tasks;
+    for (int s : {5, 1, 10}) tasks.push_back(weft::spawn([s] {
+      weft::sleep_for(std::chrono::seconds(s));
+      return s;
+    }));
+    auto ac = weft::as_completed(tasks, 2s);
+    for (int bound = 0; ac.remaining() > 0 && bound < 10; ++bound) {
+      try {
+        trace.push_back(std::to_string(ac.next()->result()));
+      } catch (const weft::timeout_error&) {
+        trace.push_back("timeout " + std::to_string(ac.remaining()));
+      }
+    }
+    EXPECT_EQ(lp.now() - start, 2s);
+    EXPECT_FALSE(ac.next().has_value());
+  });
+  EXPECT_EQ(trace, (trace_t{"1", "timeout 1", "timeout 0"}));
 }
 
 }  // namespace
