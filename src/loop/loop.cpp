@@ -223,6 +223,8 @@ loop::~loop() {
 }
 
 void loop::run_until_done(detail::task_base* t) {
+  if (t == nullptr) throw invalid_state("weft: run_until_complete of an empty task handle");
+  if (t->loop != core_.get() && !t->done) throw invalid_state("weft: run_until_complete of another loop's task");
   detail::running_scope scope(*core_);
   core_->awaited = t;
   struct forget {
@@ -255,6 +257,7 @@ void loop::run_forever() {
 
 void loop::stop() noexcept { core_->stop_requested = true; }
 bool loop::is_running() const noexcept { return core_->is_running; }
+bool loop::is_closed() const noexcept { return core_->closed; }
 
 loop::time_point loop::now() const noexcept { return core_->now(); }
 
@@ -268,6 +271,11 @@ bool loop::virtual_time() const noexcept { return core_->options.virtual_time; }
 
 void loop::set_exception_handler(std::function<void(const exception_report&)> handler) {
   core_->exception_handler = handler ? std::move(handler) : &detail::default_exception_handler;
+}
+
+void loop::call_exception_handler(const exception_report& report) {
+  core_->check_thread("loop::call_exception_handler");
+  core_->report(report);
 }
 
 std::string loop::dump() const { return core_->dump(); }

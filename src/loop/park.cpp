@@ -3,6 +3,7 @@
 // operation of weft is park() plus bookkeeping (weft/detail/loop/park.hpp).
 // Also which loop and task are running on this thread.
 #include <stdexcept>
+#include <string>
 
 #include "loop/loop_core.hpp"
 #include "loop/prefetch.hpp"
@@ -181,6 +182,11 @@ void yield_slow() {
 
 // Here, beside the thread_local it reads (see current_core).
 loop* loop::current() noexcept { return detail::current_core ? &detail::current_core->facade : nullptr; }
+
+loop& detail::running_loop(const char* op) {
+  if (current_core == nullptr) throw invalid_state(std::string("weft::") + op + " outside a running loop");
+  return current_core->facade;
+}
 
 void sleep_until(loop::time_point t) {
   if (detail::park({detail::wait_kind::sleep, "", ""}, t) == detail::wake_reason::cancelled) throw cancelled();

@@ -292,3 +292,53 @@ TEST(asyncio_as_completed, past_the_deadline_each_remaining_next_raises_timeout_
 }
 
 }  // namespace
+
+namespace {
+
+// loop.run_until_complete(task): runs the loop until that task is done and
+// returns its result.
+TEST(asyncio_loop, run_until_complete_accepts_a_task) {
+  loop lp({.virtual_time = true});
+  auto t = lp.spawn([] {
+    weft::sleep_for(1s);
+    return 6;
+  });
+  EXPECT_EQ(lp.run_until_complete(t), 6);
+  EXPECT_TRUE(t.done());
+}
+
+// loop.is_closed().
+TEST(asyncio_loop, is_closed_turns_true_with_close) {
+  loop lp;
+  EXPECT_FALSE(lp.is_closed());
+  lp.close();
+  EXPECT_TRUE(lp.is_closed());
+}
+
+// asyncio.get_running_loop().call_soon / call_later / call_at, in that
+// loop's order; outside a running loop, RuntimeError (invalid_state).
+TEST(asyncio_loop, free_call_soon_later_and_at_use_the_running_loop) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto t0 = lp.now();
+    weft::call_at(t0 + 2s, [&] { trace.push_back("at 2s"); });
+    weft::call_later(1s, [&] { trace.push_back("later 1s"); });
+    weft::call_soon([&] { trace.push_back("soon"); });
+    weft::sleep_for(3s);
+  });
+  EXPECT_EQ(trace, (trace_t{"soon", "later 1s", "at 2s"}));
+  EXPECT_THROW(weft::call_soon([] {}), weft::invalid_state);
+}
+
+// loop.call_exception_handler(context) hands a user's report to the
+// handler set with set_exception_handler.
+TEST(asyncio_loop, call_exception_handler_reaches_the_handler) {
+  loop lp;
+  std::vector<std::string> seen;
+  lp.set_exception_handler([&](const weft::exception_report& r) { seen.push_back(r.message); });
+  lp.call_exception_handler({"user report", "", nullptr});
+  EXPECT_EQ(seen, (trace_t{"user report"}));
+}
+
+}  // namespace
