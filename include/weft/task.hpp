@@ -120,6 +120,18 @@ class task {
   detail::task_state<T>* state_ = nullptr;
 };
 
+// Waits for t like t.join(), except that a cancellation of the waiting
+// task does not reach t: weft::cancelled is raised in the waiter at once,
+// and t runs on (asyncio.shield(t)). Compare cancellation_shield, which
+// postpones the running task's own cancellation instead.
+template <class T>
+T shield(task<T> t) {
+  if (!t.done() && detail::await_task(detail::access::state(t), detail::no_deadline, true) ==
+                       detail::wake_reason::cancelled)
+    throw cancelled();
+  return t.result();
+}
+
 // Defers cancellation of the running task while in scope: a cancel()
 // arriving meanwhile is delivered at the first suspension point after the
 // shield ends. Nestable.

@@ -147,12 +147,12 @@ void wait_until_done(task_base* t) {
   if (park_task(self, join_info(t), no_deadline) == wake_reason::cancelled) cancel_and_wait(self, t, true);
 }
 
-wake_reason await_task(task_base* t, loop_time deadline) {
+wake_reason await_task(task_base* t, loop_time deadline, bool shielded) {
   task_base& self = running_task();
   join_registration joining(self, t);
   // A deadline already passed cancels t without waiting first.
   wake_reason why = deadline <= self.loop->now() ? wake_reason::timed_out : park_task(self, join_info(t), deadline);
-  if (why == wake_reason::woken) return why;
+  if (why == wake_reason::woken || (shielded && why == wake_reason::cancelled)) return why;
   return cancel_and_wait(self, t, why == wake_reason::cancelled) ? wake_reason::cancelled : wake_reason::timed_out;
 }
 

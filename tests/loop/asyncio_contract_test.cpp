@@ -342,3 +342,36 @@ TEST(asyncio_loop, call_exception_handler_reaches_the_handler) {
 }
 
 }  // namespace
+
+namespace {
+
+// await asyncio.shield(inner) in a cancelled outer: outer's CancelledError
+// arrives at once, and inner runs on to its own result.
+TEST(asyncio_shield, cancelling_the_waiter_of_a_shielded_task_leaves_that_task_running) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto inner = weft::spawn([&] {
+      weft::sleep_for(2s);
+      trace.push_back("inner done");
+      return 9;
+    });
+    auto outer = weft::spawn([&] {
+      try {
+        return weft::shield(inner);
+      } catch (const weft::cancelled&) {
+        trace.push_back("outer cancelled");
+        throw;
+      }
+    });
+    weft::sleep_for(1s);
+    outer.cancel();
+    EXPECT_THROW(outer.join(), weft::cancelled);
+    EXPECT_FALSE(inner.done());
+    EXPECT_EQ(inner.join(), 9);
+    EXPECT_EQ(weft::shield(inner), 9);  // already done
+  });
+  EXPECT_EQ(trace, (trace_t{"outer cancelled", "inner done"}));
+}
+
+}  // namespace

@@ -151,8 +151,9 @@ void wait_until_done(task_base* t);
 // The same with a deadline (one already passed does not wait first). Past
 // it, t is cancelled and waited for (timed_out). `cancelled`: the running
 // task was cancelled and t, cancelled with it, has finished. `woken`: t
-// finished by itself.
-wake_reason await_task(task_base* t, loop_time deadline);
+// finished by itself. `shielded`: a cancellation of the running task
+// returns `cancelled` at once and leaves t running (asyncio.shield).
+wake_reason await_task(task_base* t, loop_time deadline, bool shielded = false);
 [[noreturn]] void throw_not_done(const task_base* t);
 // An empty handle, or a handle used on another thread than its task's loop:
 // invalid_state naming the operation.
