@@ -17,6 +17,9 @@ timeout_scope::~timeout_scope() {
   // The deadline passed but the work finished without reaching another
   // suspension point: the cancellation we asked for is not the caller's.
   if (expired_) task_->cancel_requested = false;
+  // The deadline's request is withdrawn, as asyncio.timeout uncancel()s:
+  // cancelling() counts only cancellations from outside.
+  if (expired_ && task_->cancels > 0) --task_->cancels;
 }
 
 }  // namespace weft::detail

@@ -375,3 +375,37 @@ TEST(asyncio_shield, cancelling_the_waiter_of_a_shielded_task_leaves_that_task_r
 }
 
 }  // namespace
+
+namespace {
+
+// Task.set_name / get_name, and Python 3.11's Task.cancelling() and
+// uncancel(): the count of cancel() requests not yet withdrawn.
+TEST(asyncio_task, set_name_cancelling_and_uncancel) {
+  loop lp({.virtual_time = true});
+  std::vector<unsigned> counts;
+  lp.run_until_complete([&] {
+    weft::task<void> t;
+    t = weft::spawn([&] {
+      try {
+        weft::sleep_for(1h);
+      } catch (const weft::cancelled&) {
+        counts.push_back(t.cancelling());  // still counted until uncancel()
+      }
+      weft::sleep_for(1s);
+    });
+    t.set_name("worker");
+    EXPECT_EQ(t.name(), "worker");
+    weft::yield_now();
+    EXPECT_EQ(t.cancelling(), 0u);
+    t.cancel();
+    t.cancel();
+    counts.push_back(t.cancelling());
+    EXPECT_EQ(t.uncancel(), 1u);
+    counts.push_back(t.cancelling());
+    t.join();
+    EXPECT_FALSE(t.cancelled());
+  });
+  EXPECT_EQ(counts, (std::vector<unsigned>{2, 1, 1}));
+}
+
+}  // namespace

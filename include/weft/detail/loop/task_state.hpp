@@ -79,7 +79,11 @@ struct task_base : runnable, list_hook {  // list_hook: the loop's list of live 
   bool retrieved = false;         // someone looked at the outcome
   bool detached = false;
   wake_reason reason = wake_reason::woken;
-  unsigned shield_depth = 0;
+  std::uint16_t shield_depth = 0;
+  // cancel() requests not withdrawn by uncancel() (Python 3.11's
+  // Task.cancelling()); saturates. 16 bits, like shield_depth, keep the
+  // state's size.
+  std::uint16_t cancels = 0;
   std::exception_ptr error;  // the body's exception, or cancelled
   list<waiter> joiners;
   wait_info waiting;  // read only while parked: stale (never reset) after
