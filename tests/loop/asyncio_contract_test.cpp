@@ -261,10 +261,6 @@ TEST(asyncio_wait_for, a_zero_deadline_lets_a_finished_result_through) {
   EXPECT_EQ(trace, trace_t{});  // cancelled before it started
 }
 
-}  // namespace
-
-namespace {
-
 // for f in asyncio.as_completed(aws, timeout=2): past the deadline every
 // remaining `await f` raises TimeoutError, once per task not handed out.
 TEST(asyncio_as_completed, past_the_deadline_each_remaining_next_raises_timeout_error) {
@@ -290,10 +286,6 @@ TEST(asyncio_as_completed, past_the_deadline_each_remaining_next_raises_timeout_
   });
   EXPECT_EQ(trace, (trace_t{"1", "timeout 1", "timeout 0"}));
 }
-
-}  // namespace
-
-namespace {
 
 // loop.run_until_complete(task): runs the loop until that task is done and
 // returns its result.
@@ -341,10 +333,6 @@ TEST(asyncio_loop, call_exception_handler_reaches_the_handler) {
   EXPECT_EQ(seen, (trace_t{"user report"}));
 }
 
-}  // namespace
-
-namespace {
-
 // await asyncio.shield(inner) in a cancelled outer: outer's CancelledError
 // arrives at once, and inner runs on to its own result.
 TEST(asyncio_shield, cancelling_the_waiter_of_a_shielded_task_leaves_that_task_running) {
@@ -373,10 +361,6 @@ TEST(asyncio_shield, cancelling_the_waiter_of_a_shielded_task_leaves_that_task_r
   });
   EXPECT_EQ(trace, (trace_t{"outer cancelled", "inner done"}));
 }
-
-}  // namespace
-
-namespace {
 
 // Task.set_name / get_name, and Python 3.11's Task.cancelling() and
 // uncancel(): the count of cancel() requests not yet withdrawn.
