@@ -393,3 +393,51 @@ TEST(asyncio_task, set_name_cancelling_and_uncancel) {
 }
 
 }  // namespace
+
+namespace {
+
+// async with asyncio.timeout(None) as cm: cm.reschedule(loop.time() + 1);
+// then cm.when(), cm.expired() and TimeoutError out of the block.
+TEST(asyncio_timeout, a_scope_without_a_deadline_can_be_given_one_and_expires) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto start = lp.now();
+    weft::timeout_scope cm;
+    EXPECT_EQ(cm.when(), std::nullopt);
+    try {
+      cm.run([&] {
+        weft::sleep_for(1s);
+        cm.reschedule(lp.now() + 2s);
+        trace.push_back("rescheduled");
+        weft::sleep_for(1h);
+        trace.push_back("slept");
+      });
+    } catch (const weft::timeout_error&) {
+      trace.push_back("timeout_error");
+    }
+    EXPECT_TRUE(cm.expired());
+    EXPECT_EQ(cm.when(), start + 3s);
+    EXPECT_EQ(lp.now() - start, 3s);
+  });
+  EXPECT_EQ(trace, (trace_t{"rescheduled", "timeout_error"}));
+}
+
+// async with asyncio.timeout_at(deadline): an absolute deadline; a body that
+// ends in time leaves expired() false.
+TEST(asyncio_timeout, timeout_at_takes_an_absolute_deadline) {
+  loop lp({.virtual_time = true});
+  lp.run_until_complete([&] {
+    weft::timeout_scope cm(lp.now() + 5s);
+    EXPECT_EQ(cm.run([] {
+      weft::sleep_for(1s);
+      return 4;
+    }),
+              4);
+    EXPECT_FALSE(cm.expired());
+    weft::timeout_scope late(lp.now() + 1s);
+    EXPECT_THROW(late.run([] { weft::sleep_for(2s); }), weft::timeout_error);
+  });
+}
+
+}  // namespace
