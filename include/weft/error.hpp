@@ -1,9 +1,13 @@
 // The exceptions weft raises for protocol and state errors. OS failures are
 // std::system_error carrying errno; broken invariants abort with a message.
+// asyncio's ValueError, RuntimeError, InvalidStateError, QueueEmpty and
+// QueueFull all derive from invalid_state here, each with its own type, so
+// that a caller can tell them apart without reading messages.
 #pragma once
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace weft {
@@ -38,6 +42,34 @@ class timeout_error : public std::runtime_error {
 class invalid_state : public std::logic_error {
  public:
   using std::logic_error::logic_error;
+};
+
+// An argument or count the operation does not accept: a release() above a
+// bounded_semaphore's initial value, task_done() called more times than
+// items were put (asyncio's ValueError).
+class value_error : public invalid_state {
+ public:
+  using invalid_state::invalid_state;
+};
+
+// A queue's get_nowait() on an empty queue, or the dereference of an empty
+// try_get() (asyncio.QueueEmpty).
+class queue_empty : public invalid_state {
+ public:
+  using invalid_state::invalid_state;
+};
+
+// A queue's put_nowait() on a full queue (asyncio.QueueFull).
+class queue_full : public invalid_state {
+ public:
+  using invalid_state::invalid_state;
+};
+
+// send() on a closed weft::channel.
+class channel_closed : public std::runtime_error {
+ public:
+  explicit channel_closed(std::string_view channel_name)
+      : std::runtime_error("weft: send on closed channel '" + std::string(channel_name) + "'") {}
 };
 
 // Every task of a loop is waiting and nothing can ever wake one. The message

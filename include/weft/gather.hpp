@@ -36,7 +36,7 @@
 // as_completed(tasks, timeout) yields the tasks as they finish: next()
 // suspends until the next one is done and returns it (std::nullopt after the
 // last), or range-for over it. Past the timeout, next() raises
-// weft::timeout_error.
+// weft::timeout_error once for each task not handed out.
 //
 // Everything here may raise weft::cancelled while waiting, and leaves no
 // waiter behind in the watched tasks on any way out.
@@ -298,19 +298,23 @@ class completion_order {
   }
 
   // The next task to finish (suspending until one does); nullopt when all
-  // have been handed out. timeout_error past the deadline, cancelled.
+  // have been handed out. Past the deadline, a task already finished is
+  // still handed out; otherwise each call raises timeout_error at once and
+  // counts as one task handed out, as asyncio's as_completed does, so that
+  // `while (ac.remaining())` ends. cancelled if the caller is cancelled.
   std::optional<task<T>> next() {
     for (;;) {
+      if (remaining() == 0) return std::nullopt;
       if (std::optional<std::size_t> i = watch_->pop()) return hand_out(*i);
-      if (watch_->unfinished() == 0) return std::nullopt;
+      if (expired_) break;
       switch (watch_->wait("as_completed", deadline_)) {
         case detail::wake_reason::woken: break;
-        case detail::wake_reason::timed_out:
-          if (std::optional<std::size_t> i = watch_->pop()) return hand_out(*i);
-          throw timeout_error("weft: as_completed timed out");
+        case detail::wake_reason::timed_out: expired_ = true; break;
         case detail::wake_reason::cancelled: throw cancelled();
       }
     }
+    ++handed_out_;
+    throw timeout_error("weft: as_completed timed out");
   }
   // Tasks not handed out yet.
   std::size_t remaining() const noexcept { return tasks_.size() - handed_out_; }
@@ -349,7 +353,8 @@ class completion_order {
   std::vector<detail::task_base*> states_;
   detail::loop_time deadline_;
   std::unique_ptr<detail::completion_watch> watch_;  // destroyed before tasks_
-  std::size_t handed_out_ = 0;
+  std::size_t handed_out_ = 0;  // tasks, and timeouts raised in their place
+  bool expired_ = false;
 };
 
 template <class T>

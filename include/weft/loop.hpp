@@ -30,6 +30,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -102,9 +103,15 @@ class loop {
   // Runs fn as a task named "main" and the loop until it is done; returns
   // its result or rethrows its exception (asyncio.run / run_until_complete).
   template <class F>
+    requires std::invocable<std::decay_t<F>&>
   auto run_until_complete(F&& fn, task_options options = {.name = "main"},
                           std::source_location where = std::source_location::current()) {
-    auto t = spawn(std::forward<F>(fn), options, where);
+    return run_until_complete(spawn(std::forward<F>(fn), options, where));
+  }
+  // Runs the loop until t, a task of this loop, is done (asyncio's
+  // run_until_complete(task)).
+  template <class T>
+  T run_until_complete(task<T> t) {
     run_until_done(detail::access::state(t));
     return t.result();
   }
@@ -117,6 +124,7 @@ class loop {
   // Cancels every live task, runs the loop until they have finished,
   // reports exceptions nobody retrieved. Idempotent; the destructor calls it.
   void close();
+  bool is_closed() const noexcept;
 
   // Starts fn() as a new task, queued behind whatever is ready now.
   template <class F>
@@ -155,6 +163,9 @@ class loop {
 
   // Replaces the default handler (one line to stderr).
   void set_exception_handler(std::function<void(const exception_report&)> handler);
+  // Hands a report to the handler, as the loop's own reports go
+  // (asyncio's loop.call_exception_handler(context)).
+  void call_exception_handler(const exception_report& report);
 
   // Every live task with its state and what it waits on, one per line.
   std::string dump() const;
@@ -179,13 +190,23 @@ void sleep_until(loop::time_point t);
 // Goes to the back of the run queue (asyncio.sleep(0)).
 inline void yield_now();
 
+namespace detail {
+// loop::current(), or invalid_state naming weft::`op` if no loop runs.
+loop& running_loop(const char* op);
+}  // namespace detail
+
 // Starts a task on the running task's loop.
 template <class F>
 auto spawn(F&& fn, task_options options = {}, std::source_location where = std::source_location::current()) {
-  loop* lp = loop::current();
-  if (lp == nullptr) throw invalid_state("weft::spawn outside a running loop");
-  return lp->spawn(std::forward<F>(fn), options, where);
+  return detail::running_loop("spawn").spawn(std::forward<F>(fn), options, where);
 }
+
+// The running loop's call_soon / call_later / call_at
+// (asyncio.get_running_loop().call_soon …); invalid_state outside a running
+// loop.
+timer_handle call_soon(std::function<void()> callback);
+timer_handle call_later(loop::duration delay, std::function<void()> callback);
+timer_handle call_at(loop::time_point when, std::function<void()> callback);
 
 // Inline because it is the scheduler's hottest path: out of line, the
 // return after the switch mispredicts (see weft/detail/fiber/fiber_switch.hpp).

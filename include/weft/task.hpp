@@ -53,12 +53,22 @@ class task {
   // True if the task finished by cancellation.
   bool cancelled() const { return checked("task::cancelled")->was_cancelled; }
   std::string_view name() const { return detail::task_name(checked("task::name")); }
+  void set_name(std::string_view name) { checked("task::set_name")->name = name; }
 
   // Requests cancellation: weft::cancelled is raised in the task at its
   // current (or next) suspension point, unless it is inside a
   // cancellation_shield, in which case at the first one after. Returns false
   // (and does nothing) if the task is already done.
   bool cancel() { return detail::cancel_task(checked("task::cancel")); }
+  // cancel() requests made and not withdrawn (Python 3.11's cancelling()).
+  unsigned cancelling() const { return checked("task::cancelling")->cancels; }
+  // Withdraws one request and returns how many are left (uncancel()). It
+  // does not withdraw a cancellation already on its way to the task.
+  unsigned uncancel() {
+    detail::task_base* s = checked("task::uncancel");
+    if (s->cancels > 0) --s->cancels;
+    return s->cancels;
+  }
 
   // The outcome of a finished task: its value, or its exception rethrown
   // (weft::cancelled if it was cancelled). invalid_state if not done. A
@@ -119,6 +129,18 @@ class task {
   }
   detail::task_state<T>* state_ = nullptr;
 };
+
+// Waits for t like t.join(), except that a cancellation of the waiting
+// task does not reach t: weft::cancelled is raised in the waiter at once,
+// and t runs on (asyncio.shield(t)). Compare cancellation_shield, which
+// postpones the running task's own cancellation instead.
+template <class T>
+T shield(task<T> t) {
+  if (!t.done() && detail::await_task(detail::access::state(t), detail::no_deadline, true) ==
+                       detail::wake_reason::cancelled)
+    throw cancelled();
+  return t.result();
+}
 
 // Defers cancellation of the running task while in scope: a cancel()
 // arriving meanwhile is delivered at the first suspension point after the

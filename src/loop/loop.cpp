@@ -227,26 +227,41 @@ loop::~loop() {
 }
 
 void loop::run_until_done(detail::task_base* t) {
+  if (t == nullptr) throw invalid_state("weft: run_until_complete of an empty task handle");
+  if (t->loop != core_.get() && !t->done) throw invalid_state("weft: run_until_complete of another loop's task");
   detail::running_scope scope(*core_);
   core_->awaited = t;
   struct forget {
     detail::loop_core& core;
     ~forget() { core.awaited = nullptr; }
   } guard{*core_};
-  while (!t->done)
+  while (!t->done) {
     if (!core_->turn()) core_->raise_deadlock();
+    // asyncio's run_until_complete raises when stop() ends its run early.
+    // Ignoring the stop would spin: a returning loop neither blocks nor
+    // moves virtual time on.
+    if (core_->stop_requested && !t->done) {
+      core_->stop_requested = false;
+      throw invalid_state("weft: loop stopped before the task completed");
+    }
+  }
 }
 
 void loop::run_forever() {
   detail::running_scope scope(*core_);
-  core_->stop_requested = false;
-  while (!core_->stop_requested)
-    if (!core_->turn()) core_->raise_deadlock();
+  // A stop() made before the run is kept: the run then makes exactly one
+  // turn (asyncio's documented rule).
+  for (;;) {
+    bool alive = core_->turn();
+    if (core_->stop_requested) break;
+    if (!alive) core_->raise_deadlock();
+  }
   core_->stop_requested = false;
 }
 
 void loop::stop() noexcept { core_->stop_requested = true; }
 bool loop::is_running() const noexcept { return core_->is_running; }
+bool loop::is_closed() const noexcept { return core_->closed; }
 
 loop::time_point loop::now() const noexcept { return core_->now(); }
 
@@ -260,6 +275,11 @@ bool loop::virtual_time() const noexcept { return core_->options.virtual_time; }
 
 void loop::set_exception_handler(std::function<void(const exception_report&)> handler) {
   core_->exception_handler = handler ? std::move(handler) : &detail::default_exception_handler;
+}
+
+void loop::call_exception_handler(const exception_report& report) {
+  core_->check_thread("loop::call_exception_handler");
+  core_->report(report);
 }
 
 std::string loop::dump() const { return core_->dump(); }
@@ -311,6 +331,9 @@ void loop::close() {
   core.tasks.for_each([](detail::task_base* t) { detail::cancel_task(t); });
   if (!core.tasks.empty()) {
     detail::running_scope scope(core);
+    // A stop() left pending from before is dropped: here it means the end
+    // of the grace, which it must not cut short.
+    core.stop_requested = false;
     core.closing = true;
     timer_handle grace = call_later(core.options.close_grace, [&core] { core.stop_requested = true; });
     while (!core.tasks.empty() && !core.stop_requested && core.turn()) {

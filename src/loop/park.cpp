@@ -3,6 +3,7 @@
 // operation of weft is park() plus bookkeeping (weft/detail/loop/park.hpp).
 // Also which loop and task are running on this thread.
 #include <stdexcept>
+#include <string>
 
 #include "loop/loop_core.hpp"
 #include "loop/prefetch.hpp"
@@ -97,22 +98,62 @@ task_base* next_to_hand_off(scheduler_state& s, const fiber_control* self) noexc
 
 wake_reason park(const wait_info& what, loop_time deadline) { return park_task(running_task(), what, deadline); }
 
+namespace {
+
+wait_info join_info(const task_base* t) noexcept { return {wait_kind::join, "task", {}, -1, t}; }
+
+// The running task `self` among t's joiners for the length of a join.
+// Unlinked on the way out if t did not finish (woken by timeout or cancel,
+// or unwound by force): no dangling waiter is left behind.
+struct join_registration {
+  join_registration(task_base& self, task_base* joined) : t(joined) {
+    if (&self == t) throw invalid_state("weft: a task cannot join itself");
+    w.task = &self;
+    t->joiners.push_back(&w);
+  }
+  ~join_registration() {
+    if (w.linked()) t->joiners.erase(&w);
+  }
+  join_registration(const join_registration&) = delete;
+  join_registration& operator=(const join_registration&) = delete;
+
+  task_base* t;
+  waiter w;
+};
+
+// A join whose waiter `self` was cancelled, or whose deadline passed:
+// cancels `t` and waits until it has finished, as asyncio does when it
+// cancels a task awaiting another (and wait_for, to leave no task running).
+// A cancellation of the waiter meanwhile is passed on to `t` again, which
+// may have swallowed the first. Returns whether the waiter was cancelled.
+// Out of line: the common join must not pay for it.
+[[gnu::noinline]] bool cancel_and_wait(task_base& self, task_base* t, bool was_cancelled) {
+  cancel_task(t);
+  while (!t->done) {
+    if (park_task(self, join_info(t), no_deadline) == wake_reason::cancelled) {
+      was_cancelled = true;
+      cancel_task(t);
+    }
+  }
+  return was_cancelled;
+}
+
+}  // namespace
+
 // Here rather than with the rest of joining (task.cpp), for park_task().
 void wait_until_done(task_base* t) {
   task_base& self = running_task();
-  if (&self == t) throw invalid_state("weft: a task cannot join itself");
-  waiter w;
-  w.task = &self;
-  t->joiners.push_back(&w);
-  struct unlink_on_exit {
-    task_base* t;
-    waiter& w;
-    ~unlink_on_exit() {
-      if (w.linked()) t->joiners.erase(&w);
-    }
-  } guard{t, w};
-  wake_reason why = park_task(self, {wait_kind::join, "task", {}, -1, t}, no_deadline);
-  if (why == wake_reason::cancelled) throw cancelled();
+  join_registration joining(self, t);
+  if (park_task(self, join_info(t), no_deadline) == wake_reason::cancelled) cancel_and_wait(self, t, true);
+}
+
+wake_reason await_task(task_base* t, loop_time deadline, bool shielded) {
+  task_base& self = running_task();
+  join_registration joining(self, t);
+  // A deadline already passed cancels t without waiting first.
+  wake_reason why = deadline <= self.loop->now() ? wake_reason::timed_out : park_task(self, join_info(t), deadline);
+  if (why == wake_reason::woken || (shielded && why == wake_reason::cancelled)) return why;
+  return cancel_and_wait(self, t, why == wake_reason::cancelled) ? wake_reason::cancelled : wake_reason::timed_out;
 }
 
 void unpark(task_base* t, wake_reason why) noexcept { t->loop->unpark(t, why); }
@@ -142,10 +183,20 @@ void yield_slow() {
 // Here, beside the thread_local it reads (see current_core).
 loop* loop::current() noexcept { return detail::current_core ? &detail::current_core->facade : nullptr; }
 
+loop& detail::running_loop(const char* op) {
+  if (current_core == nullptr) throw invalid_state(std::string("weft::") + op + " outside a running loop");
+  return current_core->facade;
+}
+
 void sleep_until(loop::time_point t) {
   if (detail::park({detail::wait_kind::sleep, "", ""}, t) == detail::wake_reason::cancelled) throw cancelled();
 }
 
-void sleep_for(loop::duration d) { sleep_until(detail::loop_now() + d); }
+void sleep_for(loop::duration d) {
+  // asyncio.sleep(0) is a bare yield: no timer, which would put the task
+  // behind the callbacks queued later in the same turn.
+  if (d <= loop::duration::zero()) yield_now();
+  else sleep_until(detail::loop_now() + d);
+}
 
 }  // namespace weft

@@ -1,6 +1,7 @@
 // Task lifetime: start, body, finish, references, cancellation. (Joining is
 // a wait: wait_until_done() is in park.cpp; closing a loop with tasks still
 // alive, in loop.cpp.)
+#include <cstdint>
 #include <string>
 
 #include "loop/loop_core.hpp"
@@ -81,6 +82,7 @@ void throw_result_taken(const task_base* t) {
 bool cancel_task(task_base* t) noexcept {
   if (t->done) return false;
   t->cancel_requested = true;
+  if (t->cancels != UINT16_MAX) ++t->cancels;
   if (t->parked && t->shield_depth == 0) t->loop->unpark(t, wake_reason::cancelled);
   return true;
 }

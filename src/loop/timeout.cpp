@@ -1,12 +1,23 @@
+// timeout_scope: the timer that cancels its task at the deadline.
 #include "loop/loop_core.hpp"
 #include "weft/timeout.hpp"
 
-namespace weft::detail {
+namespace weft {
 
-timeout_scope::timeout_scope(loop::duration d) : task_(&running_task()) {
-  timer_ = task_->loop->facade.call_later(d, [this] {
+timeout_scope::timeout_scope() : task_(&detail::running_task()) {}
+
+timeout_scope::timeout_scope(loop::time_point when) : timeout_scope() { reschedule(when); }
+
+timeout_scope::timeout_scope(loop::duration d) : timeout_scope(detail::loop_now() + d) {}
+
+void timeout_scope::reschedule(std::optional<loop::time_point> when) {
+  if (expired_) throw invalid_state("weft: reschedule() of a timeout that has expired");
+  timer_.cancel();
+  when_ = when;
+  if (!when) return;
+  timer_ = task_->loop->facade.call_at(*when, [this] {
     expired_ = true;
-    cancel_task(task_);
+    detail::cancel_task(task_);
   });
 }
 
@@ -14,9 +25,13 @@ bool timeout_scope::delivered() const noexcept { return expired_ && !task_->canc
 
 timeout_scope::~timeout_scope() {
   timer_.cancel();
+  if (!expired_) return;
   // The deadline passed but the work finished without reaching another
   // suspension point: the cancellation we asked for is not the caller's.
-  if (expired_) task_->cancel_requested = false;
+  task_->cancel_requested = false;
+  // The deadline's request is withdrawn, as asyncio.timeout uncancel()s:
+  // cancelling() counts only cancellations from outside.
+  if (task_->cancels > 0) --task_->cancels;
 }
 
-}  // namespace weft::detail
+}  // namespace weft

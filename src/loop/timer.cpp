@@ -110,6 +110,16 @@ timer_handle loop::call_later(duration delay, std::function<void()> callback) {
   return call_at(core_->now() + delay, std::move(callback));
 }
 
+timer_handle call_soon(std::function<void()> callback) {
+  return detail::running_loop("call_soon").call_soon(std::move(callback));
+}
+timer_handle call_later(loop::duration delay, std::function<void()> callback) {
+  return detail::running_loop("call_later").call_later(delay, std::move(callback));
+}
+timer_handle call_at(loop::time_point when, std::function<void()> callback) {
+  return detail::running_loop("call_at").call_at(when, std::move(callback));
+}
+
 void loop::call_soon_threadsafe(std::function<void()> callback) {
   if (!callback) throw std::invalid_argument("weft: empty callback");
   {

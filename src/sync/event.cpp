@@ -20,7 +20,7 @@ bool event::wait_impl(detail::loop_time deadline) {
   throw cancelled();
 }
 
-void event::wait() { wait_impl(detail::no_deadline); }
+bool event::wait() { return wait_impl(detail::no_deadline); }
 bool event::wait_for(loop::duration d) { return wait_impl(detail::loop_now() + d); }
 bool event::wait_until(loop::time_point t) { return wait_impl(t); }
 

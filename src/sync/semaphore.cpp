@@ -43,7 +43,7 @@ void semaphore::give_back() noexcept {
 
 void semaphore::release() {
   if (value_ >= bound_)
-    throw invalid_state("weft: bounded_semaphore '" + name_ + "' released more times than acquired");
+    throw value_error("weft: bounded_semaphore '" + name_ + "' released more times than acquired");
   give_back();
 }
 

@@ -41,13 +41,6 @@
 
 namespace weft {
 
-// send() on a closed channel.
-class channel_closed : public std::runtime_error {
- public:
-  explicit channel_closed(std::string_view channel_name)
-      : std::runtime_error("weft: send on closed channel '" + std::string(channel_name) + "'") {}
-};
-
 template <class T>
 class channel {
  public:

@@ -35,6 +35,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "weft/loop.hpp"
 #include "weft/sync/detail/wait_list.hpp"
@@ -61,12 +62,16 @@ class condition {
   // Releases the mutex, waits to be notified, re-acquires the mutex.
   void wait();
   // Waits until pred() is true (checked first, and after each wake-up, with
-  // the mutex held): asyncio's cond.wait_for(pred). In weft, wait_for always
-  // means "with a timeout", as in std::condition_variable and
-  // weft::wait_for(task, d).
+  // the mutex held), and returns that true value of pred(): asyncio's
+  // cond.wait_for(pred). In weft, wait_for always means "with a timeout", as
+  // in std::condition_variable and weft::wait_for(task, d).
   template <std::predicate P>
-  void wait(P pred) {
-    while (!pred()) wait();
+  auto wait(P pred) -> std::decay_t<std::invoke_result_t<P&>> {
+    for (;;) {
+      auto value = pred();
+      if (value) return value;
+      wait();
+    }
   }
   // Waits to be notified for at most d / until t: false if the time passed
   // first. The mutex is held again on return either way.

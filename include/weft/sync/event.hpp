@@ -36,7 +36,8 @@ class event {
   void clear() noexcept { set_ = false; }
 
   // Suspends the running task until the event is set (at once if it is).
-  void wait();
+  // Returns true, as asyncio's Event.wait() does.
+  bool wait();
   // The same, for at most d / until t: false if the time passed first.
   bool wait_for(loop::duration d);
   bool wait_until(loop::time_point t);

@@ -13,13 +13,15 @@
 // overtaken by a try_get()/try_put() or a later task.
 //
 // task_done()/join() count as asyncio.Queue does: every successful put adds
-// one unfinished item, task_done() removes one (invalid_state if none is
-// left), and join() waits until none is left.
+// one unfinished item, task_done() removes one (value_error if none is
+// left, asyncio's ValueError), and join() waits until none is left.
 //
 // put/get/join are cancellation points (weft::cancelled); a cancelled or
 // timed-out put puts nothing (its argument is left as it was), a cancelled
 // or timed-out get takes nothing. try_put/try_get/task_done also work from
-// callbacks; a call that has to wait must come from a task (invalid_state).
+// callbacks, as do get_nowait/put_nowait, which raise queue_empty and
+// queue_full where the try_ forms return nothing or false; a call that has
+// to wait must come from a task (invalid_state).
 // Loop thread only; see weft/sync/event.hpp.
 #pragma once
 
@@ -32,6 +34,7 @@
 
 #include "weft/error.hpp"
 #include "weft/loop.hpp"
+#include "weft/sync/detail/checked_optional.hpp"
 #include "weft/sync/detail/wait_list.hpp"
 
 namespace weft {
@@ -59,6 +62,14 @@ class queue {
     return put_ref(copy, detail::no_deadline);  // cannot wait: not full
   }
   bool try_put(T&& item) { return !full() && put_ref(item, detail::no_deadline); }
+  // The same, raising queue_full where try_put returns false (asyncio's
+  // put_nowait and QueueFull).
+  void put_nowait(const T& item) {
+    if (!try_put(item)) throw_full();
+  }
+  void put_nowait(T&& item) {
+    if (!try_put(std::move(item))) throw_full();
+  }
   // Waits at most d / until t for room: false (item untouched) if the time
   // passed first.
   bool try_put_for(const T& item, loop::duration d) { return try_put_until(item, detail::loop_now() + d); }
@@ -72,19 +83,26 @@ class queue {
   // Removes the item at the front, suspending the running task while the
   // queue is empty.
   T get() { return *get_impl(detail::no_deadline); }
-  // The front item if there is one now (asyncio's get_nowait).
-  std::optional<T> try_get() {
+  // The front item if there is one now (asyncio's get_nowait, without the
+  // exception). Dereferencing an empty result raises queue_empty.
+  detail::checked_optional<T> try_get() {
     if (items_.empty()) return std::nullopt;
     return take_front();
   }
+  // The front item; queue_empty if there is none now (asyncio's get_nowait
+  // and QueueEmpty).
+  T get_nowait() {
+    if (items_.empty()) throw queue_empty("weft: get_nowait() on empty queue '" + name_ + "'");
+    return take_front();
+  }
   // Waits at most d / until t: nullopt if the time passed first.
-  std::optional<T> try_get_for(loop::duration d) { return get_impl(detail::loop_now() + d); }
-  std::optional<T> try_get_until(loop::time_point t) { return get_impl(t); }
+  detail::checked_optional<T> try_get_for(loop::duration d) { return get_impl(detail::loop_now() + d); }
+  detail::checked_optional<T> try_get_until(loop::time_point t) { return get_impl(t); }
 
   // One item taken with get() has been dealt with.
   void task_done() {
     if (unfinished_ == 0)
-      throw invalid_state("weft: task_done() on queue '" + name_ + "' called more times than items were put");
+      throw value_error("weft: task_done() on queue '" + name_ + "' called more times than items were put");
     if (--unfinished_ == 0) joiners_.wake_all();
   }
   // Suspends the running task until every item put so far is task_done().
@@ -112,6 +130,8 @@ class queue {
   struct put_waiter : detail::sync_waiter {
     T* item = nullptr;  // moved into the queue by the getter that picks it
   };
+
+  [[noreturn]] void throw_full() const { throw queue_full("weft: put_nowait() on full queue '" + name_ + "'"); }
 
   // Moves from `item` only on success.
   bool put_ref(T& item, detail::loop_time deadline) {

@@ -11,7 +11,7 @@
 // leaves the queue and takes no permit.
 //
 // bounded_semaphore also counts the permits it was built with, and raises
-// invalid_state when a release() would take it above that number (a release
+// value_error when a release() would take it above that number (a release
 // without an acquire, asyncio's ValueError).
 //
 // Loop thread only; see weft/sync/event.hpp.
@@ -42,7 +42,7 @@ class semaphore {
   bool try_acquire_for(loop::duration d);
   bool try_acquire_until(loop::time_point t);
   // Gives a permit back, to the first waiter if any. Any context.
-  // bounded_semaphore: invalid_state above the initial count.
+  // bounded_semaphore: value_error above the initial count.
   void release();
 
   // BasicLockable, for std::lock_guard / std::unique_lock.

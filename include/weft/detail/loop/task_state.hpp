@@ -79,7 +79,11 @@ struct task_base : runnable, list_hook {  // list_hook: the loop's list of live 
   bool retrieved = false;         // someone looked at the outcome
   bool detached = false;
   wake_reason reason = wake_reason::woken;
-  unsigned shield_depth = 0;
+  std::uint16_t shield_depth = 0;
+  // cancel() requests not withdrawn by uncancel() (Python 3.11's
+  // Task.cancelling()); saturates. 16 bits, like shield_depth, keep the
+  // state's size.
+  std::uint16_t cancels = 0;
   std::exception_ptr error;  // the body's exception, or cancelled
   list<waiter> joiners;
   wait_info waiting;  // read only while parked: stale (never reset) after
@@ -143,7 +147,17 @@ struct task_impl final : task_state<T> {
 // forced_unwind through (the loop is tearing the task down).
 void run_task_body(task_base* t);
 void release_task(task_base* t) noexcept;  // drop one reference
-void wait_until_done(task_base* t);        // park the running task until t is done
+// Parks the running task until t is done. If the running task is cancelled
+// meanwhile, t is cancelled too (asyncio: cancelling a task that awaits
+// another cancels that one), and the wait goes on until t has finished:
+// the caller then sees t's outcome.
+void wait_until_done(task_base* t);
+// The same with a deadline (one already passed does not wait first). Past
+// it, t is cancelled and waited for (timed_out). `cancelled`: the running
+// task was cancelled and t, cancelled with it, has finished. `woken`: t
+// finished by itself. `shielded`: a cancellation of the running task
+// returns `cancelled` at once and leaves t running (asyncio.shield).
+wake_reason await_task(task_base* t, loop_time deadline, bool shielded = false);
 [[noreturn]] void throw_not_done(const task_base* t);
 // An empty handle, or a handle used on another thread than its task's loop:
 // invalid_state naming the operation.
