@@ -59,13 +59,18 @@ stage asan-ubsan run_config asan-ubsan -DCMAKE_BUILD_TYPE=Debug -DWEFT_SANITIZE=
 # and run under qemu-user (the toolchain file names it as ctest's emulator).
 # Only the layers the switch carries: context, stack, fiber. No Boost for
 # aarch64 here, hence asm and no benchmarks or examples.
-run_cross() {  # name, toolchain file, ctest -R regex
-  local name=$1 toolchain=$2 select=(-R "$3")
+run_cross() {  # name, toolchain file, ctest -R regex, ctest -E regex
+  local name=$1 toolchain=$2 select=(-R "$3" -E "$4")
   configure_build "$name" -DCMAKE_TOOLCHAIN_FILE="$PWD/$toolchain" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_CONTEXT=asm -DWEFT_BUILD_BENCH=OFF -DWEFT_BUILD_EXAMPLES=OFF &&
     (cd "build/$name" && ctest -j "$jobs" --output-on-failure --timeout 300 --no-tests=error "${select[@]}")
 }
-stage aarch64-qemu run_cross aarch64-qemu .ci/aarch64-linux-gnu.cmake '^(context|stack|fiber)[a-z_]*\.'
+# Left out there: the tests of the host kernel's guard regions. qemu-user
+# answers 0 to madvise advice it does not know and applies none, so weft's
+# probe rightly finds no guard regions in the emulated process, while the
+# kernel is new enough for them.
+stage aarch64-qemu run_cross aarch64-qemu .ci/aarch64-linux-gnu.cmake '^(context|stack|fiber)[a-z_]*\.' \
+  '^stack_pool\.(guard_regions_are_used_exactly_on_linux_6_13_and_later|with_guard_regions_|past_the_old_guarded_budget_)|^stack_death\.the_guard_between_two_carved_stacks'
 # ThreadSanitizer over the whole suite: the fiber switch announces itself
 # (__tsan_switch_to_fiber), and any report makes TSan exit 66, failing the
 # test.

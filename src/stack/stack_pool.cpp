@@ -78,6 +78,12 @@ constexpr int madv_guard_install = MADV_GUARD_INSTALL;
 #else
 constexpr int madv_guard_install = 102;
 #endif
+// MADV_POPULATE_READ (Linux 5.14), to check that a guard took effect.
+#if defined(MADV_POPULATE_READ)
+constexpr int madv_populate_read = MADV_POPULATE_READ;
+#else
+constexpr int madv_populate_read = 22;
+#endif
 
 // Guarded stacks with a mapping of their own, in the process, pooled ones
 // included (kernels without guard regions).
@@ -102,16 +108,20 @@ std::size_t read_max_map_count() noexcept {
 }
 
 // Installs a guard region on one page of a scratch mapping: EINVAL on
-// kernels before 6.13 (an unknown advice), success after. WEFT_GUARD_REGIONS=0
-// in the environment turns them off, for gdb's generate-core-file, which
-// cannot read a mapping past a guard region.
+// kernels before 6.13 (an unknown advice), success after. Then checks that
+// the guard took effect: populating a guarded page fails with EFAULT. An
+// emulator may accept the advice and do nothing (qemu-user answers 0 to
+// every madvise it does not know), and its stacks would then be unguarded.
+// WEFT_GUARD_REGIONS=0 in the environment turns them off, for gdb's
+// generate-core-file, which cannot read a mapping past a guard region.
 bool probe_guard_regions() noexcept {
   if (const char* setting = std::getenv("WEFT_GUARD_REGIONS"); setting != nullptr && std::strcmp(setting, "0") == 0)
     return false;
   std::size_t page = detail::page_size();
   void* p = ::mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return false;
-  bool ok = ::madvise(p, page, madv_guard_install) == 0;
+  bool ok = ::madvise(p, page, madv_guard_install) == 0 && ::madvise(p, page, madv_populate_read) != 0 &&
+            errno == EFAULT;
   ::munmap(p, 2 * page);
   return ok;
 }
