@@ -171,7 +171,8 @@ class fiber {
 
 namespace this_fiber {
 // Suspends the running fiber; returns when it is resumed. Throws
-// forced_unwind if the fiber is being destroyed. Precondition: in_fiber().
+// forced_unwind if the fiber is being destroyed; invalid_state outside any
+// fiber.
 inline void suspend();
 bool in_fiber() noexcept;
 // 0 and "" outside any fiber (on the thread's own stack).

@@ -64,6 +64,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "weft/error.hpp"
 #include "weft/fiber.hpp"
 #include "weft/detail/generator/generator_base.hpp"
 #include "weft/detail/generator/slots.hpp"
@@ -73,91 +74,6 @@ namespace weft {
 enum class generator_state : unsigned char { created, running, suspended, closed };
 
 std::string_view to_string(generator_state state) noexcept;
-
-template <class R>
-class stop_iteration_with;
-
-// Python's StopIteration: the generator is exhausted. Thrown by next(),
-// send() and throw_in(); the try_ forms report exhaustion with an empty
-// optional instead.
-class stop_iteration : public std::exception {
- public:
-  const char* what() const noexcept override;
-  // Python's `e.value is not None`: this is a stop_iteration_with<R>.
-  bool has_value() const noexcept { return has_value_; }
-  // Python's e.value, for a caller that caught the base: the value if this is
-  // a stop_iteration_with<R>, else null.
-  template <class R>
-  const R* value_if() const noexcept {
-    const auto* with = dynamic_cast<const stop_iteration_with<R>*>(this);
-    return with != nullptr ? &with->value : nullptr;
-  }
-
- protected:
-  bool has_value_ = false;
-};
-
-// The first stop_iteration after the body returned a value carries it, as
-// StopIteration.value does; later ones are plain stop_iteration (as in
-// Python, where they carry None). generator::return_value() keeps it.
-template <class R>
-class stop_iteration_with : public stop_iteration {
- public:
-  explicit stop_iteration_with(R v) : value(std::move(v)) { has_value_ = true; }
-  R value;
-};
-
-// Python's GeneratorExit: raised at the paused yield by close() and by the
-// destructor of a suspended generator, or thrown in by the caller
-// (throw_in(generator_exit("why"))). Like Python's (a BaseException, not an
-// Exception), it is not a std::exception, so `catch (const
-// std::exception&)` lets it pass; a `catch (...)` must rethrow it or the
-// generator "ignores" the close. Copies share the message.
-class generator_exit {
- public:
-  // What close() raises: no message (Python: GeneratorExit()).
-  generator_exit() noexcept = default;
-  // Python: GeneratorExit("why").
-  explicit generator_exit(std::string message) : message_(std::make_shared<const std::string>(std::move(message))) {}
-
-  const char* what() const noexcept { return message_ ? message_->c_str() : "generator_exit"; }
-  bool has_message() const noexcept { return message_ != nullptr; }
-  // Empty when there is none.
-  std::string_view message() const noexcept { return message_ ? std::string_view(*message_) : std::string_view(); }
-
- private:
-  std::shared_ptr<const std::string> message_;
-};
-
-// Python's TypeError "can't send non-None value to a just-started
-// generator": send(v) before the first next(). The generator is untouched.
-class generator_not_started : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
-
-// Python's ValueError "generator already executing": an operation on a
-// generator whose body is running (it called into itself, directly or
-// through other generators or fibers).
-class generator_already_executing : public std::logic_error {
- public:
-  using std::logic_error::logic_error;
-};
-
-// Python's RuntimeError "generator ignored GeneratorExit": close() raised
-// generator_exit and the body yielded again. The generator stays suspended.
-class generator_ignored_exit : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Python's RuntimeError "generator raised StopIteration" (PEP 479): a
-// stop_iteration escaped the body, which would otherwise look like the end
-// of this generator. The original is nested (std::rethrow_if_nested).
-class generator_raised_stop_iteration : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 // Python's sys.unraisablehook, for the one place weft cannot raise: the
 // destructor of a suspended generator closed it and the close raised

@@ -13,10 +13,11 @@
 #include <sys/socket.h>
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "weft/error.hpp"
 
 namespace weft {
 
@@ -42,21 +43,6 @@ struct resolved_address {
   std::uint16_t port() const noexcept;
   // "127.0.0.1:80", "[::1]:80".
   std::string to_string() const;
-};
-
-// getaddrinfo failed. what() names host and service and carries
-// gai_strerror's text; code() is the EAI_* value, and for EAI_SYSTEM,
-// system_errno() the errno.
-class resolve_error : public std::runtime_error {
- public:
-  resolve_error(int code, int system_errno, const std::string& what)
-      : std::runtime_error(what), code_(code), errno_(system_errno) {}
-  int code() const noexcept { return code_; }
-  int system_errno() const noexcept { return errno_; }
-
- private:
-  int code_;
-  int errno_;
 };
 
 // Addresses for host and service (either may be empty, not both), in

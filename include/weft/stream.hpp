@@ -17,7 +17,8 @@
 #include <concepts>
 #include <cstddef>
 #include <span>
-#include <stdexcept>
+
+#include "weft/error.hpp"
 
 namespace weft {
 
@@ -26,18 +27,6 @@ concept stream = requires(S& s, std::span<std::byte> in, std::span<const std::by
   { s.read_some(in) } -> std::same_as<std::size_t>;
   { s.write_some(out) } -> std::same_as<std::size_t>;
   s.close();
-};
-
-// The stream ended before an exact read was satisfied
-// (asyncio.IncompleteReadError). Not a std::system_error: nothing failed.
-class end_of_stream : public std::runtime_error {
- public:
-  explicit end_of_stream(std::size_t got) : std::runtime_error("weft: end of stream"), got_(got) {}
-  // How many bytes arrived before the end (they are in the caller's buffer).
-  std::size_t bytes_read() const noexcept { return got_; }
-
- private:
-  std::size_t got_;
 };
 
 // Fills `into` completely; end_of_stream if the stream ends first.

@@ -29,14 +29,13 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "loop/loop_core.hpp"
+#include "weft/detail/fatal.hpp"
 #include "weft/error.hpp"
 #include "weft/fiber.hpp"
 
@@ -170,8 +169,7 @@ class executor_pool {
         });
       } catch (...) {
         // Only allocation can fail here; the task would wait forever.
-        std::fputs("weft: executor: cannot hand a finished job back to its loop\n", stderr);
-        std::abort();
+        detail::fatal("executor: cannot hand a finished job back to its loop");
       }
       {
         std::lock_guard<std::mutex> finished_lock(record->m);
@@ -195,8 +193,7 @@ class executor_pool {
 void run_on_pool(executor_pool& pool, executor_work& work) {
   task_base& self = running_task();
   // park() would refuse too, but only after the job was queued.
-  if (this_fiber::id() != self.fib.id())
-    throw std::logic_error("weft: run_in_executor inside a generator or nested fiber of a task");
+  if (!on_task_fiber(self)) refuse_nested_fiber("run_in_executor");
   if (self.cancel_requested && self.shield_depth == 0) {
     self.cancel_requested = false;
     throw cancelled();

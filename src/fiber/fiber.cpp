@@ -10,8 +10,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "weft/detail/fatal.hpp"
 #include "weft/detail/fiber/fiber_switch.hpp"
 #include "weft/detail/sanitizer.hpp"
+#include "weft/error.hpp"
 
 namespace weft {
 namespace detail {
@@ -39,9 +41,7 @@ std::uint64_t next_fiber_id() noexcept {
 constexpr int max_unwind_resumes = 64;
 
 [[noreturn]] void fail(const fiber_control* f, const char* what) noexcept {
-  std::fprintf(stderr, "weft: %s (fiber #%llu '%s')\n", what,
-               static_cast<unsigned long long>(f ? f->id : 0), f ? f->name.c_str() : "");
-  std::abort();
+  fatalf("%s (fiber #%llu '%s')", what, static_cast<unsigned long long>(f ? f->id : 0), f ? f->name.c_str() : "");
 }
 
 // The fiber's life once it first runs (f->resumer set): the body, then the
@@ -144,15 +144,15 @@ void keep_fiber_eh(fiber_control* f) noexcept {
 }
 
 void refuse_resume(fiber_control* f) {
-  if (f == nullptr) throw std::logic_error("weft: resume of an empty fiber");
+  if (f == nullptr) throw invalid_state("weft: resume of an empty fiber");
   if (f->home_thread != running_thread()) fail(f, "a fiber was resumed on a thread other than the one that created it");
-  throw std::logic_error("weft: resume of a " + std::string(to_string(f->state)) + " fiber '" + f->name + "'");
+  throw invalid_state("weft: resume of a " + std::string(to_string(f->state)) + " fiber '" + f->name + "'");
 }
 
 void rethrow_fiber_error(fiber_control* f) { std::rethrow_exception(std::exchange(f->error, nullptr)); }
 
 void suspend_refused(const fiber_control* f) {
-  if (f == nullptr) throw std::logic_error("weft: this_fiber::suspend() outside a fiber");
+  if (f == nullptr) throw invalid_state("weft: this_fiber::suspend() outside a fiber");
   fail(f, ("this_fiber::suspend() in a fiber of exclusive use: " + std::string(f->exclusive_why)).c_str());
 }
 

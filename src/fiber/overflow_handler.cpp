@@ -115,6 +115,9 @@ void install_process_handler() {
 
 }  // namespace
 
+// Runs inside the SIGSEGV handler, so it writes with write(2) through
+// line_writer and aborts itself: detail::fatal uses stdio, which is not
+// async-signal-safe.
 [[noreturn]] __attribute__((noinline)) void report_stack_overflow(const fiber_control& f,
                                                                   const void* fault_address) noexcept {
   line_writer w;

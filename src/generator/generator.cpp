@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "weft/detail/fatal.hpp"
+
 namespace weft {
 
 std::string_view to_string(generator_state state) noexcept {
@@ -72,14 +74,13 @@ void throw_no_exception(const fiber_control& f) {
 }
 
 void throw_no_return_value(const fiber_control& f) {
-  throw std::logic_error("weft: yield_from in " + generator_label(f) +
+  throw invalid_state("weft: yield_from in " + generator_label(f) +
                          ": the delegate ended without returning a value");
 }
 
 void yield_outside_body(const fiber_control* f) noexcept {
-  std::fprintf(stderr, "weft: yield on %s from outside its body (another fiber or thread)\n",
-               f ? generator_label(*f).c_str() : "a generator that has ended");
-  std::abort();
+  fatalf("yield on %s from outside its body (another fiber or thread)",
+         f ? generator_label(*f).c_str() : "a generator that has ended");
 }
 
 void raise_signal(generator_signal& signal, std::exception_ptr& raised) {

@@ -27,6 +27,10 @@ task_base& running_task() {
   return *core->running;
 }
 
+void refuse_nested_fiber(const char* op) {
+  throw invalid_state(std::string("weft: ") + op + " inside a generator or nested fiber of a task");
+}
+
 namespace {
 
 // A park() deadline: wakes the task with timed_out.
@@ -38,8 +42,8 @@ struct park_timer : timer_node {
 // join of spawn+join): every return executed after the switch back
 // mispredicts, so one function fewer to return from is worth its copy.
 [[gnu::always_inline]] inline wake_reason park_task(task_base& t, const wait_info& what, loop_time deadline) {
-  if (this_thread.current != access::control(t.fib))
-    throw std::logic_error("weft: a loop wait inside a generator or nested fiber of a task");
+  if (!on_task_fiber(t)) [[unlikely]]
+    refuse_nested_fiber("a loop wait");
   if (t.cancel_requested && t.shield_depth == 0) {
     t.cancel_requested = false;
     return wake_reason::cancelled;
@@ -171,8 +175,7 @@ void deliver_cancel(task_base* t) {
 
 void yield_slow() {
   task_base& t = running_task();
-  if (this_thread.current != access::control(t.fib))
-    throw std::logic_error("weft: yield_now inside a generator or nested fiber of a task");
+  if (!on_task_fiber(t)) refuse_nested_fiber("yield_now");
   if (t.cancel_requested && t.shield_depth == 0) deliver_cancel(&t);
   t.loop->push_ready(&t);  // shielded: an ordinary yield
   this_fiber::suspend();

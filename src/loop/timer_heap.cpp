@@ -29,6 +29,7 @@ timer_node* timer_heap::release_slot(std::uint32_t slot) noexcept {
 }
 
 void timer_heap::push(timer_node* node) {
+  WEFT_DASSERT(!node->armed(), "timer_heap::push of a timer that is already armed");
   heap_.emplace_back();  // the new entry's place; filled by sift_up
   try {
     take_slot(node);
@@ -41,6 +42,7 @@ void timer_heap::push(timer_node* node) {
 }
 
 void timer_heap::erase(timer_node* node) noexcept {
+  WEFT_DASSERT(node->armed() && slots_[node->slot].node == node, "timer_heap::erase of a timer that is not in this heap");
   std::size_t i = slots_[node->slot].index;
   release_slot(node->slot);
   entry last = heap_.back();
@@ -55,6 +57,7 @@ void timer_heap::erase(timer_node* node) noexcept {
 // (3 comparisons per level of 4 children, none against the moving entry),
 // then the last entry fills it from below, where it almost always belongs.
 timer_node* timer_heap::pop() noexcept {
+  WEFT_DASSERT(!heap_.empty(), "timer_heap::pop on an empty heap");
   timer_node* node = release_slot(heap_.front().slot);
   entry last = heap_.back();
   heap_.pop_back();

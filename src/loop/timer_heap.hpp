@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "weft/detail/fatal.hpp"
 #include "weft/detail/loop/task_state.hpp"
 
 namespace weft::detail {
@@ -45,8 +46,15 @@ class timer_heap {
  public:
   bool empty() const noexcept { return heap_.empty(); }
   std::size_t size() const noexcept { return heap_.size(); }
-  timer_node* top() const noexcept { return slots_[heap_.front().slot].node; }
-  loop_time top_deadline() const noexcept { return heap_.front().deadline; }
+  // Precondition of top(), top_deadline() and pop(): not empty.
+  timer_node* top() const noexcept {
+    WEFT_DASSERT(!heap_.empty(), "timer_heap::top on an empty heap");
+    return slots_[heap_.front().slot].node;
+  }
+  loop_time top_deadline() const noexcept {
+    WEFT_DASSERT(!heap_.empty(), "timer_heap::top_deadline on an empty heap");
+    return heap_.front().deadline;
+  }
 
   // Precondition: node is not armed. Assigns its sequence number.
   void push(timer_node* node);

@@ -1,8 +1,6 @@
 // The wait list of the synchronisation primitives (weft/sync/detail/wait_list.hpp).
 #include "weft/sync/detail/wait_list.hpp"
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "weft/detail/fatal.hpp"
@@ -40,10 +38,8 @@ wake_reason wait_list::wait(sync_waiter& w, const wait_info& what, loop_time dea
   wake_reason why = park(what, deadline);
   if (why == wake_reason::woken && !w.chosen) {
     // Only pop() + wake() may wake a task parked here with `woken`.
-    std::fprintf(stderr, "weft: broken invariant: a task waiting on %.*s '%.*s' was woken but not chosen\n",
-                 static_cast<int>(what.what.size()), what.what.data(), static_cast<int>(what.name.size()),
-                 what.name.data());
-    std::abort();
+    fatalf("broken invariant: a task waiting on %.*s '%.*s' was woken but not chosen",
+           static_cast<int>(what.what.size()), what.what.data(), static_cast<int>(what.name.size()), what.name.data());
   }
   return why;
 }

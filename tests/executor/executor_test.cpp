@@ -334,7 +334,7 @@ TEST(executor, run_in_a_generator_or_nested_fiber_is_refused_before_queueing) {
   weft::executor ex(1);
   bool ran = false;
   lp.run_until_complete([&] {
-    weft::fiber nested([&] { EXPECT_THROW(ex.run([&] { ran = true; }), std::logic_error); });
+    weft::fiber nested([&] { EXPECT_THROW(ex.run([&] { ran = true; }), weft::invalid_state); });
     nested.resume();
     EXPECT_TRUE(nested.finished());
   });

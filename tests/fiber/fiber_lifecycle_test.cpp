@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "weft/detail/sanitizer.hpp"
+#include "weft/error.hpp"
 #include "weft/fiber.hpp"
 
 namespace {
@@ -46,10 +47,10 @@ TEST(fiber, state_is_running_inside_the_body) {
   EXPECT_EQ(seen, fiber_state::running);
 }
 
-TEST(fiber, resuming_a_finished_fiber_throws_logic_error) {
+TEST(fiber, resuming_a_finished_fiber_throws_invalid_state) {
   fiber f([] {});
   f.resume();
-  EXPECT_THROW(f.resume(), std::logic_error);
+  EXPECT_THROW(f.resume(), weft::invalid_state);
 }
 
 TEST(fiber, exception_from_the_body_reaches_the_resumer_with_its_type) {
@@ -130,8 +131,8 @@ TEST(fiber, moved_fiber_keeps_running_where_it_was) {
   EXPECT_TRUE(b.finished());
 }
 
-TEST(fiber, suspend_outside_a_fiber_throws_logic_error) {
-  EXPECT_THROW(this_fiber::suspend(), std::logic_error);
+TEST(fiber, suspend_outside_a_fiber_throws_invalid_state) {
+  EXPECT_THROW(this_fiber::suspend(), weft::invalid_state);
 }
 
 TEST(fiber, explicit_dense_stack_has_the_dense_default_size_and_a_guard_where_the_kernel_has_them) {

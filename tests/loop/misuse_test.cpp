@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "weft/error.hpp"
+#include "weft/fiber.hpp"
+#include "weft/generator.hpp"
 #include "weft/loop.hpp"
 #include "weft/task.hpp"
 
@@ -115,6 +117,44 @@ TEST(loop, a_failing_callback_is_reported_by_its_type) {
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_NE(reports[0].find("Exception in callback "), std::string::npos) << reports[0];
   EXPECT_NE(reports[0].find("failing_callback"), std::string::npos) << reports[0];
+}
+
+// Issue 20: a call made where it is not allowed raises invalid_state, the
+// same type whichever layer refuses it.
+TEST(loop_misuse, loop_waits_and_yields_inside_a_nested_fiber_raise_invalid_state) {
+  loop lp({.virtual_time = true});
+  std::vector<std::string> refused;
+  lp.run_until_complete([&] {
+    weft::fiber nested([&] {
+      try {
+        weft::sleep_for(1s);
+      } catch (const weft::invalid_state& e) {
+        refused.emplace_back(e.what());
+      }
+      try {
+        weft::yield_now();
+      } catch (const weft::invalid_state& e) {
+        refused.emplace_back(e.what());
+      }
+    });
+    nested.resume();
+    EXPECT_TRUE(nested.finished());
+  });
+  ASSERT_EQ(refused.size(), 2u);
+  EXPECT_EQ(refused[0], "weft: a loop wait inside a generator or nested fiber of a task");
+  EXPECT_EQ(refused[1], "weft: yield_now inside a generator or nested fiber of a task");
+}
+
+TEST(loop_misuse, generator_protocol_state_errors_are_invalid_state_and_value_error) {
+  // Python: send(v) to a just-started generator is a TypeError, an
+  // already-executing generator a ValueError; weft files both under its
+  // state errors so that one catch handles every wrong-state call.
+  weft::generator<int, int> g([](weft::yielder<int, int>& y) { y.yield(1); });
+  EXPECT_THROW(g.send(5), weft::invalid_state);
+  weft::generator<int>* self = nullptr;
+  weft::generator<int> reentrant([&](weft::yielder<int>& y) { y.yield(self->next()); });
+  self = &reentrant;
+  EXPECT_THROW(reentrant.next(), weft::value_error);
 }
 
 }  // namespace

@@ -12,6 +12,10 @@ namespace weft::detail {
 // shows in backtraces. Safe in a signal handler only if `what` is static.
 [[noreturn, gnu::cold]] void fatal(const char* what) noexcept;
 
+// The same with a printf format, for messages that name the fiber, task or
+// primitive involved. Not for signal handlers (stdio is not async-signal-safe).
+[[noreturn, gnu::cold, gnu::format(printf, 1, 2)]] void fatalf(const char* format, ...) noexcept;
+
 }  // namespace weft::detail
 
 #define WEFT_ASSERT(cond, what)          \

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 
+#include "weft/detail/fatal.hpp"
+
 namespace weft::detail {
 
 // T has a member `T* next_in_fifo`.
@@ -24,7 +26,9 @@ class fifo {
     ++size_;
   }
 
+  // Precondition: not empty.
   T* pop_front() noexcept {
+    WEFT_DASSERT(head_ != nullptr, "fifo::pop_front on an empty queue");
     T* item = head_;
     head_ = item->next_in_fifo;
     if (head_ == nullptr) tail_ = nullptr;
@@ -57,8 +61,10 @@ class list {
   std::size_t size() const noexcept { return size_; }
   T* front() const noexcept { return empty() ? nullptr : static_cast<T*>(root_.next); }
 
+  // Precondition: node is in no list.
   void push_back(T* node) noexcept {
     list_hook* h = node;
+    WEFT_DASSERT(!h->linked(), "list::push_back of a node that is already in a list");
     h->prev = root_.prev;
     h->next = &root_;
     root_.prev->next = h;
@@ -69,6 +75,7 @@ class list {
   // Precondition: node is in this list.
   void erase(T* node) noexcept {
     list_hook* h = node;
+    WEFT_DASSERT(h->linked() && h->prev->next == h && h->next->prev == h, "list::erase of a node that is in no list");
     h->prev->next = h->next;
     h->next->prev = h->prev;
     h->prev = h->next = nullptr;

@@ -13,21 +13,14 @@
 #include <cstring>
 #include <optional>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "weft/error.hpp"
 #include "weft/stream.hpp"
 
 namespace weft::net {
-
-// read_until/read_line found no delimiter within their limit
-// (asyncio.LimitOverrunError). The bytes stay buffered.
-class limit_exceeded : public std::length_error {
- public:
-  using std::length_error::length_error;
-};
 
 template <stream S>
 class buffered_reader {

@@ -82,9 +82,9 @@ struct fiber_control {
 };
 
 // Cold paths, out of line (src/fiber/fiber.cpp).
-[[noreturn]] void refuse_resume(fiber_control* f);  // throws logic_error or aborts
+[[noreturn]] void refuse_resume(fiber_control* f);  // throws invalid_state or aborts
 [[noreturn]] void rethrow_fiber_error(fiber_control* f);
-// suspend() outside any fiber (throws logic_error) or in a fiber of
+// suspend() outside any fiber (throws invalid_state) or in a fiber of
 // exclusive use (aborts with its exclusive_why).
 [[noreturn]] void suspend_refused(const fiber_control* f);
 [[noreturn]] void report_dense_overflow(const fiber_control& f) noexcept;

@@ -67,10 +67,19 @@ void yield_slow();
 // The running task of this thread's running loop; invalid_state outside.
 task_base& running_task();
 
+// Whether the caller runs on t's own fiber rather than in a generator or a
+// fiber nested inside the task. Loop waits are allowed only there: a nested
+// fiber's stack is not the one the loop resumes. The one way weft asks.
+[[gnu::always_inline]] inline bool on_task_fiber(const task_base& t) noexcept {
+  return this_thread.current == access::control(t.fib);
+}
+// invalid_state: `op` was called inside a generator or nested fiber of a task.
+[[noreturn]] void refuse_nested_fiber(const char* op);
+
 // Suspends the running task. Returns why it woke. A cancellation pending
 // when called (and not shielded) returns `cancelled` at once, without
 // suspending. Must be called from the task's own fiber (not from a
-// generator or fiber nested inside it: logic_error).
+// generator or fiber nested inside it: invalid_state).
 wake_reason park(const wait_info& what, loop_time deadline = no_deadline);
 
 // Schedules a parked task to run (at the back of the run queue), telling it
