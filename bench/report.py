@@ -497,10 +497,12 @@ def main():
     parser.add_argument("--strict", action="store_true", help="exit 1 if a claim fails")
     args = parser.parse_args()
     args.argv = sys.argv[1:]
+    # Every program is checked before the first (long) timed run.
     if not os.access(args.bench, os.X_OK):
         fail(f"{args.bench} is not an executable; build weft_bench first (see --help)")
-    if args.million and not os.access(args.million, os.X_OK):
-        fail(f"{args.million} is not an executable")
+    for program in [args.million] + [getattr(args, option) for option, _, _, _ in PROGRAMS]:
+        if program and not os.access(program, os.X_OK):
+            fail(f"{program} is not an executable (was it built? examples need WEFT_BUILD_EXAMPLES=ON)")
     if args.repetitions < 1:
         fail("--repetitions must be at least 1")
 
