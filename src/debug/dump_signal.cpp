@@ -15,7 +15,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -23,6 +22,7 @@
 
 #include <unistd.h>
 
+#include "annotated_mutex.hpp"
 #include "debug/registry.hpp"
 #include "loop/loop_core.hpp"
 #include "weft/error.hpp"
@@ -36,9 +36,9 @@ std::atomic<int> handlers_running{0};
 
 // Guards the rest. Per signal number: how many loops use it and what its
 // action was before the first of them installed the handler.
-constinit std::mutex table_mutex;
-int users[NSIG];
-struct sigaction previous[NSIG];
+constinit annotated_mutex table_mutex;
+int users[NSIG] WEFT_GUARDED_BY(table_mutex);
+struct sigaction previous[NSIG] WEFT_GUARDED_BY(table_mutex);
 
 extern "C" void on_dump_signal(int signal) {
   int saved_errno = errno;
@@ -74,7 +74,7 @@ int claim_dump_slot(loop_registration* r) {
   // taking them over would hide crashes.
   if (signal == SIGSEGV || signal == SIGBUS || signal == SIGILL || signal == SIGFPE)
     throw std::invalid_argument("weft: loop_options::dump_signal must not be a fault signal");
-  std::lock_guard<std::mutex> lock(table_mutex);
+  lock_guard lock(table_mutex);
   int slot = 0;
   while (slot < max_dump_loops && slots[slot].load() != nullptr) ++slot;
   if (slot == max_dump_loops)
@@ -93,7 +93,7 @@ int claim_dump_slot(loop_registration* r) {
 }
 
 void release_dump_slot(int slot, int signal) noexcept {
-  std::lock_guard<std::mutex> lock(table_mutex);
+  lock_guard lock(table_mutex);
   slots[slot].store(nullptr);
   while (handlers_running.load() != 0) std::this_thread::yield();
   if (--users[signal] == 0) ::sigaction(signal, &previous[signal], nullptr);

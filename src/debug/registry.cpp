@@ -2,8 +2,7 @@
 // in every program that links weft. See registry.hpp.
 #include "debug/registry.hpp"
 
-#include <mutex>
-
+#include "annotated_mutex.hpp"
 #include "loop/loop_core.hpp"
 
 extern "C" {
@@ -35,12 +34,12 @@ __asm__(
 namespace weft::detail {
 
 namespace {
-constinit std::mutex registry_mutex;  // guards weft_debug_loops and the links
+constinit annotated_mutex registry_mutex;  // guards weft_debug_loops and the links (gdb reads them unlocked)
 }  // namespace
 
 loop_registration::loop_registration(loop_core& c) : core(&c), dump_signal(c.options.dump_signal) {
   if (dump_signal != 0) dump_slot_ = claim_dump_slot(this);
-  std::lock_guard<std::mutex> lock(registry_mutex);
+  lock_guard lock(registry_mutex);
   next = weft_debug_loops;
   if (next != nullptr) next->prev = this;
   weft_debug_loops = this;
@@ -48,7 +47,7 @@ loop_registration::loop_registration(loop_core& c) : core(&c), dump_signal(c.opt
 
 loop_registration::~loop_registration() {
   if (dump_slot_ >= 0) release_dump_slot(dump_slot_, dump_signal);
-  std::lock_guard<std::mutex> lock(registry_mutex);
+  lock_guard lock(registry_mutex);
   if (prev != nullptr) prev->next = next;
   else weft_debug_loops = next;
   if (next != nullptr) next->prev = prev;

@@ -30,10 +30,10 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "annotated_mutex.hpp"
 #include "loop/loop_core.hpp"
 #include "weft/detail/fatal.hpp"
 #include "weft/error.hpp"
@@ -53,17 +53,18 @@ struct job_record {
   task_base* task = nullptr;  // null once the task has left run_on_pool()
   bool completed = false;     // the completion callback has run
 
-  // queued -> running | withdrawn, under the pool's mutex.
+  // queued -> running | withdrawn, under the pool's mutex (another
+  // object's, so not annotated).
   phase state = phase::queued;
-  // Set under `m` by the worker once fn has returned and the completion is
-  // posted (the worker's last touch of the loop); waited for on finished_cv.
-  std::mutex m;
+  // Set by the worker once fn has returned and the completion is posted
+  // (the worker's last touch of the loop); waited for on finished_cv.
+  annotated_mutex m;
   std::condition_variable finished_cv;
-  bool finished = false;
+  bool finished WEFT_GUARDED_BY(m) = false;
 
   void wait_finished() {
-    std::unique_lock<std::mutex> lock(m);
-    finished_cv.wait(lock, [this] { return finished; });
+    unique_lock lock(m);
+    while (!finished) finished_cv.wait(lock.native());
   }
 };
 
@@ -85,7 +86,7 @@ class executor_pool {
   // Drains the queue, then joins every thread.
   ~executor_pool() {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      lock_guard lock(mutex_);
       stopping_ = true;
     }
     work_cv_.notify_all();
@@ -101,7 +102,7 @@ class executor_pool {
   // allows. Throws std::system_error (record not queued) only if no thread
   // exists and none can be started.
   void submit(const std::shared_ptr<job_record>& record) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    lock_guard lock(mutex_);
     queue_.push_back(record);
     if (queue_.size() > idle_ && threads_.size() < max_threads_) {
       try {
@@ -118,7 +119,7 @@ class executor_pool {
   // Takes a record off the queue if no thread has started it. True if
   // withdrawn (it will never run).
   bool withdraw(job_record& record) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    lock_guard lock(mutex_);
     if (record.state != job_record::phase::queued) return false;
     auto it = std::find_if(queue_.begin(), queue_.end(), [&](const auto& r) { return r.get() == &record; });
     if (it != queue_.end()) queue_.erase(it);
@@ -127,9 +128,9 @@ class executor_pool {
   }
 
  private:
-  // Under mutex_. The new thread inherits a fully blocked mask, so no
-  // signal can land on it even before worker() blocks them itself.
-  void start_thread() {
+  // The new thread inherits a fully blocked mask, so no signal can land on
+  // it even before worker() blocks them itself.
+  void start_thread() WEFT_REQUIRES(mutex_) {
     sigset_t previous = block_all_signals();
     try {
       threads_.emplace_back([this] { worker(); });
@@ -146,9 +147,9 @@ class executor_pool {
   // another then reuses one thread instead of starting another.
   void worker() noexcept {
     block_all_signals();
-    std::unique_lock<std::mutex> lock(mutex_);
+    unique_lock lock(mutex_);
     for (;;) {
-      work_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      while (!stopping_ && queue_.empty()) work_cv_.wait(lock.native());
       if (queue_.empty()) return;  // stopping, and nothing left to finish
       std::shared_ptr<job_record> record = std::move(queue_.front());
       queue_.pop_front();
@@ -172,7 +173,7 @@ class executor_pool {
         detail::fatal("executor: cannot hand a finished job back to its loop");
       }
       {
-        std::lock_guard<std::mutex> finished_lock(record->m);
+        lock_guard finished_lock(record->m);
         record->finished = true;
       }
       record->finished_cv.notify_all();
@@ -182,12 +183,12 @@ class executor_pool {
   }
 
   const std::size_t max_threads_;
-  std::mutex mutex_;
+  annotated_mutex mutex_;
   std::condition_variable work_cv_;  // a job was queued, or stopping_
-  std::deque<std::shared_ptr<job_record>> queue_;
-  std::vector<std::thread> threads_;
-  std::size_t idle_ = 0;  // threads not running a job (waiting, or about to)
-  bool stopping_ = false;
+  std::deque<std::shared_ptr<job_record>> queue_ WEFT_GUARDED_BY(mutex_);
+  std::vector<std::thread> threads_ WEFT_GUARDED_BY(mutex_);  // joined by the destructor alone
+  std::size_t idle_ WEFT_GUARDED_BY(mutex_) = 0;  // threads not running a job (waiting, or about to)
+  bool stopping_ WEFT_GUARDED_BY(mutex_) = false;
 };
 
 void run_on_pool(executor_pool& pool, executor_work& work) {
