@@ -52,7 +52,17 @@ stage boost run_config boost -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_CONTEXT=bo
 # backend (the boost one is compiler-independent C++), no benchmarks. It
 # also builds the libFuzzer targets and fuzzes each for WEFT_FUZZ_SECONDS
 # (tests/fuzz/README.md says how to fuzz for longer).
-stage clang run_config clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_CONTEXT=asm -DWEFT_BUILD_BENCH=OFF \
+# The same build's compile commands then drive clang-tidy over the
+# library's sources (.clang-tidy lists the checks and why others are off);
+# any finding fails the stage. -Wthread-safety is on in every clang build.
+run_clang() {
+  run_config clang "$@" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON || return 1
+  echo "clang-tidy over src/ (findings in $logs/clang-tidy.log)"
+  run-clang-tidy-16 -p build/clang -j "$jobs" -quiet 'src/.*\.cpp$' >"$logs/clang-tidy.log" 2>&1 && return 0
+  grep -E 'error:|warning:' "$logs/clang-tidy.log" | sort -u
+  return 1
+}
+stage clang run_clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_CONTEXT=asm -DWEFT_BUILD_BENCH=OFF \
   -DCMAKE_C_COMPILER=clang-16 -DCMAKE_CXX_COMPILER=clang++-16 -DWEFT_BUILD_FUZZERS=ON
 stage asan-ubsan run_config asan-ubsan -DCMAKE_BUILD_TYPE=Debug -DWEFT_SANITIZE=address,undefined -DWEFT_BUILD_BENCH=OFF
 # AArch64: the AAPCS64 asm switch, cross-compiled with g++-aarch64-linux-gnu

@@ -108,6 +108,7 @@ std::size_t pipe_stream::write_some(std::span<const std::byte> from, std::option
 process process::spawn(const std::vector<std::string>& argv, const process_options& options) {
   if (argv.empty() || argv[0].empty()) throw std::invalid_argument("weft::process::spawn: empty argv");
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<char*> envp;

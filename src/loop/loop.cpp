@@ -102,7 +102,7 @@ void loop_core::report_slow(const task_base* t, loop_clock::duration ran) noexce
     msg << "Executing task '" << task_name(t) << "' (spawned at " << t->spawned_at.file_name() << ":"
         << t->spawned_at.line() << ") took " << std::chrono::duration<double>(ran).count() << " seconds";
     exception_report r{msg.str(), std::string(task_name(t)), nullptr, ran, t->spawned_at};
-    report(std::move(r));
+    report(r);
   } catch (const std::bad_alloc&) {
   }
 }
@@ -187,7 +187,7 @@ std::string loop_core::dump() const {
   return out.str();
 }
 
-void loop_core::report(exception_report r) noexcept {
+void loop_core::report(const exception_report& r) noexcept {
   try {
     exception_handler(r);
   } catch (...) {

@@ -134,7 +134,7 @@ class loop_core : public scheduler_state {
   // Empties the run queue and the timer heap, releasing the callbacks in
   // them (close()). Tasks found there stay owned by the `tasks` list.
   void drop_callbacks() noexcept;
-  void report(exception_report r) noexcept;
+  void report(const exception_report& r) noexcept;
   std::string dump() const;
 
   weft::loop& facade;  // the public object that owns this core

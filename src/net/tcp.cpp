@@ -30,6 +30,7 @@ std::vector<address> addresses_of(std::string_view host, std::uint16_t port, std
   auto lookup = [&] { return resolve(host, std::to_string(port), {.socktype = SOCK_STREAM}); };
   std::vector<resolved_address> found = t ? with_timeout(*t, lookup) : lookup();
   std::vector<address> out;
+  out.reserve(found.size());
   for (const resolved_address& r : found) out.push_back(address::from_sockaddr(r.sockaddr_ptr(), r.addr_len));
   return out;
 }

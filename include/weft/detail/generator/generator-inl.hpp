@@ -366,7 +366,8 @@ struct generator_frame {
   explicit generator_frame(const F& f) : body(f) {}
   // The fiber layer moves the frame once, onto the stack, before anything
   // refers to the port; the port starts fresh there.
-  generator_frame(generator_frame&& other) : body(std::move(other.body)) {}
+  generator_frame(generator_frame&& other) noexcept(std::is_nothrow_move_constructible_v<F>)
+      : body(std::move(other.body)) {}
 
   generator<Y, S, R>& gen() noexcept { return *static_cast<generator<Y, S, R>*>(port.generator_); }
 
