@@ -22,6 +22,7 @@
 #include <mutex>
 #include <system_error>
 
+#include "weft/detail/fatal.hpp"
 #include "weft/detail/fiber/fiber_switch.hpp"
 
 namespace weft::detail {
@@ -96,7 +97,7 @@ void install_alt_stack() {
   ss.ss_size = alt_stack_size;
   if (::sigaltstack(&ss, nullptr) != 0) {
     int err = errno;
-    ::munmap(mem, alt_stack_size);
+    WEFT_ASSERT(::munmap(mem, alt_stack_size) == 0, "munmap of an unused signal stack failed");
     throw std::system_error(err, std::generic_category(), "weft: sigaltstack");
   }
   // The signal stack lives as long as the thread; the kernel forgets it

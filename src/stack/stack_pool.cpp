@@ -38,6 +38,7 @@
 #include <system_error>
 #include <vector>
 
+#include "weft/detail/fatal.hpp"
 #include "weft/detail/sanitizer.hpp"
 
 namespace weft {
@@ -107,6 +108,14 @@ std::size_t read_max_map_count() noexcept {
   return value;
 }
 
+// weft unmaps only whole mappings it made, so munmap can fail only if that
+// bookkeeping is broken (EINVAL, or ENOMEM from splitting a mapping past
+// vm.max_map_count): abort naming it rather than leak in silence.
+void unmap(void* base, std::size_t bytes) noexcept {
+  if (::munmap(base, bytes) != 0)
+    detail::fatalf("munmap(%p, %zu) of a fiber stack mapping failed: %s", base, bytes, std::strerror(errno));
+}
+
 // Installs a guard region on one page of a scratch mapping: EINVAL on
 // kernels before 6.13 (an unknown advice), success after. Then checks that
 // the guard took effect: populating a guarded page fails with EFAULT. An
@@ -122,7 +131,7 @@ bool probe_guard_regions() noexcept {
   if (p == MAP_FAILED) return false;
   bool ok = ::madvise(p, page, madv_guard_install) == 0 && ::madvise(p, page, madv_populate_read) != 0 &&
             errno == EFAULT;
-  ::munmap(p, 2 * page);
+  unmap(p, 2 * page);
   return ok;
 }
 
@@ -187,7 +196,7 @@ detail::stack_allocation map_guarded(std::size_t size) {
   std::byte* base = map_anonymous(size + guard_size, "weft: mmap of a guarded fiber stack");
   if (::mprotect(base, guard_size, PROT_NONE) != 0) {
     int err = errno;
-    ::munmap(base, size + guard_size);
+    unmap(base, size + guard_size);
     throw_errno(err, "weft: mprotect of a fiber stack's guard");
   }
   guarded_live.fetch_add(1, std::memory_order_relaxed);
@@ -198,7 +207,7 @@ detail::stack_allocation map_guarded(std::size_t size) {
 
 void unmap_guarded(const detail::stack_allocation& s) {
   deregister_from_valgrind(s);
-  ::munmap(s.low - s.guard, s.size + s.guard);
+  unmap(s.low - s.guard, s.size + s.guard);
   guarded_live.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -223,7 +232,7 @@ class stack_pool {
     // fiber (one that outlives its thread); otherwise it is left mapped.
     for (auto& b : carved_)
       if (b.live == 0)
-        for (auto& slab : b.slabs) ::munmap(slab.base, slab.bytes);
+        for (auto& slab : b.slabs) unmap(slab.base, slab.bytes);
     pool_gone = true;
   }
 
@@ -268,7 +277,8 @@ class stack_pool {
       b.warm.push_back(s.low);
       return;
     }
-    ::madvise(s.low, s.size, MADV_DONTNEED);
+    // Fails only for a range that is not mapped: a broken invariant.
+    WEFT_ASSERT(::madvise(s.low, s.size, MADV_DONTNEED) == 0, "madvise(MADV_DONTNEED) of a pooled fiber stack failed");
     b.cold.push_back(s.low);
   }
 
@@ -345,7 +355,7 @@ class stack_pool {
     for (std::size_t i = 0; i < count && b.guard != 0; ++i) {
       if (::madvise(base + i * region, b.guard, madv_guard_install) != 0) {
         int err = errno;
-        ::munmap(base, bytes);
+        unmap(base, bytes);
         throw_errno(err, "weft: madvise(MADV_GUARD_INSTALL) of a fiber stack's guard");
       }
     }
