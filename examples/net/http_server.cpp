@@ -66,7 +66,9 @@ void append_head(std::string& out, int status, const http::request& r, std::stri
   out += std::to_string(status);
   out += ' ';
   out += http::reason_phrase(status);
-  out += "\r\nServer: weft\r\nContent-Type: ";
+  out += "\r\nServer: weft\r\nDate: ";
+  out += http::current_date();
+  out += "\r\nContent-Type: ";
   out += type;
   out += "\r\nContent-Length: ";
   out += std::to_string(length);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -264,6 +265,19 @@ TEST(http_relative_path, refuses_anything_that_could_leave_the_root) {
                         "/%2e%2e%2fetc", "/a%00b", "/a\\..\\b", "/%5c..", "/a%2", "/a%zz", "etc/passwd",
                         "http://h/x", "*"})
     EXPECT_FALSE(http::relative_path(t).has_value()) << t;
+}
+
+TEST(http_date, formats_imf_fixdate_as_rfc_9110_spells_it) {
+  EXPECT_EQ(http::format_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");  // RFC 9110's example
+  EXPECT_EQ(http::format_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  EXPECT_EQ(http::format_date(951782400), "Tue, 29 Feb 2000 00:00:00 GMT");
+}
+
+TEST(http_date, current_date_is_the_clock_formatted) {
+  std::time_t before = std::time(nullptr);
+  std::string now(http::current_date());
+  std::time_t after = std::time(nullptr);
+  EXPECT_TRUE(now == http::format_date(before) || now == http::format_date(after)) << now;
 }
 
 TEST(http_reason_phrase, names_the_statuses_the_parser_returns) {

@@ -107,6 +107,21 @@ TEST_F(http_server_example, answers_the_fixed_route_twice_on_one_connection) {
   ::close(fd);
 }
 
+TEST_F(http_server_example, every_response_carries_a_date_as_rfc_9110_requires) {
+  int fd = connect_loopback(port_);
+  send_all(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /missing HTTP/1.1\r\nHost: t\r\n\r\n");
+  for (int status : {200, 404}) {
+    response r = read_response(fd);
+    EXPECT_EQ(r.status, status);
+    std::size_t at = r.head.find("\r\nDate: ");
+    ASSERT_NE(at, std::string::npos) << r.head;
+    std::string value = r.head.substr(at + 8, r.head.find("\r\n", at + 2) - at - 8);
+    EXPECT_EQ(value.size(), 29u) << value;  // "Sun, 06 Nov 1994 08:49:37 GMT"
+    EXPECT_EQ(value.substr(25), " GMT") << value;
+  }
+  ::close(fd);
+}
+
 TEST_F(http_server_example, answers_pipelined_requests_in_order) {
   int fd = connect_loopback(port_);
   send_all(fd,

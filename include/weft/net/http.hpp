@@ -26,6 +26,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -113,6 +114,16 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 
 // The reason phrase of a status code ("Not Found"), or "Unknown".
 std::string_view reason_phrase(int status) noexcept;
+
+// `t` (seconds since the epoch) as an HTTP-date in IMF-fixdate form, "Sun,
+// 06 Nov 1994 08:49:37 GMT" (RFC 9110, 5.6.7), whatever the C locale.
+std::string format_date(std::time_t t);
+
+// The value of a Date field for now, which an origin server with a clock
+// must send in every response (RFC 9110, 6.6.1). Formatted at most once a
+// second per thread, so a busy server pays one time() per response. The
+// view stays valid until the next call on the same thread.
+std::string_view current_date();
 
 // The file-system path, relative to a document root, that a request target
 // names; nullopt when it could name anything outside the root or is not a
