@@ -192,10 +192,19 @@ fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options
   return f;
 }
 
+// Apart, so that relabelling an unnamed worker for an unnamed job (most
+// jobs, like most fibers, are unnamed) saves no registers: spawn+join pays
+// for relabel_fiber on every task.
+namespace {
+[[gnu::noinline]] void rename_fiber(fiber_control* f, std::string_view name) {
+  if (f->name != name) f->name.assign(name);
+}
+}  // namespace
+
 void relabel_fiber(fiber_control* f, std::string_view name, std::source_location where) {
   f->id = next_fiber_id();
-  if (f->name != name) f->name.assign(name);  // most jobs, like most fibers, are unnamed
   f->created_at = where;
+  if (!name.empty() || !f->name.empty()) [[unlikely]] rename_fiber(f, name);  // last: a tail call
 }
 
 void destroy_fiber(fiber_control* f) noexcept {
