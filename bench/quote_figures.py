@@ -186,7 +186,7 @@ def bare_figures(text):
         masked = pattern.sub(blank, masked)
     for m in BARE.finditer(masked):
         problems.append((line_of(masked, m.start()),
-                         f"figure typed by hand: '{m.group(0)}' (quote it, link to {SOURCE}, or mark it)"))
+                         f"figure typed by hand: '{' '.join(m.group(0).split())}' (quote it, link to {SOURCE}, or mark it)"))
     return problems
 
 
