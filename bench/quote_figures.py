@@ -67,7 +67,8 @@ FIGURES = [
 MARKER = re.compile(r"<!-- fig: (.+?) -->(.*?)<!-- /fig -->")
 FENCE = re.compile(r"^ *(```|~~~).*?^ *\1[^\n]*$", re.S | re.M)
 ALLOWED = re.compile(r"<!-- (fact|once) -->(.*?)<!-- /\1 -->", re.S)
-MASKED = [MARKER, re.compile(r"`[^`\n]*`"), re.compile(r"<!--.*?-->", re.S), re.compile(r"\]\([^)\s]*\)")]
+CODE_SPAN = re.compile(r"`[^`\n]*`")
+MASKED = [MARKER, re.compile(r"<!--.*?-->", re.S), re.compile(r"\]\([^)\s]*\)")]
 # A number, maybe a range, then a unit of time, a ratio or a count.
 BARE = re.compile(r"(?<![\w.])[0-9][0-9.,]*(?:[–-][0-9][0-9.,]*)?(?:\s*(?:ns|µs|us|ms|×|instructions?)|x|-instructions?)"
                   r"(?![\w])")
@@ -174,13 +175,13 @@ def bare_figures(text):
     """(line, figure) for each measured-looking figure outside markers, code
     and allowed spans; (line, message) for allowed spans that lack their note."""
     problems = []
-    for m in ALLOWED.finditer(text):
+    masked = CODE_SPAN.sub(blank, FENCE.sub(blank, text))
+    for m in ALLOWED.finditer(masked):
         inside = re.sub(r"\s+", " ", m.group(2))
         if m.group(1) == "once" and not (re.search(r"measured once on \d{4}-\d\d-\d\d", inside)
                                          and "not regenerated" in inside):
             problems.append((line_of(text, m.start()),
                              '<!-- once --> span without "measured once on <date>" and "not regenerated"'))
-    masked = FENCE.sub(blank, text)
     masked = ALLOWED.sub(blank, masked)
     for pattern in MASKED:
         masked = pattern.sub(blank, masked)
