@@ -25,7 +25,7 @@
  * What is NOT saved, and why that is safe:
  *  - MXCSR control bits and the x87 control word. The psABI makes them
  *    callee-saved, but they are thread-wide modes that almost no code
- *    changes, and stmxcsr alone costs ~7 ns a round trip on AMD EPYC. weft
+ *    changes, and saving them costs time on every switch. weft
  *    treats them as per-thread state; a fiber that changes its rounding
  *    mode opts in per fiber (fiber_options::preserve_fp_env) and the fiber
  *    layer saves/restores them around its own switches. docs/architecture.md

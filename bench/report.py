@@ -15,7 +15,9 @@ What it does, in order:
      under valgrind --tool=callgrind (method in callgrind_per_iteration());
   4. with --million, runs the million-fibers program and checks
      MILLION_CLAIMS against its output;
-  5. writes the Markdown file with the machine, compiler and date.
+  5. writes the Markdown file with the machine, compiler and date;
+  6. when that file is docs/performance.md, refills the figures other
+     documents quote from it (bench/quote_figures.py --write).
 
 Everything in the file comes from this run; nothing is carried over. To add
 a section (event loop, generators, ...) add a row to SECTIONS and its claims
@@ -34,6 +36,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+
+import quote_figures
 
 # --- what the report covers --------------------------------------------------
 
@@ -543,6 +547,9 @@ def main():
         for what, value, relation, limit, unit, _, verdict in million[1]:
             print(f"{verdict:8} {what} {RELATION_TEXT[relation]} {limit:g} {unit} (measured {value})")
     print(f"report.py: wrote {args.output}", file=sys.stderr)
+    if os.path.abspath(args.output) == os.path.join(quote_figures.ROOT, quote_figures.SOURCE):
+        if quote_figures.main(["--write"]) != 0:
+            print("report.py: documents quote figures this report no longer has (listed above)", file=sys.stderr)
     failed = any(v["result"] == "FAIL" for v in verdicts) or (million and any(c[6] == "FAIL" for c in million[1]))
     return 1 if args.strict and failed else 0
 

@@ -2,9 +2,9 @@
 // operator new.
 //
 // Every spawn allocates a task state and every finished, released task
-// frees one; through malloc and free that pair cost ~150 instructions of a
-// ~1200-instruction spawn+join (glibc's tcache checks included). Here it is
-// a pop and a push on a singly linked list.
+// frees one; through malloc and free that pair was a sizeable share of a
+// spawn+join (glibc's tcache checks included; docs/architecture.md, Loop,
+// has the count). Here it is a pop and a push on a singly linked list.
 //
 // Invariants
 //  - Blocks come in size classes of `granule` bytes; a class holds blocks

@@ -18,9 +18,8 @@
 // reorders: each heap entry holds the deadline and sequence number beside a
 // slot number, and the slot table (dense, owned by the heap) holds the
 // node's pointer and its current heap index. Comparing through node
-// pointers cost a cache and TLB miss per comparison (1 us of CPU per
-// wake-up with 10,000 sleepers); writing each moved node's index into the
-// node cost one per level of every pop.
+// pointers cost a cache and TLB miss per comparison; writing each moved
+// node's index into the node cost one per level of every pop.
 #pragma once
 
 #include <cstddef>

@@ -29,7 +29,7 @@ struct eh_globals {
 
 // Field by field, never as one block: the runtime writes the fields with
 // separate 8- and 4-byte stores, and a 16-byte load of them right after a
-// switch cannot be store-forwarded (a ~10-cycle stall, measured).
+// switch cannot be store-forwarded (a stall, measured).
 inline void copy_eh(eh_globals& to, const eh_globals& from) noexcept {
   to.caught_exceptions = from.caught_exceptions;
   to.uncaught_exceptions = from.uncaught_exceptions;

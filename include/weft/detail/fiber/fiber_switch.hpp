@@ -5,8 +5,8 @@
 // is predicted from the *other* stack's return addresses and mispredicts.
 // With resume/suspend inlined into the caller, weft_context_jump is called
 // straight from user code (a scheduler loop, the owner of an exclusive
-// fiber) and no extra frames return after each switch. Measured: out of
-// line, a fiber round trip cost 6x a raw switch; inline, ~1.x.
+// fiber) and no extra frames return after each switch. Out of line, a fiber
+// round trip cost several times a raw switch (docs/architecture.md, Fiber).
 //
 // Protocol by weft_context_jump: the data a fiber sends to its resumer is
 // always the fiber itself; the resumer stores the context that comes back
