@@ -2,9 +2,9 @@
 """Checks docs/architecture.md's layer table against the tree, file by file.
 
 Every source and header under src/, include/weft/ and asm/ must be named by
-the table (or the "Shared by several layers" paragraph under it), by its
-path, its folder (`src/sync/`) or a glob (`weft/sync/*.hpp`); and every path
-the table names must exist. A bare file name in a cell (`task.hpp`) is
+the table (or the "Shared by several layers" paragraph under it) by its
+own path: a folder (`src/sync/`) sets where the bare names after it live
+but covers nothing itself; and every path the table names must exist. A bare file name in a cell (`task.hpp`) is
 resolved in the folder of the last path before it in the same cell.
 
 Usage: layout_check.py [REPO_ROOT]   exit 1 and one line per problem.
@@ -56,7 +56,7 @@ def named_paths(text):
 
 def covered(path, named):
     for n in named:
-        if n == path or (n.endswith("/") and path.startswith(n)) or ("*" in n and fnmatch.fnmatch(path, n)):
+        if n == path or ("*" in n and fnmatch.fnmatch(path, n)):
             return True
     return False
 
