@@ -264,6 +264,43 @@ TEST(tls_stream, cancelling_a_task_blocked_in_a_read_raises_cancelled_and_the_se
   });
 }
 
+TEST(tls_stream, a_write_cancelled_half_way_leaves_the_record_stream_intact) {
+  loop lp;
+  lp.run_until_complete([&] {
+    auto [c, s] = tcp_pair();
+    c.set_send_buffer_size(4096);
+    s.set_receive_buffer_size(4096);
+    auto server_ctx = server_context();
+    auto client_ctx = client_context();
+    tls_stream client(c, client_ctx, "localhost");
+    tls_stream server(s, server_ctx);
+    handshake_both(client, server);
+    std::string big(1 << 20, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 11 % 239);
+    std::size_t returned = 0;  // bytes write_some reported taken
+    auto writer = weft::spawn([&] {
+      for (auto rest = bytes(big); !rest.empty(); rest = bytes(big).subspan(returned)) returned += client.write_some(rest);
+    });
+    weft::yield_now();  // the writer fills the socket buffers and waits inside a record
+    EXPECT_FALSE(writer.done());
+    writer.cancel();
+    EXPECT_THROW(writer.join(), weft::cancelled);
+    ASSERT_LT(returned, big.size());
+    auto reader = weft::spawn([&] {
+      std::string got;
+      std::array<std::byte, 16384> buf;
+      while (std::size_t n = server.read_some(buf)) got.append(reinterpret_cast<const char*>(buf.data()), n);
+      return got;
+    });
+    weft::write_all(client, bytes("tail"));  // first the rest of the cut record
+    client.close();
+    std::string got = reader.join();
+    ASSERT_GE(got.size(), returned + 4);
+    EXPECT_TRUE(got.compare(0, got.size() - 4, big, 0, got.size() - 4) == 0);
+    EXPECT_EQ(got.substr(got.size() - 4), "tail");
+  });
+}
+
 TEST(tls_stream, a_read_timeout_of_the_stream_underneath_passes_through) {
   loop lp({.virtual_time = true});
   lp.run_until_complete([&] {
