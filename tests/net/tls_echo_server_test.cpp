@@ -14,25 +14,50 @@
 
 namespace {
 
+using examples::tls_context;
+using examples::tls_stream;
+using weft::net::tcp_stream;
 using weft::net::testing::bytes;
+using weft::test::example_process;
+using weft::test::test_certificate;
 
-TEST(tls_echo_server_example, echoes_small_and_large_payloads_then_exits_0_on_sigterm) {
-  weft::test::test_certificate cert;
-  weft::test::example_process server(
+// The server on a free port with `cert`'s certificate and key.
+example_process start_server(const test_certificate& cert) {
+  return example_process(
       {WEFT_EXAMPLE_TLS_ECHO_SERVER, "--port", "0", "--cert", cert.cert_file(), "--key", cert.key_file()});
-  int port = server.read_listening_port();
+}
+
+// Runs body(tls) in a task of a new loop: a TLS client of the server on
+// `port` that trusts the certificates in `ca_file` and expects "localhost".
+void with_client(int port, const std::string& ca_file, auto body) {
   weft::loop lp;
   lp.run_until_complete([&] {
-    auto ctx = examples::tls_context::client(cert.cert_file());
-    auto conn = weft::net::tcp_stream::connect("127.0.0.1", static_cast<std::uint16_t>(port));
-    examples::tls_stream tls(conn, ctx, "localhost");
-    weft::write_all(tls, bytes("hello"));
-    std::string got(5, '\0');
-    weft::read_exact(tls, bytes(got));
-    EXPECT_EQ(got, "hello");
+    auto ctx = tls_context::client(ca_file);
+    auto conn = tcp_stream::connect("127.0.0.1", static_cast<std::uint16_t>(port));
+    tls_stream tls(conn, ctx, "localhost");
+    body(tls);
+  });
+}
+
+std::string echo(tls_stream<tcp_stream>& tls, const std::string& text) {
+  weft::write_all(tls, bytes(text));
+  std::string back(text.size(), '\0');
+  weft::read_exact(tls, bytes(back));
+  return back;
+}
+
+void expect_exit_status(int status, int code) {
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), code);
+}
+
+TEST(tls_echo_server_example, echoes_small_and_large_payloads_then_exits_0_on_sigterm) {
+  test_certificate cert;
+  example_process server = start_server(cert);
+  with_client(server.read_listening_port(), cert.cert_file(), [](tls_stream<tcp_stream>& tls) {
+    EXPECT_EQ(echo(tls, "hello"), "hello");
     // 1 MiB both ways at once: a writer task and this one reading.
-    std::string big(1 << 20, '\0');
-    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 13 % 241);
+    std::string big = weft::net::testing::patterned(1 << 20);
     auto writer = weft::spawn([&] { weft::write_all(tls, bytes(big)); });
     std::string back(big.size(), '\0');
     weft::read_exact(tls, bytes(back));
@@ -40,46 +65,30 @@ TEST(tls_echo_server_example, echoes_small_and_large_payloads_then_exits_0_on_si
     EXPECT_TRUE(back == big);
     tls.close();
   });
-  int status = server.stop(SIGTERM);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  expect_exit_status(server.stop(SIGTERM), 0);
 }
 
 TEST(tls_echo_server_example, a_client_that_does_not_trust_it_fails_and_the_server_serves_on) {
-  weft::test::test_certificate cert;
-  weft::test::test_certificate other;
-  weft::test::example_process server(
-      {WEFT_EXAMPLE_TLS_ECHO_SERVER, "--port", "0", "--cert", cert.cert_file(), "--key", cert.key_file()});
+  test_certificate cert;
+  test_certificate other;
+  example_process server = start_server(cert);
   int port = server.read_listening_port();
-  weft::loop lp;
-  lp.run_until_complete([&] {
-    auto distrustful = examples::tls_context::client(other.cert_file());
-    auto conn = weft::net::tcp_stream::connect("127.0.0.1", static_cast<std::uint16_t>(port));
-    examples::tls_stream tls(conn, distrustful, "localhost");
+  with_client(port, other.cert_file(), [](tls_stream<tcp_stream>& tls) {
     EXPECT_THROW(tls.handshake(), examples::tls_error);
     tls.close();
-    auto ctx = examples::tls_context::client(cert.cert_file());
-    auto conn2 = weft::net::tcp_stream::connect("127.0.0.1", static_cast<std::uint16_t>(port));
-    examples::tls_stream tls2(conn2, ctx, "localhost");
-    weft::write_all(tls2, bytes("still here"));
-    std::string got(10, '\0');
-    weft::read_exact(tls2, bytes(got));
-    EXPECT_EQ(got, "still here");
-    tls2.close();
   });
-  int status = server.stop(SIGINT);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  with_client(port, cert.cert_file(), [](tls_stream<tcp_stream>& tls) {
+    EXPECT_EQ(echo(tls, "still here"), "still here");
+    tls.close();
+  });
+  expect_exit_status(server.stop(SIGINT), 0);
 }
 
 TEST(tls_echo_server_example, exits_2_when_the_key_cannot_be_loaded) {
-  weft::test::test_certificate cert;
-  weft::test::example_process server(
-      {WEFT_EXAMPLE_TLS_ECHO_SERVER, "--cert", cert.cert_file(), "--key", cert.cert_file() + ".missing"});
+  test_certificate cert;
+  example_process server({WEFT_EXAMPLE_TLS_ECHO_SERVER, "--cert", cert.cert_file(), "--key", cert.cert_file() + ".missing"});
   EXPECT_EQ(server.read_rest(), "");
-  int status = server.wait();
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 2);
+  expect_exit_status(server.wait(), 2);
 }
 
 }  // namespace

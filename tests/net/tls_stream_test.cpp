@@ -25,6 +25,7 @@ using examples::tls_stream;
 using weft::loop;
 using weft::net::tcp_stream;
 using weft::net::testing::bytes;
+using weft::net::testing::patterned;
 using weft::net::testing::tcp_pair;
 
 static_assert(weft::stream<tls_stream<tcp_stream>>);
@@ -35,8 +36,14 @@ const weft::test::test_certificate& cert() {
   static const weft::test::test_certificate c;
   return c;
 }
-tls_context server_context() { return tls_context::server(cert().cert_file(), cert().key_file()); }
-tls_context client_context() { return tls_context::client(cert().cert_file()); }
+const tls_context& server_context() {
+  static const tls_context ctx = tls_context::server(cert().cert_file(), cert().key_file());
+  return ctx;
+}
+const tls_context& client_context() {
+  static const tls_context ctx = tls_context::client(cert().cert_file());
+  return ctx;
+}
 
 // Runs both handshakes, the server's in a task of its own.
 template <class S>
@@ -44,6 +51,29 @@ void handshake_both(tls_stream<S>& client, tls_stream<S>& server) {
   auto t = weft::spawn([&] { server.handshake(); });
   client.handshake();
   t.join();
+}
+
+// A TLS connection over loopback TCP, both ends in this loop, made in a
+// task; the client expects `name`. No handshake yet.
+struct tls_connection {
+  explicit tls_connection(const std::string& name = "localhost",
+                          std::pair<tcp_stream, tcp_stream> tcp = tcp_pair())
+      : c(std::move(tcp.first)),
+        s(std::move(tcp.second)),
+        client(c, client_context(), name),
+        server(s, server_context()) {}
+  tcp_stream c, s;  // the client's and the server's TCP ends
+  tls_stream<tcp_stream> client, server;
+};
+
+// Runs body(connection) in a task of a new loop, both handshakes done.
+void with_connection(auto body, weft::loop_options options = {}, const std::string& name = "localhost") {
+  loop lp(options);
+  lp.run_until_complete([&] {
+    tls_connection t(name);
+    handshake_both(t.client, t.server);
+    body(t);
+  });
 }
 
 std::string read_text(auto& s, std::size_t max = 64) {
@@ -68,23 +98,20 @@ TEST(tls_stream, echoes_small_and_1_mib_payloads_through_partial_reads_and_write
   loop lp;
   lp.run_until_complete([&] {
     auto [c, s] = tcp_pair();
-    auto server_ctx = server_context();
-    auto client_ctx = client_context();
     chopping_stream server_side{s}, client_side{c};
-    tls_stream server(server_side, server_ctx);
+    tls_stream server(server_side, server_context());
     auto echo = weft::spawn([&] {
       std::array<std::byte, 16384> buf;
       while (std::size_t n = server.read_some(buf)) weft::write_all(server, std::span(buf).first(n));
       server.close();
     });
-    tls_stream client(client_side, client_ctx, "localhost");
+    tls_stream client(client_side, client_context(), "localhost");
     weft::write_all(client, bytes("hello"));
     std::string hello(5, '\0');
     weft::read_exact(client, bytes(hello));
     EXPECT_EQ(hello, "hello");
 
-    std::string big(1 << 20, '\0');
-    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 % 251);
+    std::string big = patterned(1 << 20);
     std::size_t writes = 0;
     auto writer = weft::spawn([&] {
       for (auto rest = bytes(big); !rest.empty(); ++writes) rest = rest.subspan(client.write_some(rest));
@@ -113,10 +140,8 @@ TEST(tls_stream, works_over_a_unix_socketpair_too) {
   loop lp;
   lp.run_until_complete([&] {
     auto [a, b] = weft::net::socketpair();
-    auto server_ctx = server_context();
-    auto client_ctx = client_context();
-    tls_stream client(a, client_ctx, "localhost");
-    tls_stream server(b, server_ctx);
+    tls_stream client(a, client_context(), "localhost");
+    tls_stream server(b, server_context());
     handshake_both(client, server);
     weft::write_all(client, bytes("over unix"));
     EXPECT_EQ(read_text(server), "over unix");
@@ -124,26 +149,19 @@ TEST(tls_stream, works_over_a_unix_socketpair_too) {
 }
 
 TEST(tls_stream, a_client_accepts_the_certificate_by_ip_address_in_its_alt_names) {
-  loop lp;
-  lp.run_until_complete([&] {
-    auto [c, s] = tcp_pair();
-    auto server_ctx = server_context();
-    auto client_ctx = client_context();
-    tls_stream client(c, client_ctx, "127.0.0.1");
-    tls_stream server(s, server_ctx);
-    handshake_both(client, server);
+  with_connection([](tls_connection& t) {
+    auto& [c, s, client, server] = t;
     weft::write_all(server, bytes("ok"));
     EXPECT_EQ(read_text(client), "ok");
-  });
+  }, {}, "127.0.0.1");
 }
 
 // The client's handshake fails with tls_error whose message names the
 // verification failure; the server gets the client's alert as tls_error.
 void expect_rejected(const tls_context& client_ctx, const std::string& name, const std::string& reason) {
   auto [c, s] = tcp_pair();
-  auto server_ctx = server_context();
   tls_stream client(c, client_ctx, name);
-  tls_stream server(s, server_ctx);
+  tls_stream server(s, server_context());
   auto t = weft::spawn([&] { server.handshake(); });
   try {
     client.handshake();
@@ -158,9 +176,8 @@ void expect_rejected(const tls_context& client_ctx, const std::string& name, con
 TEST(tls_stream, a_client_rejects_a_certificate_for_another_name) {
   loop lp;
   lp.run_until_complete([&] {
-    auto client_ctx = client_context();
-    expect_rejected(client_ctx, "example.com", "hostname mismatch");
-    expect_rejected(client_ctx, "127.0.0.2", "IP address mismatch");
+    expect_rejected(client_context(), "example.com", "hostname mismatch");
+    expect_rejected(client_context(), "127.0.0.2", "IP address mismatch");
   });
 }
 
@@ -173,14 +190,8 @@ TEST(tls_stream, a_client_rejects_a_certificate_it_does_not_trust) {
 }
 
 TEST(tls_stream, close_notify_makes_read_some_return_0) {
-  loop lp;
-  lp.run_until_complete([&] {
-    auto [c, s] = tcp_pair();
-    auto server_ctx = server_context();
-    auto client_ctx = client_context();
-    tls_stream client(c, client_ctx, "localhost");
-    tls_stream server(s, server_ctx);
-    handshake_both(client, server);
+  with_connection([](tls_connection& t) {
+    auto& [c, s, client, server] = t;
     weft::write_all(server, bytes("bye"));
     server.close();
     EXPECT_FALSE(s.is_open());
@@ -191,14 +202,8 @@ TEST(tls_stream, close_notify_makes_read_some_return_0) {
 }
 
 TEST(tls_stream, an_abrupt_close_without_close_notify_is_a_tls_error) {
-  loop lp;
-  lp.run_until_complete([&] {
-    auto [c, s] = tcp_pair();
-    auto server_ctx = server_context();
-    auto client_ctx = client_context();
-    tls_stream client(c, client_ctx, "localhost");
-    tls_stream server(s, server_ctx);
-    handshake_both(client, server);
+  with_connection([](tls_connection& t) {
+    auto& [c, s, client, server] = t;
     weft::write_all(server, bytes("partial"));
     s.close();  // FIN, no close_notify: what an attacker cutting the connection produces
     EXPECT_EQ(read_text(client), "partial");
@@ -215,23 +220,15 @@ TEST(tls_stream, an_abrupt_close_without_close_notify_is_a_tls_error) {
 TEST(tls_stream, an_abrupt_close_during_the_handshake_is_a_tls_error) {
   loop lp;
   lp.run_until_complete([&] {
-    auto [c, s] = tcp_pair();
-    auto client_ctx = client_context();
-    tls_stream client(c, client_ctx, "localhost");
-    s.close();
-    EXPECT_THROW(client.handshake(), tls_error);
+    tls_connection t;
+    t.s.close();
+    EXPECT_THROW(t.client.handshake(), tls_error);
   });
 }
 
 TEST(tls_stream, errors_of_the_stream_underneath_pass_through_as_system_error) {
-  loop lp;
-  lp.run_until_complete([&] {
-    auto [c, s] = tcp_pair();
-    auto server_ctx = server_context();
-    auto client_ctx = client_context();
-    tls_stream client(c, client_ctx, "localhost");
-    tls_stream server(s, server_ctx);
-    handshake_both(client, server);
+  with_connection([](tls_connection& t) {
+    auto& [c, s, client, server] = t;
     s.set_linger(true, 0);
     s.close();  // RST
     try {
@@ -244,14 +241,8 @@ TEST(tls_stream, errors_of_the_stream_underneath_pass_through_as_system_error) {
 }
 
 TEST(tls_stream, cancelling_a_task_blocked_in_a_read_raises_cancelled_and_the_session_goes_on) {
-  loop lp;
-  lp.run_until_complete([&] {
-    auto [c, s] = tcp_pair();
-    auto server_ctx = server_context();
-    auto client_ctx = client_context();
-    tls_stream client(c, client_ctx, "localhost");
-    tls_stream server(s, server_ctx);
-    handshake_both(client, server);
+  with_connection([](tls_connection& t) {
+    auto& [c, s, client, server] = t;
     auto reader = weft::spawn([&] { return read_text(client); });
     weft::yield_now();  // the reader finds nothing and waits
     EXPECT_FALSE(reader.done());
@@ -265,18 +256,11 @@ TEST(tls_stream, cancelling_a_task_blocked_in_a_read_raises_cancelled_and_the_se
 }
 
 TEST(tls_stream, a_write_cancelled_half_way_leaves_the_record_stream_intact) {
-  loop lp;
-  lp.run_until_complete([&] {
-    auto [c, s] = tcp_pair();
+  with_connection([](tls_connection& t) {
+    auto& [c, s, client, server] = t;
     c.set_send_buffer_size(4096);
     s.set_receive_buffer_size(4096);
-    auto server_ctx = server_context();
-    auto client_ctx = client_context();
-    tls_stream client(c, client_ctx, "localhost");
-    tls_stream server(s, server_ctx);
-    handshake_both(client, server);
-    std::string big(1 << 20, '\0');
-    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 11 % 239);
+    std::string big = patterned(1 << 20);
     std::size_t returned = 0;  // bytes write_some reported taken
     auto writer = weft::spawn([&] {
       for (auto rest = bytes(big); !rest.empty(); rest = bytes(big).subspan(returned)) returned += client.write_some(rest);
@@ -302,21 +286,15 @@ TEST(tls_stream, a_write_cancelled_half_way_leaves_the_record_stream_intact) {
 }
 
 TEST(tls_stream, a_read_timeout_of_the_stream_underneath_passes_through) {
-  loop lp({.virtual_time = true});
-  lp.run_until_complete([&] {
-    auto [c, s] = tcp_pair();
-    auto server_ctx = server_context();
-    auto client_ctx = client_context();
-    tls_stream client(c, client_ctx, "localhost");
-    tls_stream server(s, server_ctx);
-    handshake_both(client, server);
+  with_connection([](tls_connection& t) {
+    auto& [c, s, client, server] = t;
     c.set_read_timeout(5s);
-    auto start = lp.now();
+    auto start = loop::current()->now();
     EXPECT_THROW(read_text(client), weft::timeout_error);
-    EXPECT_EQ(lp.now() - start, 5s);
+    EXPECT_EQ(loop::current()->now() - start, 5s);
     weft::write_all(server, bytes("late"));
     EXPECT_EQ(read_text(client), "late");
-  });
+  }, {.virtual_time = true});
 }
 
 }  // namespace
