@@ -259,7 +259,6 @@ TEST(tls_stream, a_write_cancelled_half_way_leaves_the_record_stream_intact) {
   with_connection([](tls_connection& t) {
     auto& [c, s, client, server] = t;
     c.set_send_buffer_size(4096);
-    s.set_receive_buffer_size(4096);
     std::string big = patterned(1 << 20);
     std::size_t returned = 0;  // bytes write_some reported taken
     auto writer = weft::spawn([&] {
