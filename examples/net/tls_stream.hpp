@@ -142,7 +142,10 @@ class tls_stream {
   class in_use {
    public:
     in_use(bool& flag, bool conflict, const char* op) : flag_(flag) {
-      if (flag || conflict) throw weft::invalid_state(std::string(op) + ": another task is using this direction");
+      if (flag || conflict)
+        throw weft::invalid_state(std::string(op) +
+                                  ": another task is using the stream (one reader and one writer at a time, "
+                                  "one task during the handshake)");
       flag_ = true;
     }
     ~in_use() { flag_ = false; }
