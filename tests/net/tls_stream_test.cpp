@@ -255,6 +255,26 @@ TEST(tls_stream, cancelling_a_task_blocked_in_a_read_raises_cancelled_and_the_se
   });
 }
 
+TEST(tls_stream, a_second_task_is_refused_during_the_handshake) {
+  loop lp({.virtual_time = true});
+  lp.run_until_complete([&] {
+    tls_connection t;
+    t.c.set_read_timeout(1s);  // were the write let in, it would wait for ever
+    // The first read runs the client's handshake: it sends its hello and
+    // waits for the server.
+    auto first = weft::spawn([&] { return read_text(t.client); });
+    weft::yield_now();
+    EXPECT_FALSE(first.done());
+    EXPECT_THROW(t.client.write_some(bytes("x")), weft::invalid_state);
+    EXPECT_THROW(t.client.handshake(), weft::invalid_state);
+    t.server.handshake();
+    weft::write_all(t.server, bytes("hi"));
+    EXPECT_EQ(first.join(), "hi");
+    weft::write_all(t.client, bytes("after"));  // once the handshake is done, anyone may write
+    EXPECT_EQ(read_text(t.server), "after");
+  });
+}
+
 TEST(tls_stream, a_write_cancelled_half_way_leaves_the_record_stream_intact) {
   with_connection([](tls_connection& t) {
     auto& [c, s, client, server] = t;
