@@ -38,6 +38,7 @@ import sys
 import tempfile
 
 import quote_figures
+import server_report
 
 # --- what the report covers --------------------------------------------------
 
@@ -325,7 +326,7 @@ def claim_text(claim):
     return f"`{name}` {RELATION_TEXT[relation]} {factor:g} × `{reference}`"
 
 
-def render(args, summary, errors, context, command, verdicts, instructions, million, facts, extra, peers):
+def render(args, summary, errors, context, command, verdicts, instructions, million, facts, extra, peers, servers):
     lines = []
     add = lines.append
     regenerate = "python3 bench/report.py " + " ".join(args.argv)
@@ -339,7 +340,7 @@ def render(args, summary, errors, context, command, verdicts, instructions, mill
     add("cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build-bench")
     add("python3 bench/report.py --bench build-bench/bench/weft_bench --million build-bench/bench/million_fibers \\")
     add("  --sleepers build-bench/bench/million_sleepers --lateness build-bench/bench/timer_lateness \\")
-    add("  --rotated-scale build-bench/examples/rotated/rotated_figures --peers")
+    add("  --rotated-scale build-bench/examples/rotated/rotated_figures --peers --servers quick")
     add("```")
     add("")
     add("This file was produced by:")
@@ -484,6 +485,8 @@ def render(args, summary, errors, context, command, verdicts, instructions, mill
         add("```")
         add(output.rstrip())
         add("```")
+    add("")
+    lines.extend(servers[0] if servers else ["## Servers", "", "Not run (pass `--servers quick` or `--servers full`)."])
     return "\n".join(lines) + "\n"
 
 
@@ -495,6 +498,8 @@ def main():
     for option, title, _, _ in PROGRAMS:
         parser.add_argument(f"--{option.replace('_', '-')}", dest=option, help=f"the program for '{title}'")
     parser.add_argument("--peers", action="store_true", help="run bench/peers where python3/go exist")
+    parser.add_argument("--servers", choices=["quick", "full"],
+                        help="run bench/echo_compare (also --loops 2) and bench/http_compare")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--output", default="docs/performance.md")
     parser.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts")
@@ -534,8 +539,10 @@ def main():
                 peers.append((title, run(peer_command).stdout))
             else:
                 peers.append((title, f"not run: {peer_command[0]} not found"))
+    servers = server_report.section(args.servers == "quick") if args.servers else None
     facts = build_facts(args.bench)
-    text = render(args, summary, errors, context, command, verdicts, instructions, million, facts, extra, peers)
+    text = render(args, summary, errors, context, command, verdicts, instructions, million, facts, extra, peers,
+                  servers)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w", encoding="utf-8") as f:
         f.write(text)
@@ -550,7 +557,10 @@ def main():
     if os.path.abspath(args.output) == os.path.join(quote_figures.ROOT, quote_figures.SOURCE):
         if quote_figures.main(["--write"]) != 0:
             print("report.py: documents quote figures this report no longer has (listed above)", file=sys.stderr)
+    for v in servers[1] if servers else []:
+        print(f"{v['result']:8} {v['text']} ({v['source']})")
     failed = any(v["result"] == "FAIL" for v in verdicts) or (million and any(c[6] == "FAIL" for c in million[1]))
+    failed = failed or any(v["result"] == "FAIL" for v in (servers[1] if servers else []))
     return 1 if args.strict and failed else 0
 
 

@@ -1,0 +1,192 @@
+"""The server benchmarks' part of docs/performance.md (issues 15 and 19).
+
+bench/report.py --servers runs bench/echo_compare, bench/echo_compare
+--loops 2 and bench/http_compare (each interleaves its servers round by
+round and prints medians), turns their lines into tables with ratios, checks
+the issues' claims on them, and draws docs/performance-servers.png with
+matplotlib when Debian's python3-matplotlib is there.
+"""
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHART = "docs/performance-servers.png"
+
+# (script arguments, title, reference server, what the cases are)
+RUNS = [
+    ("echo", ["bench/echo_compare"], "Echo servers", "epoll",
+     "64-byte ping-pong at 1, 100 and 1,000 connections and `stream` (100 connections, 8 messages of 512 "
+     "bytes in flight on each); the server on CPU 0, bench/net/echo_client.c on CPU 1."),
+    ("loops", ["bench/echo_compare", "--loops", "2"], "Echo on 1 and 2 loops", "weft/1",
+     "weft's echo server on one loop and on two (`--loops 2`, one SO_REUSEPORT listener per loop; `handoff`: "
+     "one acceptor handing connections round-robin). On 2 CPUs the client shares a CPU with the second "
+     "loop, so req/s says little; server CPU per request is the figure."),
+    ("http", ["bench/http_compare"], "HTTP servers", "nginx",
+     "wrk -t1 -c100 with keep-alive against weft's examples/net/http_server and nginx (one worker, access log "
+     "off, the same document root): a fixed 13-byte response and a 4 KiB static file."),
+]
+
+# (run, server, case or None for every case, figure, relation, factor, source); figure: rps or cpu,
+# each the ratio of the server's median to the run's reference server in the same case.
+CLAIMS = [
+    ("echo", "weft", None, "rps", ">=", 0.95, "issue 15"),
+    ("echo", "weft", None, "cpu", "<=", 1.1, "issue 15"),
+    ("echo", "weft", "100", "rps_asio", ">=", 1.0, "issue 15"),
+    ("echo", "weft", "1000", "rps_asio", ">=", 1.0, "issue 15"),
+    ("loops", "weft/2", None, "cpu", "<=", 1.1, "issue 19"),
+    ("http", "weft", None, "rps", ">=", 1.0, "issue 15"),
+]
+
+
+def parse(output):
+    """{(server, case): (req_s, p99_us, cpu_us)} from a compare script's median lines."""
+    rows = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and not line.startswith("#"):
+            rows[(parts[0], parts[1])] = tuple(float(x) for x in parts[2:])
+    return rows
+
+
+def run_all(quick):
+    results = {}
+    for key, script, _, _, _ in RUNS:
+        quick_flag = ["--quick"] if quick and key != "http" else []  # http_compare has no --quick
+        command = [sys.executable, os.path.join(ROOT, script[0])] + script[1:] + quick_flag
+        print(f"report.py: running {' '.join(command[1:])}", file=sys.stderr)
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        results[key] = (done.returncode, done.stdout, done.stderr[-2000:])
+    return results
+
+
+def ratio(rows, server, reference, case, column):
+    a, b = rows.get((server, case)), rows.get((reference, case))
+    if not a or not b or b[column] == 0:
+        return None
+    return a[column] / b[column]
+
+
+def evaluate(results):
+    verdicts = []
+    for run, server, only_case, figure, relation, factor, source in CLAIMS:
+        _, output, _ = results.get(run, (1, "", ""))
+        rows = parse(output)
+        reference = next(r[3] for r in RUNS if r[0] == run)
+        if figure == "rps_asio":
+            reference, figure = "asio", "rps"
+        cases = [only_case] if only_case else sorted({c for (_, c) in rows}, key=case_order) or ["every case"]
+        for case in cases:
+            value = ratio(rows, server, reference, case, 0 if figure == "rps" else 2)
+            ok = value is not None and (value >= factor if relation == ">=" else value <= factor)
+            what = "req/s" if figure == "rps" else "server CPU per request"
+            sign = "≥" if relation == ">=" else "≤"
+            verdicts.append({"text": f"`{server}` {what} {sign} {factor:g} × `{reference}`, {case}",
+                             "source": source, "ratio": value,
+                             "result": "not run" if value is None else ("PASS" if ok else "FAIL")})
+    return verdicts
+
+
+def case_order(case):
+    return (0, int(case)) if case.isdigit() else (1, case)
+
+
+def render(results, verdicts, chart_made):
+    lines = []
+    add = lines.append
+    add("## Servers")
+    add("")
+    add("Each compare script interleaves its servers round by round (at least 3 rounds) and reports medians; "
+        "server CPU per request is the server process's utime+stime over the measured window divided by the "
+        "requests completed in it. On these 2-CPU machines the client and the kernel bound req/s, so the CPU "
+        "column is the one that tells servers apart.")
+    for key, script, title, reference, what in RUNS:
+        add("")
+        add(f"### {title}")
+        add("")
+        code, output, errors = results[key]
+        add(what + f" `python3 {' '.join(script)}`; ratios to `{reference}` in the same case.")
+        add("")
+        rows = parse(output)
+        if code != 0 or not rows:
+            add(f"Not measured: the script exited with {code}.")
+            add("")
+            add("```")
+            add((errors or output).strip()[-1500:])
+            add("```")
+            continue
+        add("| server | case | req/s | p99 µs | server CPU µs / request | req/s ratio | CPU ratio |")
+        add("|---|---|---:|---:|---:|---:|---:|")
+        for (server, case), (rps, p99, cpu) in sorted(rows.items(), key=lambda kv: (case_order(kv[0][1]), kv[0][0])):
+            shown = ["" if r is None else f"{r:.2f}"
+                     for r in (ratio(rows, server, reference, case, 0), ratio(rows, server, reference, case, 2))]
+            add(f"| `{server}` | {case} | {rps:,.0f} | {p99:,.0f} | {cpu:.2f} | {shown[0]} | {shown[1]} |")
+        spread = [line[2:] for line in output.splitlines() if line.startswith("# ")]
+        if spread:
+            add("")
+            add("Min–max over the rounds, as the script printed them:")
+            add("")
+            add("```")
+            add("\n".join(spread))
+            add("```")
+    add("")
+    add("| claim | source | ratio | result |")
+    add("|---|---|---:|---|")
+    for v in verdicts:
+        shown = "" if v["ratio"] is None else f"{v['ratio']:.2f}"
+        add(f"| {v['text']} | {v['source']} | {shown} | **{v['result']}** |")
+    if chart_made:
+        add("")
+        add(f"![req/s and server CPU per request by server]({os.path.basename(CHART)})")
+    return lines
+
+
+CHART_SCRIPT = r"""
+import json, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+data = json.load(sys.stdin)
+panels = [(t, rows) for t, rows in data["runs"] if rows]
+fig, axes = plt.subplots(len(panels), 2, figsize=(11, 3.2 * len(panels)), squeeze=False)
+for (title, rows), (left, right) in zip(panels, axes):
+    cases = sorted({r[1] for r in rows}, key=lambda c: (0, int(c)) if c.isdigit() else (1, c))
+    servers = list(dict.fromkeys(r[0] for r in rows))
+    width = 0.8 / len(servers)
+    for i, s in enumerate(servers):
+        by_case = {r[1]: r for r in rows if r[0] == s}
+        xs = [j + i * width for j in range(len(cases))]
+        left.bar(xs, [by_case[c][2] if c in by_case else 0 for c in cases], width, label=s)
+        right.bar(xs, [by_case[c][4] if c in by_case else 0 for c in cases], width, label=s)
+    for ax, what in ((left, "req/s"), (right, "server CPU us / request")):
+        ax.set_xticks([j + 0.4 - width / 2 for j in range(len(cases))], cases)
+        ax.set_title(f"{title}: {what}", fontsize=9)
+        ax.tick_params(labelsize=8)
+    right.legend(fontsize=7, ncol=2)
+fig.tight_layout()
+fig.savefig(data["out"], dpi=90)
+"""
+
+
+def draw_chart(results):
+    """Draws CHART with Debian's matplotlib (python3-matplotlib); False if it cannot."""
+    python = "/usr/bin/python3"
+    probe = subprocess.run([python, "-c", "import matplotlib"], capture_output=True)
+    if probe.returncode != 0:
+        print("report.py: no matplotlib for /usr/bin/python3 (python3-matplotlib): no chart", file=sys.stderr)
+        return False
+    runs = [(title, [[s, c, *v] for (s, c), v in parse(results[key][1]).items()]) for key, _, title, _, _ in RUNS]
+    payload = json.dumps({"runs": runs, "out": os.path.join(ROOT, CHART)})
+    done = subprocess.run([python, "-c", CHART_SCRIPT], input=payload, text=True, capture_output=True)
+    if done.returncode != 0:
+        print(f"report.py: chart failed: {done.stderr[-1000:]}", file=sys.stderr)
+    return done.returncode == 0
+
+
+def section(quick):
+    """Runs the servers and returns (markdown lines, verdicts)."""
+    results = run_all(quick)
+    verdicts = evaluate(results)
+    return render(results, verdicts, draw_chart(results)), verdicts
+
