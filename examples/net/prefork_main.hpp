@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "flags.hpp"
+#include "serve_main.hpp"
 
 namespace examples {
 
@@ -52,10 +53,6 @@ inline int supervise(const flags& f, std::size_t processes, int argc, char** arg
   worker_argv.insert(worker_argv.end(), argv + 1, argv + argc);
   weft::loop lp;
   return lp.run_until_complete([&] {
-    auto listener = weft::net::tcp_listener::bind(
-        weft::net::address::parse(f.text("host"), static_cast<std::uint16_t>(f.number("port"))));
-    std::printf("listening on %s\n", listener.local_address().to_string().c_str());
-    std::fflush(stdout);
     auto print = [](const weft::net::prefork_event& e) {
       static constexpr const char* names[] = {"started", "ready", "stopping", "exited", "spawn_failed"};
       std::printf("worker %zu pid %d generation %llu %s", e.slot, static_cast<int>(e.pid),
@@ -71,7 +68,7 @@ inline int supervise(const flags& f, std::size_t processes, int argc, char** arg
       std::printf("\n");
       std::fflush(stdout);
     };
-    weft::net::prefork_supervisor supervisor(std::move(listener), worker_argv,
+    weft::net::prefork_supervisor supervisor(listen_and_announce(f), worker_argv,
                                              {.workers = processes, .on_event = print});
     supervisor.run();
     std::fprintf(stderr, "supervisor: every worker has exited\n");
