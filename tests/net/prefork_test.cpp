@@ -79,18 +79,22 @@ attempt ask(const address& server) {
 // queue, and load clients.
 class prefork : public ::testing::Test {
  protected:
+  // `options`: workers, back-off; the rest is set here.
+  void start(prefork_options options, std::vector<std::string> argv = {WEFT_PREFORK_TEST_WORKER}) {
+    options.handle_signals = false;
+    options.on_event = [this](const prefork_event& e) {
+      events_.put_nowait(e);
+      event_times_.push_back(weft::loop::current()->now());
+    };
+    sup_ = std::make_unique<prefork_supervisor>(tcp_listener::bind(address::ipv4("127.0.0.1", 0)), std::move(argv),
+                                                std::move(options));
+    server_ = sup_->local_address();
+    run_ = weft::spawn([this] { sup_->run(); });
+  }
   void start(std::size_t workers, std::vector<std::string> extra_args = {}) {
     std::vector<std::string> argv{WEFT_PREFORK_TEST_WORKER};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    sup_ = std::make_unique<prefork_supervisor>(tcp_listener::bind(address::ipv4("127.0.0.1", 0)), argv,
-                                                prefork_options{.workers = workers,
-                                                                .restart_delay = 10ms,
-                                                                .handle_signals = false,
-                                                                .on_event = [this](const prefork_event& e) {
-                                                                  events_.put_nowait(e);
-                                                                }});
-    server_ = sup_->local_address();
-    run_ = weft::spawn([this] { sup_->run(); });
+    start({.workers = workers, .restart_delay = 10ms}, std::move(argv));
   }
 
   // The next event; fails the test if none comes within `bound`.
@@ -137,6 +141,7 @@ class prefork : public ::testing::Test {
   // they outlive them when a failed assertion leaves a test early.
   loop lp_;
   weft::queue<prefork_event> events_;
+  std::vector<loop::time_point> event_times_;  // when each event was reported, in order
   bool stop_load_ = false;
   std::size_t answered_ = 0;
   std::size_t target_ = 0;
@@ -318,6 +323,44 @@ TEST_F(prefork, stop_ends_every_worker_and_run_returns) {
         exited.insert(e->pid);
       }
     EXPECT_EQ(exited, started);
+    EXPECT_TRUE(sup_->worker_pids().empty());
+  });
+}
+
+TEST_F(prefork, a_worker_that_keeps_crashing_is_restarted_after_growing_delays) {
+  lp_.run_until_complete([&] {
+    start({.workers = 1, .restart_delay = 20ms, .max_restart_delay = 80ms},
+          {WEFT_PREFORK_TEST_WORKER, "--fail-from-generation", "1"});
+    // Each restart comes no sooner than the back-off says: 20, 40, 80, 80 ms.
+    std::vector<loop::duration> gaps;
+    std::size_t index = 0;
+    loop::time_point exited_at{};
+    while (gaps.size() < 4) {
+      prefork_event e = next_event();
+      loop::time_point at = event_times_[index++];
+      EXPECT_NE(e.what, kind::ready);
+      if (e.what == kind::exited) {
+        EXPECT_EQ(e.returncode, 3);
+        exited_at = at;
+      }
+      if (e.what == kind::started && exited_at != loop::time_point{}) gaps.push_back(at - exited_at);
+    }
+    const loop::duration least[] = {20ms, 40ms, 80ms, 80ms};
+    for (std::size_t i = 0; i < 4; ++i) EXPECT_GE(gaps[i], least[i]) << "restart " << i;
+    sup_->stop();
+    run_.join();
+  });
+}
+
+TEST_F(prefork, run_throws_enoent_when_the_worker_program_is_missing) {
+  lp_.run_until_complete([&] {
+    start({.workers = 2}, {"/nonexistent/weft-prefork-worker"});
+    try {
+      run_.join();
+      ADD_FAILURE() << "run() returned";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code().value(), ENOENT);
+    }
     EXPECT_TRUE(sup_->worker_pids().empty());
   });
 }
