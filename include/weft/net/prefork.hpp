@@ -28,10 +28,12 @@
 // replaced loses only the connections it had accepted itself. Why, and what
 // it costs: src/net/prefork.cpp and docs/prefork.md.
 //
-// Thread and process rules: a prefork_supervisor is bound to the loop of
-// the task that made it (make, run, reload, stop and destroy it from that
-// loop's tasks); its workers' parent is that loop's thread, which must
-// outlive them (PR_SET_PDEATHSIG follows the parent thread). prefork_worker
+// Thread and process rules: a prefork_supervisor is bound to the loop on
+// which run() is called; run() from a task of it, everything else from that
+// loop's thread (a task or a callback). Its workers' parent is that thread,
+// which must outlive them (PR_SET_PDEATHSIG follows the parent thread), and
+// nothing else in the process may reap children it did not start
+// (waitpid(-1) would take a worker's exit from the pidfd). prefork_worker
 // is for the worker process: attach() in main before any thread starts,
 // the rest from tasks of the worker's loop.
 #pragma once
@@ -108,7 +110,7 @@ class prefork_supervisor {
   address local_address() const;
 
   // Starts the workers and supervises them until stop() (or SIGTERM/SIGINT)
-  // and every worker has exited. Once per supervisor. Throws
+  // and every worker has exited. Once per supervisor, from a task. Throws
   // std::system_error when a first worker cannot be spawned (after stopping
   // those that were), and std::invalid_argument for bad options.
   void run();
@@ -146,7 +148,8 @@ class prefork_worker {
 
   std::size_t slot() const noexcept { return slot_; }
   std::uint64_t generation() const noexcept { return generation_; }
-  // The shared listening socket (once; later calls: invalid_state).
+  // The shared listening socket (once; later calls: invalid_state). Any
+  // thread; the socket then belongs to the loop that first waits on it.
   tcp_listener take_listener();
   // Tells the supervisor that this worker accepts connections. From a task.
   void ready();
