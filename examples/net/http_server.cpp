@@ -1,7 +1,7 @@
 // An HTTP/1.1 server on weft (issue 15): keep-alive, pipelining, size
 // limits, a fixed-response route and static files sent with sendfile.
 //
-//   http_server [--host 127.0.0.1] [--port 0] [--loops 1] [--root DIR]
+//   http_server [--host 127.0.0.1] [--port 0] [--loops 1] [--root DIR] [--processes N]
 //
 //   GET /hello      "Hello, World!" (13 bytes, text/plain), from memory
 //   GET /<path>     the file <path> under --root (a directory: its index.html)
@@ -18,6 +18,9 @@
 //
 // Prints "listening on HOST:PORT" first, serves until SIGINT or SIGTERM,
 // lets requests in flight finish (up to 5 s) and exits 0.
+//
+// --processes N: N pre-forked worker processes serve the port under a
+// supervisor, which replaces them on SIGHUP (prefork_main.hpp).
 #include <weft/error.hpp>
 #include <weft/net/http.hpp>
 #include <weft/net/tcp.hpp>
@@ -36,6 +39,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "prefork_main.hpp"
 #include "serve_main.hpp"
 
 namespace http = weft::net::http;
@@ -188,7 +192,10 @@ class connection {
 }  // namespace
 
 int main(int argc, char** argv) {
-  examples::flags f(argc, argv, examples::server_flags({{"root", {"", "document root for static files"}}}));
+  std::optional<weft::net::prefork_worker> worker = weft::net::prefork_worker::attach();
+  examples::flags f(argc, argv,
+                    examples::server_flags({{"root", {"", "document root for static files"}},
+                                            {"processes", {"0", "worker processes (0: serve in this one)"}}}));
   file_descriptor root;
   if (!f.text("root").empty()) {
     root.fd = ::open(f.text("root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -197,8 +204,11 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (!worker && f.number("processes") > 0)  // after --root is checked, which each worker opens again
+    return examples::supervise(f, static_cast<std::size_t>(f.number("processes")), argc, argv);
+  auto handler = [&](weft::net::tcp_stream& conn) { connection(conn, root.fd).serve(); };
   // A client that stops sending for 30 s mid-request or between requests is dropped.
-  return examples::serve_until_signal(
-      f, [&](weft::net::tcp_stream& conn) { connection(conn, root.fd).serve(); },
-      {.idle_timeout = std::chrono::seconds(30)});
+  const weft::net::server_options options{.idle_timeout = std::chrono::seconds(30)};
+  if (worker) return examples::serve_as_worker(*worker, handler, options);
+  return examples::serve_until_signal(f, handler, options);
 }

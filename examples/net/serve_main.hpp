@@ -31,6 +31,16 @@ inline flag_list server_flags(flag_list own) {
   return all;
 }
 
+// Binds --host/--port and prints "listening on HOST:PORT" (the line tests
+// and users wait for). Call from a task.
+inline weft::net::tcp_listener listen_and_announce(const flags& f) {
+  auto listener = weft::net::tcp_listener::bind(
+      weft::net::address::parse(f.text("host"), static_cast<std::uint16_t>(f.number("port"))));
+  std::printf("listening on %s\n", listener.local_address().to_string().c_str());
+  std::fflush(stdout);
+  return listener;
+}
+
 // Runs the server to the end; returns main's exit status. `grace`: how long
 // connections in flight may finish after the signal before they are
 // cancelled.
@@ -44,11 +54,7 @@ inline int serve_until_signal(const flags& f, weft::net::server::handler handler
   weft::block_signals({SIGINT, SIGTERM});
   weft::loop lp;
   return lp.run_until_complete([&] {
-    auto listener = weft::net::tcp_listener::bind(
-        weft::net::address::parse(f.text("host"), static_cast<std::uint16_t>(f.number("port"))));
-    std::printf("listening on %s\n", listener.local_address().to_string().c_str());
-    std::fflush(stdout);
-    auto srv = weft::net::serve(std::move(listener), std::move(handler), options);
+    auto srv = weft::net::serve(listen_and_announce(f), std::move(handler), options);
     weft::signal_set stop({SIGINT, SIGTERM});
     int sig = stop.wait();
     std::size_t cancelled = srv.shutdown(grace);

@@ -6,7 +6,8 @@
 //
 // The child starts with an empty signal mask and default dispositions for
 // every signal (the loop's thread blocks the ones it handles), and with
-// every descriptor of the parent closed but the three it is given.
+// every descriptor of the parent closed but the three it is given and those
+// of process_options::pass_fds.
 //
 // Thread: a process and its pipes are bound to the loop of the task that
 // spawned them; call them from that loop's tasks only.
@@ -58,6 +59,11 @@ struct process_options {
   bool pipe_stderr = false;
   // The child's whole environment ("KEY=VALUE" each); unset: the parent's.
   std::optional<std::vector<std::string>> env{};
+  // Descriptors of the parent that the child gets as 3, 4, 5 ... in this
+  // order (systemd's socket-activation numbering), without close-on-exec.
+  // They share their open file description with the parent's (a listening
+  // socket passed this way is the same socket in both).
+  std::vector<int> pass_fds{};
 };
 
 class process {

@@ -126,7 +126,16 @@ process process::spawn(const std::vector<std::string>& argv, const process_optio
     int child_end = pipes[i].fd[i == 0 ? 0 : 1];
     ::posix_spawn_file_actions_adddup2(&sa.actions, child_end, i);  // dup2 clears close-on-exec
   }
-  ::posix_spawn_file_actions_addclosefrom_np(&sa.actions, 3);
+  // Each passed fd goes through a duplicate numbered above every target, so
+  // that no dup2 overwrites a source that a later one still reads.
+  const int first_free = 3 + static_cast<int>(options.pass_fds.size());
+  std::vector<fd_pair> passed(options.pass_fds.size());  // fd[0]: the duplicate
+  for (std::size_t i = 0; i < options.pass_fds.size(); ++i) {
+    passed[i].fd[0] = ::fcntl(options.pass_fds[i], F_DUPFD_CLOEXEC, first_free);
+    if (passed[i].fd[0] < 0) throw_errno(errno, "weft::process: pass_fds");
+    ::posix_spawn_file_actions_adddup2(&sa.actions, passed[i].fd[0], 3 + static_cast<int>(i));
+  }
+  ::posix_spawn_file_actions_addclosefrom_np(&sa.actions, first_free);
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);

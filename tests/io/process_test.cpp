@@ -1,5 +1,6 @@
 // Subprocesses on the loop: pipes as streams, return codes, kill through the
 // pidfd, waiting that suspends only the task, timeouts on virtual time.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -110,6 +111,24 @@ TEST(process, a_read_with_a_timeout_throws_timeout_error) {
     std::byte buf[16];
     EXPECT_THROW(p.stdout_pipe().read_some(buf, 50ms), weft::timeout_error);
   });  // the destructor kills and reaps the child
+}
+
+TEST(process, pass_fds_become_3_4_in_order_and_nothing_else_is_inherited) {
+  weft::loop lp;
+  lp.run_until_complete([] {
+    int first[2], second[2];
+    ASSERT_EQ(::pipe2(first, O_CLOEXEC | O_NONBLOCK), 0);
+    ASSERT_EQ(::pipe2(second, O_CLOEXEC | O_NONBLOCK), 0);
+    weft::pipe_stream from_first(first[0]), from_second(second[0]);
+    auto p = weft::process::spawn({"sh", "-c", "echo three >&3; echo four >&4; { echo >&5; } 2>/dev/null || echo 5-closed"},
+                                  {.pipe_stdout = true, .pass_fds = {first[1], second[1]}});
+    ::close(first[1]);
+    ::close(second[1]);
+    EXPECT_EQ(read_all(from_first), "three\n");
+    EXPECT_EQ(read_all(from_second), "four\n");
+    EXPECT_EQ(read_all(p.stdout_pipe()), "5-closed\n");
+    EXPECT_EQ(p.wait(), 0);
+  });
 }
 
 }  // namespace

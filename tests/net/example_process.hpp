@@ -31,6 +31,7 @@ class example_process {
   int stop(int sig, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Waits for the exit; returns the wait status.
   int wait(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  pid_t pid() const noexcept { return pid_; }
 
  private:
   // Appends what the pipe has to pending_; false at end of output.
