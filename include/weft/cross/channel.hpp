@@ -40,7 +40,6 @@
 
 #include <cstddef>
 #include <deque>
-#include <iterator>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -51,6 +50,7 @@
 
 #include "weft/detail/runtime/cross_wait.hpp"
 #include "weft/error.hpp"
+#include "weft/sync/detail/receive_iterator.hpp"
 
 namespace weft {
 
@@ -144,28 +144,7 @@ class cross_channel {
 
   // Range-for over the values received until the channel is closed and
   // drained; each step is a receive(). An input range: iterate once.
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = T;
-    using difference_type = std::ptrdiff_t;
-
-    iterator() = default;
-    T& operator*() { return *current_; }
-    T* operator->() { return &*current_; }
-    iterator& operator++() {
-      current_ = ch_->receive();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return !it.current_; }
-
-   private:
-    friend class cross_channel;
-    explicit iterator(cross_channel* ch) : ch_(ch), current_(ch->receive()) {}
-    cross_channel* ch_ = nullptr;
-    std::optional<T> current_;
-  };
+  using iterator = detail::receive_iterator<cross_channel, T>;
   iterator begin() { return iterator(this); }
   std::default_sentinel_t end() const noexcept { return {}; }
 
