@@ -11,29 +11,27 @@
 
 namespace weft::detail {
 
-template <class Channel, class T> class receive_iterator {
-public:
+template <class Channel, class T>
+class receive_iterator {
+ public:
   using iterator_category = std::input_iterator_tag;
   using value_type = T;
   using difference_type = std::ptrdiff_t;
 
   receive_iterator() = default;
-  explicit receive_iterator(Channel *ch) : ch_(ch), current_(ch->receive()) {}
-  T &operator*() { return *current_; }
-  T *operator->() { return &*current_; }
-  receive_iterator &operator++() {
+  explicit receive_iterator(Channel* ch) : ch_(ch), current_(ch->receive()) {}
+  T& operator*() { return *current_; }
+  T* operator->() { return &*current_; }
+  receive_iterator& operator++() {
     current_ = ch_->receive();
     return *this;
   }
   void operator++(int) { ++*this; }
-  friend bool operator==(const receive_iterator &it,
-                         std::default_sentinel_t) noexcept {
-    return !it.current_;
-  }
+  friend bool operator==(const receive_iterator& it, std::default_sentinel_t) noexcept { return !it.current_; }
 
-private:
-  Channel *ch_ = nullptr;
+ private:
+  Channel* ch_ = nullptr;
   std::optional<T> current_;
 };
 
-} // namespace weft::detail
+}  // namespace weft::detail
