@@ -53,7 +53,8 @@ inline void serve_on_loops(weft::runtime& rt, const flags& f, const weft::net::s
   std::vector<tcp_listener> listeners;
   listeners.push_back(tcp_listener::bind(where, {.reuse_port = !handoff && rt.size() > 1}));
   where = listeners[0].local_address();  // the port picked, for the others
-  for (std::size_t i = 1; !handoff && i < rt.size(); ++i) listeners.push_back(tcp_listener::bind(where, {.reuse_port = true}));
+  for (std::size_t i = 1; !handoff && i < rt.size(); ++i)
+    listeners.push_back(tcp_listener::bind(where, {.reuse_port = true}));
   std::vector<std::shared_ptr<weft::cross_channel<tcp_stream>>> handed;
   for (std::size_t i = 0; handoff && i < rt.size(); ++i)
     handed.push_back(std::make_shared<weft::cross_channel<tcp_stream>>(64, "handoff"));
@@ -63,12 +64,12 @@ inline void serve_on_loops(weft::runtime& rt, const flags& f, const weft::net::s
   for (std::size_t i = 0; i < rt.size(); ++i) {
     server::source next;
     if (handoff) next = [ch = handed[i]] { return ch->receive().value_or(tcp_stream()); };
-    loops.push_back(weft::spawn_on(
-        rt.loop_at(i), [&, i, next = std::move(next), l = handoff ? tcp_listener() : std::move(listeners[i])]() mutable {
-          server srv = next ? server(std::move(next), handler, options) : serve(std::move(l), handler, options);
-          stop.wait();
-          cancelled += srv.shutdown(grace);
-        }));
+    tcp_listener own = handoff ? tcp_listener() : std::move(listeners[i]);
+    loops.push_back(weft::spawn_on(rt.loop_at(i), [&, next = std::move(next), l = std::move(own)]() mutable {
+      server srv = next ? server(std::move(next), handler, options) : serve(std::move(l), handler, options);
+      stop.wait();
+      cancelled += srv.shutdown(grace);
+    }));
   }
   std::printf("listening on %s\n", where.to_string().c_str());
   std::fflush(stdout);
