@@ -53,6 +53,7 @@
 
 namespace weft {
 
+// A plain value, like loop_options: any thread.
 struct runtime_options {
   // How many loops; 0: one per CPU the process may run on
   // (sched_getaffinity), at least 1.
@@ -69,7 +70,8 @@ struct runtime_options {
   std::function<void(const exception_report&)> exception_handler = {};
 };
 
-// The CPUs this process may run on (sched_getaffinity), at least 1.
+// The CPUs this process may run on (sched_getaffinity), at least 1. Any
+// thread.
 std::size_t available_cpus();
 
 class runtime {
