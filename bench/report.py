@@ -59,6 +59,12 @@ SECTIONS = [
      "in which each of two tasks yields once (ns_per_yield is half). spawn_join: spawn an empty task "
      "and join it. queue_pingpong: a round trip through two queues. timers/N: N tasks sleeping a "
      "random 0-1 s on virtual time, all joined (CPU cost per timer = median / N)."),
+    ("Between loops", r"^BM_cross_loop_pingpong",
+     "A round trip between threads: a message to a task on another loop and one back, both sides "
+     "blocking while they wait. weft: two loops of a weft::runtime and two cross_channels; "
+     "eventfd_floor: two pthreads, a lock-free slot and an eventfd each, written by hand (the least a "
+     "blocking hand-off costs); boost_fiber: Boost.Fiber buffered_channels between fibers on two "
+     "threads. Go's channels with GOMAXPROCS=2 are under \"other runtimes\" below."),
     ("Sockets", r"^BM_socket_",
      "Two tasks of one loop bouncing 64 bytes over a Unix socket pair; one iteration is a round trip "
      "(two waits, two polls). registered: weft::net sockets, in epoll once for their lifetime; "
@@ -77,6 +83,8 @@ CLAIMS = [
     ("BM_yield_pingpong", "<=", 0.25, "BM_yield_pingpong/boost_fiber", "issue 5"),
     ("BM_spawn_join", "<=", 0.2, "BM_spawn_join/boost_fiber", "issue 5"),
     ("BM_socket_pingpong/registered", "<=", 1.0, "BM_socket_pingpong/per_wait", "issue 15"),
+    ("BM_cross_loop_pingpong", "<=", 1.2, "BM_cross_loop_pingpong/eventfd_floor", "issue 19"),
+    ("BM_cross_loop_pingpong", "<", 1.0, "BM_cross_loop_pingpong/boost_fiber", "issue 19"),
 ]
 
 # (benchmark, its function as callgrind names it). Wildcards allowed; the
@@ -127,6 +135,7 @@ PROGRAMS = [
 PEERS = [
     ("Python asyncio and uvloop", ["/usr/bin/python3", "bench/peers/asyncio_scenarios.py"]),
     ("Go (GOMAXPROCS=1)", ["go", "run", "bench/peers/go_scenarios.go"]),
+    ("Go channel ping-pong between two threads (GOMAXPROCS=2)", ["go", "run", "bench/peers/go_cross_pingpong.go"]),
     ("CPython generator send", ["/usr/bin/python3", "bench/python_generator_send.py"]),
 ]
 

@@ -66,11 +66,11 @@ def build_weft_examples(targets):
 
 
 class server:
-    """A server process pinned to SERVER_CPU; `port` is read from its first line."""
+    """A server process pinned to `cpus` (SERVER_CPU unless given); `port` is read from its first line."""
 
-    def __init__(self, name, argv, env=None):
+    def __init__(self, name, argv, env=None, cpus=SERVER_CPU):
         self.name = name
-        self.proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, *argv], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(["taskset", "-c", cpus, *argv], stdout=subprocess.PIPE,
                                      env={**os.environ, **(env or {})}, text=True, start_new_session=True)
         line = self.proc.stdout.readline()
         if not line.startswith("listening on "):

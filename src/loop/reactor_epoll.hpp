@@ -109,7 +109,6 @@ class reactor_epoll {
   };
   void update(int fd, fd_state& s);
   int wait(std::optional<std::chrono::nanoseconds> timeout);
-  void drain_wake_fd() noexcept;
   void take_all(list<io_waiter>& waiters, std::vector<task_base*>& ready) noexcept;
   void abort_all(list<io_waiter>& waiters) noexcept;
 

@@ -17,6 +17,7 @@ namespace weft::net {
 // (each holds a reference), so that whichever ends last frees it.
 struct server::state {
   tcp_listener listener;
+  server::source next;  // if set, accept from it instead of the listener
   handler serve_one;
   server_options options;
   task<void> acceptor;
@@ -68,7 +69,8 @@ __attribute__((no_sanitize("vptr"))) void accept_main(const std::shared_ptr<serv
     }
     tcp_stream conn;
     try {
-      conn = s->listener.accept();
+      conn = s->next ? s->next() : s->listener.accept();
+      if (s->next && !conn.is_open()) return;  // the source is done
     } catch (const std::system_error& e) {
       if (!out_of_resources(e.code().value())) throw;
       if (!exhausted) report("Server accept failed, backing off: " + std::string(e.what()));
@@ -90,8 +92,12 @@ __attribute__((no_sanitize("vptr"))) void accept_main(const std::shared_ptr<serv
 
 }  // namespace
 
-server::server(tcp_listener listener, handler h, server_options options) : state_(std::make_shared<state>()) {
+server::server(tcp_listener listener, handler h, server_options options) : server(source(), std::move(h), options) {
   state_->listener = std::move(listener);
+}
+
+server::server(source next, handler h, server_options options) : state_(std::make_shared<state>()) {
+  state_->next = std::move(next);
   state_->serve_one = std::move(h);
   state_->options = options;
   state_->all_ended.set();

@@ -2,7 +2,13 @@
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -244,6 +250,51 @@ TEST(loop_run, call_soon_threadsafe_wakes_a_loop_blocked_on_a_keep_alive) {
   });
   other.join();
   EXPECT_EQ(got, 7);
+}
+
+// The loop's wake eventfd, told apart from every other eventfd of the
+// process by being the one its constructor added.
+std::set<int> open_eventfds() {
+  std::set<int> fds;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    if (std::filesystem::read_symlink(entry.path(), ec).string() == "anon_inode:[eventfd]")
+      fds.insert(std::stoi(entry.path().filename().string()));
+  }
+  return fds;
+}
+
+// What the kernel says the eventfd's counter holds (hex in fdinfo).
+std::uint64_t eventfd_count(int fd) {
+  std::ifstream in("/proc/self/fdinfo/" + std::to_string(fd));
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("eventfd-count:", 0) == 0) return std::stoull(line.substr(14), nullptr, 16);
+  throw std::runtime_error("no eventfd-count for fd " + std::to_string(fd));
+}
+
+TEST(loop_run, a_burst_of_call_soon_threadsafe_writes_the_wake_eventfd_once) {
+  std::set<int> before = open_eventfds();
+  loop lp;
+  std::set<int> after = open_eventfds();
+  std::vector<int> made;
+  std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(made));
+  ASSERT_EQ(made.size(), 1u);
+  int ran = 0;
+  auto burst = [&] {
+    std::thread([&] {
+      for (int i = 0; i < 100; ++i) lp.call_soon_threadsafe([&ran] { ++ran; });
+    }).join();
+  };
+  for (int round = 1; round <= 2; ++round) {
+    std::uint64_t start = eventfd_count(made[0]);
+    burst();
+    EXPECT_EQ(eventfd_count(made[0]) - start, 1u) << "round " << round;
+    lp.run_until_complete([] {
+      weft::yield_now();
+      weft::yield_now();
+    });  // takes the batch and runs it
+    EXPECT_EQ(ran, 100 * round);
+  }
 }
 
 }  // namespace

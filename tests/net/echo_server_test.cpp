@@ -8,6 +8,7 @@
 
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "example_process.hpp"
 
@@ -35,10 +36,34 @@ TEST(echo_server_example, echoes_small_and_large_payloads_then_exits_0_on_sigint
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
-TEST(echo_server_example, refuses_more_than_one_loop_for_now) {
-  weft::test::example_process server({WEFT_EXAMPLE_ECHO_SERVER, "--loops", "2"});
-  EXPECT_EQ(server.read_rest(), "");
-  int status = server.wait();
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 2);
+TEST(echo_server_example, serves_on_two_loops_with_either_way_of_accepting) {
+  for (const char* accept : {"reuseport", "handoff"}) {
+    weft::test::example_process server(
+        {WEFT_EXAMPLE_ECHO_SERVER, "--host", "127.0.0.1", "--port", "0", "--loops", "2", "--accept", accept});
+    int port = server.read_listening_port();
+    // Several connections at once: the kernel (reuseport) or the acceptor
+    // (handoff, in turn) spreads them over both loops.
+    std::vector<int> fds;
+    for (int i = 0; i < 8; ++i) fds.push_back(connect_loopback(port));
+    for (int i = 0; i < 8; ++i) send_all(fds[static_cast<std::size_t>(i)], "hello " + std::to_string(i));
+    for (int i = 0; i < 8; ++i) {
+      std::string want = "hello " + std::to_string(i);
+      EXPECT_EQ(read_exact(fds[static_cast<std::size_t>(i)], want.size()), want) << accept;
+      ::close(fds[static_cast<std::size_t>(i)]);
+    }
+    int status = server.stop(SIGINT);
+    ASSERT_TRUE(WIFEXITED(status)) << accept;
+    EXPECT_EQ(WEXITSTATUS(status), 0) << accept;
+  }
+}
+
+TEST(echo_server_example, refuses_zero_loops_and_an_unknown_way_of_accepting) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"--loops", "0"}, {"--accept", "magic"}}) {
+    args.insert(args.begin(), WEFT_EXAMPLE_ECHO_SERVER);
+    weft::test::example_process server(args);
+    EXPECT_EQ(server.read_rest(), "");
+    int status = server.wait();
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 2);
+  }
 }

@@ -49,6 +49,12 @@ class server {
   using handler = std::function<void(tcp_stream&)>;
   // Starts accepting on the running loop; see serve().
   server(tcp_listener listener, handler h, server_options options = {});
+  // Serves the connections that `next` returns, instead of a listener's:
+  // the acceptor task calls it for each (e.g. receiving streams another
+  // loop accepted, from a cross_channel), and stops at the first stream
+  // that is not open. local_address() is then that of no socket.
+  using source = std::function<tcp_stream()>;
+  server(source next, handler h, server_options options = {});
   // Stops at once if shutdown() was not called: cancels every connection,
   // without waiting for them.
   ~server();

@@ -27,7 +27,6 @@
 
 #include <cstddef>
 #include <deque>
-#include <iterator>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -37,6 +36,7 @@
 
 #include "weft/error.hpp"
 #include "weft/loop.hpp"
+#include "weft/sync/detail/receive_iterator.hpp"
 #include "weft/sync/detail/wait_list.hpp"
 
 namespace weft {
@@ -132,28 +132,7 @@ class channel {
   // Range-for over the values received until the channel is closed and
   // drained: each step is a receive(), so it suspends and may raise
   // weft::cancelled. An input range: iterate once.
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = T;
-    using difference_type = std::ptrdiff_t;
-
-    iterator() = default;
-    T& operator*() { return *current_; }
-    T* operator->() { return &*current_; }
-    iterator& operator++() {
-      current_ = ch_->receive();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept { return !it.current_; }
-
-   private:
-    friend class channel;
-    explicit iterator(channel* ch) : ch_(ch), current_(ch->receive()) {}
-    channel* ch_ = nullptr;
-    std::optional<T> current_;
-  };
+  using iterator = detail::receive_iterator<channel, T>;
   iterator begin() { return iterator(this); }
   std::default_sentinel_t end() const noexcept { return {}; }
 
