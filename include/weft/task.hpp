@@ -12,6 +12,7 @@
 // otherwise).
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <exception>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include <utility>
 
 #include "weft/detail/access.hpp"
+#include "weft/detail/loop/done_callbacks.hpp"
 #include "weft/detail/loop/task_state.hpp"
 #include "weft/error.hpp"
 #include "weft/stack.hpp"
@@ -91,6 +93,22 @@ class task {
     return result_of(s);
   }
 
+  // Schedules fn(task&) with call_soon once the task is done, or at once if
+  // it is; callbacks run in the order they were added, interleaved with
+  // the wake-ups of tasks joining it in the order those began to wait
+  // (asyncio.Task.add_done_callback). A task with none pays nothing for
+  // them. Returns the id for remove_done_callback.
+  template <class F>
+    requires std::invocable<std::decay_t<F>&, task&>
+  done_callback_id add_done_callback(F&& fn) {
+    detail::task_state<T>* s = checked("task::add_done_callback");
+    return detail::add_done_callback<task>(s, s->joiners, std::forward<F>(fn));
+  }
+  // Unregisters a callback not yet scheduled: 1 if it was, else 0.
+  std::size_t remove_done_callback(done_callback_id id) {
+    return detail::unlink_done_callback(checked("task::remove_done_callback")->joiners, id);
+  }
+
   // Gives up the handle's claim on the outcome: if the task fails, its
   // exception is reported when it finishes.
   void detach() {
@@ -108,17 +126,7 @@ class task {
   }
   static T result_of(detail::task_state<T>* s) {
     detail::check_outcome(s);
-    if constexpr (!std::is_void_v<T>) {
-      if constexpr (std::is_copy_constructible_v<T>) {
-        return *s->value;
-      } else {
-        if (!s->value) [[unlikely]]
-          detail::throw_result_taken(s);
-        T taken = std::move(*s->value);
-        s->value.reset();
-        return taken;
-      }
-    }
+    if constexpr (!std::is_void_v<T>) return detail::hand_out_value(s->value, [s] { detail::throw_result_taken(s); });
   }
 
   // Adopts a reference (loop::spawn).

@@ -309,6 +309,7 @@ void detail::loop_core::finish_close() noexcept {
     held.erase(t);
     t->loop = nullptr;
   });
+  disown_futures(*this);
   drop_callbacks();
   idle_workers_.clear();
   default_executor.reset();  // no task is left to wait on its jobs

@@ -49,8 +49,22 @@ callback_node* make_callback(loop_core& core, std::function<void()> fn, loop_tim
 
 }  // namespace
 
+callback_node* prepare_callback(loop_core& core, std::function<void()> fn, const std::type_info& type) {
+  callback_node* node = make_callback(core, std::move(fn), core.now());
+  node->refs = 1;
+  node->type = &type;
+  return node;
+}
+
+void queue_prepared(callback_node* node) noexcept {
+  node->state = callback_node::phase::queued;
+  node->when = node->loop->now();
+  node->loop->push_ready(node);
+}
+
 std::string callback_name(const callback_node& node) {
-  const char* mangled = node.fn.target_type().name();
+  if (!node.name.empty()) return node.name;
+  const char* mangled = node.type != nullptr ? node.type->name() : node.fn.target_type().name();
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> plain(abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
   return status == 0 && plain ? std::string(plain.get()) : std::string(mangled);

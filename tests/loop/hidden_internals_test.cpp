@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "weft/fiber.hpp"
+#include "weft/future.hpp"
 #include "weft/generator.hpp"
 #include "weft/loop.hpp"
 #include "weft/task.hpp"
@@ -30,6 +31,9 @@ static_assert(!exposes_core<weft::loop>, "loop::core() is internal");
 static_assert(!exposes_state<weft::task<int>>, "task::state() is internal");
 static_assert(!std::is_constructible_v<weft::task<int>, weft::detail::task_state<int>*>,
               "a task handle adopts a state only in loop::spawn");
+static_assert(!exposes_state<weft::future<int>>, "future::state() is internal");
+static_assert(!std::is_constructible_v<weft::future<int>, weft::detail::future_state<int>*>,
+              "a future handle adopts a state only inside weft (gather_future, done callbacks)");
 static_assert(!std::is_constructible_v<weft::timer_handle, weft::detail::callback_node*>,
               "a timer_handle adopts a callback only in call_soon/call_later/call_at");
 
