@@ -440,4 +440,54 @@ TEST(asyncio_timeout, timeout_at_takes_an_absolute_deadline) {
   });
 }
 
+// asyncio.current_task(): the Task running the coroutine (None in a
+// callback; RuntimeError without a running loop); its get_name(), and the
+// same object as the handle create_task returned.
+TEST(asyncio_task, current_task_is_the_running_task) {
+  loop lp({.virtual_time = true});
+  lp.run_until_complete([&] {
+    weft::task<std::string> worker;
+    worker = weft::spawn(
+        [&] {
+          EXPECT_TRUE(weft::current_task() == worker);
+          return std::string(weft::current_task().name());
+        },
+        {.name = "worker"});
+    EXPECT_EQ(worker.join(), "worker");
+    weft::any_task self = weft::current_task();
+    EXPECT_EQ(self.name(), "main");
+    EXPECT_TRUE(self == weft::current_task());
+    EXPECT_FALSE(self == worker);
+    bool valid_in_callback = true;
+    weft::call_soon([&] { valid_in_callback = weft::current_task().valid(); });
+    weft::yield_now();
+    EXPECT_FALSE(valid_in_callback);
+  });
+  EXPECT_THROW(weft::current_task(), weft::invalid_state);
+}
+
+// Python 3.11: inside a cancelled task, asyncio.current_task().cancelling()
+// counts the request and uncancel() withdraws it.
+TEST(asyncio_task, current_task_counts_its_own_cancellation) {
+  loop lp({.virtual_time = true});
+  std::vector<unsigned> counts;
+  lp.run_until_complete([&] {
+    auto t = weft::spawn([&] {
+      try {
+        weft::sleep_for(1h);
+      } catch (const weft::cancelled&) {
+        weft::any_task self = weft::current_task();
+        counts.push_back(self.cancelling());
+        counts.push_back(self.uncancel());
+      }
+      return 1;
+    });
+    weft::yield_now();
+    t.cancel();
+    EXPECT_EQ(t.join(), 1);
+    EXPECT_FALSE(t.cancelled());
+  });
+  EXPECT_EQ(counts, (std::vector<unsigned>{1, 0}));
+}
+
 }  // namespace

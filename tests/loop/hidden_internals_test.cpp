@@ -40,7 +40,7 @@ static_assert(!std::is_constructible_v<weft::timer_handle, weft::detail::callbac
 TEST(hidden_internals, weft_itself_reaches_them_through_detail_access) {
   weft::loop lp;
   auto t = lp.spawn([] { return 7; });
-  weft::detail::task_state<int>* state = weft::detail::access::state(t);
+  weft::detail::task_base* state = weft::detail::access::state(t);
   ASSERT_NE(state, nullptr);
   EXPECT_EQ(t.name(), "task-" + std::to_string(state->id));
   lp.run_until_complete([&] { return t.join(); });
