@@ -229,18 +229,28 @@ loop::~loop() {
 void loop::run_until_done(detail::task_base* t) {
   if (t == nullptr) throw invalid_state("weft: run_until_complete of an empty task handle");
   if (t->loop != core_.get() && !t->done) throw invalid_state("weft: run_until_complete of another loop's task");
+  run_until(t->done);
+}
+
+void loop::run_until_done(detail::future_base* f) {
+  if (f == nullptr) throw invalid_state("weft: run_until_complete of an empty future handle");
+  if (f->loop != core_.get() && !f->done) throw invalid_state("weft: run_until_complete of another loop's future");
+  run_until(f->done);
+}
+
+void loop::run_until(const bool& done) {
   detail::running_scope scope(*core_);
-  core_->awaited = t;
+  core_->awaited = &done;
   struct forget {
     detail::loop_core& core;
     ~forget() { core.awaited = nullptr; }
   } guard{*core_};
-  while (!t->done) {
+  while (!done) {
     if (!core_->turn()) core_->raise_deadlock();
     // asyncio's run_until_complete raises when stop() ends its run early.
     // Ignoring the stop would spin: a returning loop neither blocks nor
     // moves virtual time on.
-    if (core_->stop_requested && !t->done) {
+    if (core_->stop_requested && !done) {
       core_->stop_requested = false;
       throw invalid_state("weft: loop stopped before the task completed");
     }

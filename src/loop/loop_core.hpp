@@ -106,10 +106,11 @@ class loop_core : public scheduler_state {
       refuse_other_thread(op);
   }
   [[noreturn]] static void refuse_other_thread(const char* op);
-  // The run is about to return (stop() was called, or the awaited task is
+  // The run is about to return (stop() was called, or the awaited task or
+  // future is
   // done): the turn must neither block nor move virtual time on.
   bool returning() const noexcept {
-    return stop_requested || (awaited != nullptr && awaited->done) || (closing && tasks.empty());
+    return stop_requested || (awaited != nullptr && *awaited) || (closing && tasks.empty());
   }
 
   // Between two batches the loop would do nothing but start the next one.
@@ -164,7 +165,8 @@ class loop_core : public scheduler_state {
   list<task_base> held;   // finished, referenced by handles
   list<future_base> futures;  // every future made on this loop and not yet destroyed
   std::uint64_t done_callbacks_made = 0;  // the last done_callback_id handed out
-  task_base* awaited = nullptr;  // run_until_complete's task: once done, don't block
+  // The `done` of run_until_complete's task or future: once true, don't block.
+  const bool* awaited = nullptr;
   bool is_running = false;
   bool stop_requested = false;
   bool closed = false;

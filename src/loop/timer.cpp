@@ -33,13 +33,14 @@ void callback_due(timer_node* n) {
   node->loop->push_ready(node);
 }
 
-callback_node* make_callback(loop_core& core, std::function<void()> fn, loop_time when) {
+callback_node* make_callback(loop_core& core, std::function<void()> fn, loop_time when, std::string_view name = {}) {
   if (core.closed) throw invalid_state("weft: callback scheduled on a closed loop");
   if (!fn) throw std::invalid_argument("weft: empty callback");
   auto* node = new callback_node();
   node->loop = &core;
   node->home_thread = core.home_thread;
   node->fn = std::move(fn);
+  node->name = name;
   node->refs = 2;  // the loop's and the handle's
   node->when = when;
   node->run = &run_callback;
@@ -104,34 +105,34 @@ void loop_core::drop_callbacks() noexcept {
 
 }  // namespace detail
 
-timer_handle loop::call_soon(std::function<void()> callback) {
+timer_handle loop::call_soon(std::function<void()> callback, std::string_view name) {
   core_->check_thread("loop::call_soon");
-  auto* node = detail::make_callback(*core_, std::move(callback), core_->now());
+  auto* node = detail::make_callback(*core_, std::move(callback), core_->now(), name);
   node->state = detail::callback_node::phase::queued;
   core_->push_ready(node);
   return detail::access::make<timer_handle>(node);
 }
 
-timer_handle loop::call_at(time_point when, std::function<void()> callback) {
+timer_handle loop::call_at(time_point when, std::function<void()> callback, std::string_view name) {
   core_->check_thread("loop::call_at");
-  auto* node = detail::make_callback(*core_, std::move(callback), when);
+  auto* node = detail::make_callback(*core_, std::move(callback), when, name);
   node->deadline = when;
   core_->arm(node);
   return detail::access::make<timer_handle>(node);
 }
 
-timer_handle loop::call_later(duration delay, std::function<void()> callback) {
-  return call_at(core_->now() + delay, std::move(callback));
+timer_handle loop::call_later(duration delay, std::function<void()> callback, std::string_view name) {
+  return call_at(core_->now() + delay, std::move(callback), name);
 }
 
-timer_handle call_soon(std::function<void()> callback) {
-  return detail::running_loop("call_soon").call_soon(std::move(callback));
+timer_handle call_soon(std::function<void()> callback, std::string_view name) {
+  return detail::running_loop("call_soon").call_soon(std::move(callback), name);
 }
-timer_handle call_later(loop::duration delay, std::function<void()> callback) {
-  return detail::running_loop("call_later").call_later(delay, std::move(callback));
+timer_handle call_later(loop::duration delay, std::function<void()> callback, std::string_view name) {
+  return detail::running_loop("call_later").call_later(delay, std::move(callback), name);
 }
-timer_handle call_at(loop::time_point when, std::function<void()> callback) {
-  return detail::running_loop("call_at").call_at(when, std::move(callback));
+timer_handle call_at(loop::time_point when, std::function<void()> callback, std::string_view name) {
+  return detail::running_loop("call_at").call_at(when, std::move(callback), name);
 }
 
 void loop::call_soon_threadsafe(std::function<void()> callback) {

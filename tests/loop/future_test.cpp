@@ -328,6 +328,40 @@ TEST(asyncio_future, a_future_outlives_its_loop) {
 }
 
 
+// loop.run_until_complete(fut): runs the loop until the future is done and
+// returns its result, or raises its exception.
+TEST(asyncio_loop, run_until_complete_accepts_a_future) {
+  loop lp({.virtual_time = true});
+  weft::future<int> f(lp);
+  lp.call_later(2s, [&] { f.set_result(9); });
+  auto t0 = lp.now();
+  EXPECT_EQ(lp.run_until_complete(f), 9);
+  EXPECT_EQ(lp.now() - t0, 2s);
+  weft::future<void> g(lp);
+  lp.call_soon([&] { g.set_exception(std::make_exception_ptr(std::runtime_error("failed"))); });
+  EXPECT_THROW(lp.run_until_complete(g), std::runtime_error);
+}
+
+// "Exception in callback bad(1)": asyncio names the failing callback; weft
+// names it by the name given at scheduling, else by its type.
+struct bad_callback {
+  void operator()() const { throw std::runtime_error("bad"); }
+};
+
+TEST(asyncio_loop, a_failing_callback_is_reported_by_its_name_or_its_type) {
+  loop lp({.virtual_time = true});
+  std::vector<std::string> messages;
+  lp.set_exception_handler([&](const weft::exception_report& r) { messages.push_back(r.message); });
+  lp.call_soon(bad_callback{}, "bad(1)");
+  lp.call_later(1s, bad_callback{});
+  lp.call_at(lp.now() + 2s, [] { throw std::runtime_error("bad"); }, "lambda at 2s");
+  lp.call_later(3s, [&] { lp.stop(); });
+  lp.run_forever();
+  EXPECT_EQ(messages, (std::vector<std::string>{"Exception in callback bad(1)",
+                                                "Exception in callback (anonymous namespace)::bad_callback",
+                                                "Exception in callback lambda at 2s"}));
+}
+
 // --- the future asyncio.gather returns (issue 17 item 16) --------------
 
 auto after(std::chrono::seconds d, int value) {
