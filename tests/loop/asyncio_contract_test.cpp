@@ -490,4 +490,37 @@ TEST(asyncio_task, current_task_counts_its_own_cancellation) {
   EXPECT_EQ(counts, (std::vector<unsigned>{1, 0}));
 }
 
+// Python 3.13: `async for t in asyncio.as_completed(tasks)` yields the
+// original tasks as they finish without awaiting them: their outcome is
+// still the caller's to retrieve (here nobody does, so it is reported). A
+// task already done is handed back without suspending.
+TEST(asyncio_as_completed, next_hands_back_the_original_task_without_awaiting_it) {
+  loop lp({.virtual_time = true});
+  std::vector<std::string> messages;
+  lp.set_exception_handler([&](const weft::exception_report& r) { messages.push_back(r.message); });
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto fails = weft::spawn([]() -> int {
+      weft::sleep_for(1s);
+      throw std::runtime_error("boom");
+    });
+    auto quick = weft::spawn([] { return 2; });
+    weft::yield_now();  // quick is done, fails sleeps
+    auto ac = weft::as_completed(std::vector{fails, quick});
+    weft::call_soon([&] { trace.push_back("callback"); });
+    auto first = ac.next();
+    trace.push_back("next");
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(*first == quick);
+    auto second = ac.next();
+    trace.push_back("next");
+    ASSERT_TRUE(second);
+    EXPECT_TRUE(*second == fails);
+    EXPECT_TRUE(second->done());
+    EXPECT_TRUE(messages.empty());
+  });
+  EXPECT_EQ(trace, (trace_t{"next", "callback", "next"}));
+  EXPECT_EQ(messages, (std::vector<std::string>{"Task exception was never retrieved"}));
+}
+
 }  // namespace
