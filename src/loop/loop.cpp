@@ -342,15 +342,17 @@ void loop::close() {
   core.tasks.for_each([](detail::task_base* t) { detail::cancel_task(t); });
   if (!core.tasks.empty()) {
     detail::running_scope scope(core);
-    // A stop() left pending from before is dropped: here it means the end
-    // of the grace, which it must not cut short.
+    // The grace ends by its own flag, not by stop(): a stop() left pending
+    // from before, or made by a task while it cleans up, must not cut it
+    // short, so each is dropped (a pending one would also keep the turn
+    // from waiting for the next timer).
     core.stop_requested = false;
     core.closing = true;
-    timer_handle grace = call_later(core.options.close_grace, [&core] { core.stop_requested = true; });
-    while (!core.tasks.empty() && !core.stop_requested && core.turn()) {
-    }
+    timer_handle grace = call_later(core.options.close_grace, [&core] { core.grace_over = true; });
+    while (!core.tasks.empty() && !core.grace_over && core.turn()) core.stop_requested = false;
     core.stop_requested = false;
     core.closing = false;
+    core.grace_over = false;
     grace.cancel();
   }
   core.finish_close();

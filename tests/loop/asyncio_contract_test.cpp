@@ -80,6 +80,29 @@ TEST(asyncio_stop, a_pending_stop_does_not_skip_the_cleanup_grace_of_close) {
   EXPECT_EQ(trace, (trace_t{"cleaned up"}));
 }
 
+// A stop() from a task that is cleaning up during loop.close()'s grace
+// does not end that grace: the task finishes its cleanup.
+TEST(asyncio_stop, a_stop_during_the_cleanup_grace_of_close_does_not_end_it) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    weft::spawn([&] {
+      try {
+        weft::sleep_for(1h);
+      } catch (const weft::cancelled&) {
+        lp.stop();
+        weft::sleep_for(10ms);  // cleanup that waits
+        trace.push_back("cleaned up");
+        throw;
+      }
+    }).detach();
+    weft::yield_now();
+  });
+  lp.close();
+  EXPECT_EQ(trace, (trace_t{"cleaned up"}));
+  EXPECT_TRUE(lp.is_closed());
+}
+
 // await asyncio.sleep(0) / asyncio.sleep(-1): the same as a bare yield, one
 // iteration and no timer; the task runs before callbacks queued after it.
 TEST(asyncio_sleep, sleep_for_zero_or_negative_is_yield_now) {
