@@ -342,17 +342,20 @@ void loop::close() {
   core.tasks.for_each([](detail::task_base* t) { detail::cancel_task(t); });
   if (!core.tasks.empty()) {
     detail::running_scope scope(core);
-    // The grace ends by its own flag, not by stop(): a stop() left pending
-    // from before, or made by a task while it cleans up, must not cut it
-    // short, so each is dropped (a pending one would also keep the turn
-    // from waiting for the next timer).
+    // The grace ends by its own flag: a stop() left pending from before, or
+    // made by a task while it cleans up, must not cut it short, so each is
+    // dropped. Its end also requests a stop, so that the turn it ends in
+    // neither blocks nor moves virtual time on (returning()).
     core.stop_requested = false;
     core.closing = true;
-    timer_handle grace = call_later(core.options.close_grace, [&core] { core.grace_over = true; });
-    while (!core.tasks.empty() && !core.grace_over && core.turn()) core.stop_requested = false;
+    bool grace_over = false;
+    timer_handle grace = call_later(core.options.close_grace, [&core, &grace_over] {
+      grace_over = true;
+      core.stop_requested = true;
+    });
+    while (!core.tasks.empty() && !grace_over && core.turn()) core.stop_requested = false;
     core.stop_requested = false;
     core.closing = false;
-    core.grace_over = false;
     grace.cancel();
   }
   core.finish_close();

@@ -106,11 +106,10 @@ class loop_core : public scheduler_state {
       refuse_other_thread(op);
   }
   [[noreturn]] static void refuse_other_thread(const char* op);
-  // The run is about to return (stop() was called, the awaited task or
-  // future is done, or close() is done waiting): the turn must neither
-  // block nor move virtual time on.
+  // The run is about to return (stop() was called, or the awaited task or
+  // future is done): the turn must neither block nor move virtual time on.
   bool returning() const noexcept {
-    return stop_requested || (awaited != nullptr && *awaited) || (closing && (tasks.empty() || grace_over));
+    return stop_requested || (awaited != nullptr && *awaited) || (closing && tasks.empty());
   }
 
   // Between two batches the loop would do nothing but start the next one.
@@ -171,7 +170,6 @@ class loop_core : public scheduler_state {
   bool stop_requested = false;
   bool closed = false;
   bool closing = false;  // close() is letting cancelled tasks finish
-  bool grace_over = false;  // ... and their time to do so has passed
   loop_time virtual_now{};
   // The clock as last read by a turn: what "waiting since" records, so that
   // parking costs no clock read. Read at least once per turn with timers.
