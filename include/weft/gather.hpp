@@ -250,19 +250,20 @@ template <class... T>
 std::tuple<outcome<T>...> gather_outcomes(std::tuple<task<T>...>& tasks) {
   return std::apply([](auto&... t) { return std::tuple<outcome<T>...>{gather_outcome(t)...}; }, tasks);
 }
-template <class T>
-std::vector<gather_value_t<T>> gather_values(std::vector<task<T>>& tasks) {
-  std::vector<gather_value_t<T>> results;
+template <class T, class Each>
+auto map_tasks(std::vector<task<T>>& tasks, Each each) {
+  std::vector<decltype(each(tasks.front()))> results;
   results.reserve(tasks.size());
-  for (auto& t : tasks) results.push_back(gather_value(t));
+  for (auto& t : tasks) results.push_back(each(t));
   return results;
 }
 template <class T>
+std::vector<gather_value_t<T>> gather_values(std::vector<task<T>>& tasks) {
+  return map_tasks(tasks, [](task<T>& t) { return gather_value(t); });
+}
+template <class T>
 std::vector<outcome<T>> gather_outcomes(std::vector<task<T>>& tasks) {
-  std::vector<outcome<T>> results;
-  results.reserve(tasks.size());
-  for (auto& t : tasks) results.push_back(gather_outcome(t));
-  return results;
+  return map_tasks(tasks, [](task<T>& t) { return gather_outcome(t); });
 }
 
 }  // namespace detail
