@@ -18,7 +18,8 @@
 // docs/event-loop.md maps asyncio's constructs to these.
 //
 // Thread affinity: a loop is bound to the thread that made it; so are its
-// tasks, their handles, its timers and the sync primitives its tasks use.
+// tasks, their handles, its futures, its timers and the sync primitives its
+// tasks use.
 // Only call_soon_threadsafe() and keep_alive may be used from other threads.
 // Checked in every build: spawn, call_soon/call_later/call_at, running,
 // closing and task handles raise invalid_state on another thread, naming
