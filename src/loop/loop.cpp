@@ -349,14 +349,18 @@ void loop::close() {
     core.stop_requested = false;
     core.closing = true;
     bool grace_over = false;
-    timer_handle grace = call_later(core.options.close_grace, [&core, &grace_over] {
+    // Cancelled on every way out, a throwing turn included: the timer
+    // refers to this frame.
+    struct grace_timer {
+      timer_handle handle;
+      ~grace_timer() { handle.cancel(); }
+    } grace{call_later(core.options.close_grace, [&core, &grace_over] {
       grace_over = true;
       core.stop_requested = true;
-    });
+    })};
     while (!core.tasks.empty() && !grace_over && core.turn()) core.stop_requested = false;
     core.stop_requested = false;
     core.closing = false;
-    grace.cancel();
   }
   core.finish_close();
 }
