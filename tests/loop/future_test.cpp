@@ -58,6 +58,26 @@ TEST(asyncio_future, done_callbacks_are_scheduled_with_call_soon_in_registration
   EXPECT_EQ(f.exception(), nullptr);
 }
 
+// The tasks awaiting a future and its done callbacks are all woken by
+// call_soon in asyncio, so they run in the order they registered.
+TEST(asyncio_future, waiting_tasks_and_callbacks_run_in_registration_order) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  weft::future<int> f(lp);
+  lp.run_until_complete([&] {
+    f.add_done_callback([&](weft::future<int>&) { trace.push_back("callback a"); });
+    auto first = weft::spawn([&] { trace.push_back("task 1 got " + std::to_string(f.join())); });
+    weft::yield_now();  // task 1 waits now
+    f.add_done_callback([&](weft::future<int>&) { trace.push_back("callback b"); });
+    auto second = weft::spawn([&] { trace.push_back("task 2 got " + std::to_string(f.join())); });
+    weft::yield_now();
+    f.set_result(5);
+    first.join();
+    second.join();
+  });
+  EXPECT_EQ(trace, (trace_t{"callback a", "task 1 got 5", "callback b", "task 2 got 5"}));
+}
+
 // fut.remove_done_callback(cb) returns how many it removed: 1 for a
 // pending registration, 0 once removed or once scheduled.
 TEST(asyncio_future, remove_done_callback_unregisters_only_what_is_not_scheduled) {
