@@ -43,7 +43,6 @@
 #include <type_traits>
 #include <utility>
 
-#include "weft/detail/loop/future_state.hpp"
 #include "weft/detail/loop/park.hpp"
 #include "weft/task.hpp"
 #include "weft/timer.hpp"
@@ -52,6 +51,9 @@ namespace weft {
 
 template <class T>
 class future;  // weft/future.hpp
+namespace detail {
+struct future_base;  // weft/detail/loop/future_state.hpp
+}
 
 struct loop_options {
   // Virtual time: the clock stands still while anything can run and jumps
