@@ -38,6 +38,10 @@
 // last), or range-for over it. Past the timeout, next() raises
 // weft::timeout_error once for each task not handed out.
 //
+// gather_future(args...) is gather as an object: a weft::future that several
+// tasks may join, that callbacks may watch and that cancel() cancels
+// (see it below).
+//
 // Everything here may raise weft::cancelled while waiting, and leaves no
 // waiter behind in the watched tasks on any way out.
 #pragma once
@@ -48,6 +52,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -57,6 +62,7 @@
 
 #include "weft/detail/loop/park.hpp"
 #include "weft/error.hpp"
+#include "weft/future.hpp"
 #include "weft/loop.hpp"
 #include "weft/task.hpp"
 
@@ -209,58 +215,212 @@ outcome<T> gather_outcome(task<T>& t) {
   else return outcome<T>(t.result());
 }
 
+template <class... T, class F>
+void for_each_task(std::tuple<task<T>...>& tasks, F f) {
+  std::apply([&](auto&... t) { (f(t), ...); }, tasks);
+}
+template <class T, class F>
+void for_each_task(std::vector<task<T>>& tasks, F f) {
+  for (auto& t : tasks) f(t);
+}
+
+template <class... T>
+void gather_wait(std::tuple<task<T>...>& tasks, bool stop_at_first_error) {
+  std::apply(
+      [&](auto&... t) {
+        task_base* states[] = {access::state(t)..., nullptr};
+        gather_wait(states, sizeof...(T), stop_at_first_error);
+      },
+      tasks);
+}
+template <class T>
+void gather_wait(std::vector<task<T>>& tasks, bool stop_at_first_error) {
+  std::vector<task_base*> states;
+  states.reserve(tasks.size());
+  for (auto& t : tasks) states.push_back(access::state(t));
+  gather_wait(states.data(), states.size(), stop_at_first_error);
+}
+
+// Every task's value (gather) or outcome (return_exceptions), in order.
+template <class... T>
+std::tuple<gather_value_t<T>...> gather_values(std::tuple<task<T>...>& tasks) {
+  return std::apply([](auto&... t) { return std::tuple<gather_value_t<T>...>{gather_value(t)...}; }, tasks);
+}
+template <class... T>
+std::tuple<outcome<T>...> gather_outcomes(std::tuple<task<T>...>& tasks) {
+  return std::apply([](auto&... t) { return std::tuple<outcome<T>...>{gather_outcome(t)...}; }, tasks);
+}
+template <class T, class Each>
+auto map_tasks(std::vector<task<T>>& tasks, Each each) {
+  std::vector<decltype(each(tasks.front()))> results;
+  results.reserve(tasks.size());
+  for (auto& t : tasks) results.push_back(each(t));
+  return results;
+}
+template <class T>
+std::vector<gather_value_t<T>> gather_values(std::vector<task<T>>& tasks) {
+  return map_tasks(tasks, [](task<T>& t) { return gather_value(t); });
+}
+template <class T>
+std::vector<outcome<T>> gather_outcomes(std::vector<task<T>>& tasks) {
+  return map_tasks(tasks, [](task<T>& t) { return gather_outcome(t); });
+}
+
 }  // namespace detail
 
 // gather(tasks or callables...) -> std::tuple<gather_value_t<T>...>
 template <detail::gatherable... A>
 auto gather(A&&... args) {
   std::tuple tasks{detail::to_task(std::forward<A>(args))...};
-  return std::apply(
-      [](auto&... t) {
-        detail::task_base* states[] = {detail::access::state(t)..., nullptr};
-        detail::gather_wait(states, sizeof...(A), true);
-        return std::tuple<decltype(detail::gather_value(t))...>{detail::gather_value(t)...};
-      },
-      tasks);
+  detail::gather_wait(tasks, true);
+  return detail::gather_values(tasks);
 }
 
 // gather(return_exceptions, tasks or callables...) -> std::tuple<outcome<T>...>
 template <detail::gatherable... A>
 auto gather(return_exceptions_t, A&&... args) {
   std::tuple tasks{detail::to_task(std::forward<A>(args))...};
-  return std::apply(
-      [](auto&... t) {
-        detail::task_base* states[] = {detail::access::state(t)..., nullptr};
-        detail::gather_wait(states, sizeof...(A), false);
-        return std::tuple<decltype(detail::gather_outcome(t))...>{detail::gather_outcome(t)...};
-      },
-      tasks);
+  detail::gather_wait(tasks, false);
+  return detail::gather_outcomes(tasks);
 }
 
 template <class T>
 std::vector<gather_value_t<T>> gather(const std::vector<task<T>>& tasks) {
   std::vector<task<T>> held(tasks);
-  std::vector<detail::task_base*> states;
-  states.reserve(held.size());
-  for (auto& t : held) states.push_back(detail::access::state(t));
-  detail::gather_wait(states.data(), states.size(), true);
-  std::vector<gather_value_t<T>> results;
-  results.reserve(held.size());
-  for (auto& t : held) results.push_back(detail::gather_value(t));
-  return results;
+  detail::gather_wait(held, true);
+  return detail::gather_values(held);
 }
 
 template <class T>
 std::vector<outcome<T>> gather(return_exceptions_t, const std::vector<task<T>>& tasks) {
   std::vector<task<T>> held(tasks);
-  std::vector<detail::task_base*> states;
-  states.reserve(held.size());
-  for (auto& t : held) states.push_back(detail::access::state(t));
-  detail::gather_wait(states.data(), states.size(), false);
-  std::vector<outcome<T>> results;
-  results.reserve(held.size());
-  for (auto& t : held) results.push_back(detail::gather_outcome(t));
-  return results;
+  detail::gather_wait(held, false);
+  return detail::gather_outcomes(held);
+}
+
+namespace detail {
+
+// A gather future's state: its children and how many are not done yet.
+// Each child has a done callback holding a handle to the future, so the
+// state lives until every child has finished and the last handle is gone.
+template <class R, class Children, class Collect>
+struct gather_state final : future_state<R> {
+  gather_state(Children c, bool all) : children(std::move(c)), return_exceptions(all) {
+    this->destroy = [](future_base* f) noexcept { delete static_cast<gather_state*>(f); };
+    this->cancel_hook = &cancel_children;
+  }
+
+  // asyncio's _GatheringFuture.cancel(): cancels the children not done;
+  // true if any was. The future then finishes with weft::cancelled.
+  static bool cancel_children(future_base* f) noexcept {
+    auto* self = static_cast<gather_state*>(f);
+    bool any = false;
+    for_each_task(self->children, [&](auto& t) { any = cancel_task(access::state(t)) || any; });
+    if (any) self->cancel_requested = true;
+    return any;
+  }
+
+  // gather's _done_callback: the first failure (a cancellation included)
+  // completes the future unless return_exceptions; the last child
+  // completes it with every result, or with cancelled after a cancel().
+  void child_done(task_base* child) {
+    --unfinished;
+    if (this->done) return;
+    if (!return_exceptions && child->error) {
+      child->retrieved = true;
+      this->retrieved = child->was_cancelled;  // a cancellation is never reported
+      complete_future(this, child->error);
+    } else if (unfinished == 0) {
+      finish();
+    }
+  }
+  void finish() {
+    if (cancel_requested) {
+      this->retrieved = true;
+      complete_future(this, std::make_exception_ptr(cancelled()));
+      return;
+    }
+    try {
+      this->value.emplace(Collect{}(children));
+    } catch (...) {
+      complete_future(this, std::current_exception());
+      return;
+    }
+    complete_future(this);
+  }
+
+  Children children;
+  std::size_t unfinished = 0;
+  bool return_exceptions;
+  bool cancel_requested = false;
+};
+
+// The gather future over `children` of the running task's loop (invalid_state
+// for a child of another loop), whose value Collect{}(children) makes once
+// all are done.
+template <class Children, class Collect>
+auto make_gather_future(Children children, bool return_exceptions, Collect) {
+  using R = std::invoke_result_t<Collect&, Children&>;
+  using state_t = gather_state<R, Children, Collect>;
+  loop& lp = running_loop("gather_future");
+  auto* s = new state_t(std::move(children), return_exceptions);
+  try {
+    adopt_future(s, lp);
+  } catch (...) {
+    s->destroy(s);
+    throw;
+  }
+  auto f = access::make<future<R>>(static_cast<future_state<R>*>(s));
+  for_each_task(s->children, [&](auto& t) {
+    if (access::state(t)->loop != s->loop)
+      throw invalid_state("weft: gather_future of task '" + std::string(t.name()) + "' of another loop");
+  });
+  for_each_task(s->children, [&](auto& t) {
+    ++s->unfinished;
+    t.add_done_callback([f](auto& child) { static_cast<state_t*>(access::state(f))->child_done(access::state(child)); });
+  });
+  if (s->unfinished == 0) s->finish();  // asyncio: gather() of nothing is done at once
+  return f;
+}
+
+}  // namespace detail
+
+// The gather as an object (the future asyncio.gather returns): a
+// future<std::tuple<gather_value_t<T>...>> that any number of tasks may
+// join and callbacks may watch. The first child to fail completes it with
+// that exception, the others running on; else it completes with every
+// result once all are done. cancel() cancels the children not done (true
+// if any was); the future then completes with weft::cancelled, and, as in
+// Python 3.11, cancelled() stays false while result() raises cancelled and
+// exception() returns it. A task waiting in its join() that is cancelled
+// cancels it so. The blocking gather() above is the shorthand for
+// awaiting it in one task, except that on cancellation it waits for every
+// child.
+template <detail::gatherable... A>
+auto gather_future(A&&... args) {
+  return detail::make_gather_future(std::tuple{detail::to_task(std::forward<A>(args))...}, false,
+                                    [](auto& tasks) { return detail::gather_values(tasks); });
+}
+
+// With return_exceptions: waits for every child and completes with their
+// outcomes (a future<std::tuple<outcome<T>...>>).
+template <detail::gatherable... A>
+auto gather_future(return_exceptions_t, A&&... args) {
+  return detail::make_gather_future(std::tuple{detail::to_task(std::forward<A>(args))...}, true,
+                                    [](auto& tasks) { return detail::gather_outcomes(tasks); });
+}
+
+// The same over a vector of tasks: a future of a vector.
+template <class T>
+auto gather_future(std::vector<task<T>> tasks) {
+  return detail::make_gather_future(std::move(tasks), false,
+                                    [](auto& ts) { return detail::gather_values(ts); });
+}
+
+template <class T>
+auto gather_future(return_exceptions_t, std::vector<task<T>> tasks) {
+  return detail::make_gather_future(std::move(tasks), true,
+                                    [](auto& ts) { return detail::gather_outcomes(ts); });
 }
 
 template <class T>

@@ -18,7 +18,8 @@
 // docs/event-loop.md maps asyncio's constructs to these.
 //
 // Thread affinity: a loop is bound to the thread that made it; so are its
-// tasks, their handles, its timers and the sync primitives its tasks use.
+// tasks, their handles, its futures, its timers and the sync primitives its
+// tasks use.
 // Only call_soon_threadsafe() and keep_alive may be used from other threads.
 // Checked in every build: spawn, call_soon/call_later/call_at, running,
 // closing and task handles raise invalid_state on another thread, naming
@@ -38,6 +39,7 @@
 #include <optional>
 #include <source_location>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -46,6 +48,12 @@
 #include "weft/timer.hpp"
 
 namespace weft {
+
+template <class T>
+class future;  // weft/future.hpp
+namespace detail {
+struct future_base;  // weft/detail/loop/future_state.hpp
+}
 
 struct loop_options {
   // Virtual time: the clock stands still while anything can run and jumps
@@ -115,6 +123,13 @@ class loop {
     run_until_done(detail::access::state(t));
     return t.result();
   }
+  // Runs the loop until f, a future of this loop, is done; returns its
+  // result or rethrows its exception (run_until_complete(future)).
+  template <class T>
+  T run_until_complete(future<T> f) {
+    run_until_done(detail::access::state(f));
+    return f.result();
+  }
 
   // Runs until stop() is called (from a task or callback).
   void run_forever();
@@ -137,9 +152,11 @@ class loop {
     return handle;
   }
 
-  timer_handle call_soon(std::function<void()> callback);
-  timer_handle call_later(duration delay, std::function<void()> callback);
-  timer_handle call_at(time_point when, std::function<void()> callback);
+  // `name`, if given, is what reports call the callback ("Exception in
+  // callback <name>", as asyncio shows `bad(1)`); else its type.
+  timer_handle call_soon(std::function<void()> callback, std::string_view name = {});
+  timer_handle call_later(duration delay, std::function<void()> callback, std::string_view name = {});
+  timer_handle call_at(time_point when, std::function<void()> callback, std::string_view name = {});
   // From any thread: runs callback on the loop's thread, waking it.
   void call_soon_threadsafe(std::function<void()> callback);
 
@@ -177,6 +194,8 @@ class loop {
   friend struct detail::access;  // core_
   void start_task(detail::task_base* state, const task_options& options, std::source_location where);
   void run_until_done(detail::task_base* t);
+  void run_until_done(detail::future_base* f);
+  void run_until(const bool& done);  // the run of both
 
   std::unique_ptr<detail::loop_core> core_;
 };
@@ -204,9 +223,9 @@ auto spawn(F&& fn, task_options options = {}, std::source_location where = std::
 // The running loop's call_soon / call_later / call_at
 // (asyncio.get_running_loop().call_soon …); invalid_state outside a running
 // loop.
-timer_handle call_soon(std::function<void()> callback);
-timer_handle call_later(loop::duration delay, std::function<void()> callback);
-timer_handle call_at(loop::time_point when, std::function<void()> callback);
+timer_handle call_soon(std::function<void()> callback, std::string_view name = {});
+timer_handle call_later(loop::duration delay, std::function<void()> callback, std::string_view name = {});
+timer_handle call_at(loop::time_point when, std::function<void()> callback, std::string_view name = {});
 
 // Inline because it is the scheduler's hottest path: out of line, the
 // return after the switch mispredicts (see weft/detail/fiber/fiber_switch.hpp).

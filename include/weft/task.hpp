@@ -12,6 +12,7 @@
 // otherwise).
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <exception>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include <utility>
 
 #include "weft/detail/access.hpp"
+#include "weft/detail/loop/done_callbacks.hpp"
 #include "weft/detail/loop/task_state.hpp"
 #include "weft/error.hpp"
 #include "weft/stack.hpp"
@@ -31,17 +33,23 @@ struct task_options {
   stack_mode stack = stack_mode::automatic;
 };
 
-template <class T>
-class task {
+// A handle to a task of any result type: what current_task() returns
+// (asyncio.current_task() gives the Task), and the base of every task<T>,
+// which adds the typed result. Copies share the task; two handles to the
+// same task compare equal (`current_task() == t`, Python's `is`).
+//
+// All members must be called on the loop's thread (checked: invalid_state
+// otherwise).
+class any_task {
  public:
-  task() noexcept = default;
-  task(const task& other) noexcept : state_(other.state_) { retain(); }
-  task(task&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
-  task& operator=(task other) noexcept {
+  any_task() noexcept = default;
+  any_task(const any_task& other) noexcept : state_(other.state_) { retain(); }
+  any_task(any_task&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  any_task& operator=(any_task other) noexcept {
     std::swap(state_, other.state_);
     return *this;
   }
-  ~task() {
+  ~any_task() {
     if (state_) detail::release_task(state_);
   }
 
@@ -70,25 +78,19 @@ class task {
     return s->cancels;
   }
 
-  // The outcome of a finished task: its value, or its exception rethrown
-  // (weft::cancelled if it was cancelled). invalid_state if not done. A
-  // move-only value can be taken once; asking again raises invalid_state.
-  T result() { return result_of(checked("task::result")); }
-
   // The task's exception (null if it succeeded), marking it retrieved.
+  // invalid_state if not done.
   std::exception_ptr exception() {
-    detail::task_state<T>* s = checked("task::exception");
+    detail::task_base* s = checked("task::exception");
     if (!s->done) detail::throw_not_done(s);
     s->retrieved = true;
     return s->error;
   }
 
-  // Suspends the running task until this one is done, then result().
-  // Must be called from a task of the same loop.
-  T join() {
-    detail::task_state<T>* s = checked("task::join");
-    if (!s->done) detail::wait_until_done(s);
-    return result_of(s);
+  // Unregisters a done callback not yet scheduled (task<T>::
+  // add_done_callback): 1 if it was, else 0.
+  std::size_t remove_done_callback(done_callback_id id) {
+    return detail::unlink_done_callback(checked("task::remove_done_callback")->joiners, id);
   }
 
   // Gives up the handle's claim on the outcome: if the task fails, its
@@ -98,36 +100,75 @@ class task {
     detail::release_task(std::exchange(state_, nullptr));
   }
 
- private:
-  friend struct detail::access;  // state_, and the adopting constructor
+  friend bool operator==(const any_task& a, const any_task& b) noexcept { return a.state_ == b.state_; }
 
-  detail::task_state<T>* checked(const char* op) const {
+ protected:
+  // Adopts a reference (loop::spawn, current_task).
+  explicit any_task(detail::task_base* s) noexcept : state_(s) { retain(); }
+
+  detail::task_base* checked(const char* op) const {
     if (state_ == nullptr || state_->home_thread != detail::running_thread()) [[unlikely]]
       detail::refuse_task_operation(state_, op);
     return state_;
   }
-  static T result_of(detail::task_state<T>* s) {
-    detail::check_outcome(s);
-    if constexpr (!std::is_void_v<T>) {
-      if constexpr (std::is_copy_constructible_v<T>) {
-        return *s->value;
-      } else {
-        if (!s->value) [[unlikely]]
-          detail::throw_result_taken(s);
-        T taken = std::move(*s->value);
-        s->value.reset();
-        return taken;
-      }
-    }
-  }
 
-  // Adopts a reference (loop::spawn).
-  explicit task(detail::task_state<T>* s) noexcept : state_(s) { retain(); }
+  detail::task_base* state_ = nullptr;
+
+ private:
+  friend struct detail::access;  // state_, and the adopting constructor
 
   void retain() noexcept {
     if (state_) ++state_->refs;
   }
-  detail::task_state<T>* state_ = nullptr;
+};
+
+// The task running on this thread's loop (asyncio.current_task()); an empty
+// handle when called from a callback; invalid_state outside a running loop.
+any_task current_task();
+
+template <class T>
+class task : public any_task {
+ public:
+  task() noexcept = default;
+
+  // The outcome of a finished task: its value, or its exception rethrown
+  // (weft::cancelled if it was cancelled). invalid_state if not done. A
+  // move-only value can be taken once; asking again raises invalid_state.
+  T result() { return result_of(checked("task::result")); }
+
+  // Suspends the running task until this one is done, then result().
+  // Must be called from a task of the same loop.
+  T join() {
+    detail::task_state<T>* s = checked("task::join");
+    if (!s->done) detail::wait_until_done(s);
+    return result_of(s);
+  }
+
+  // Schedules fn(task&) with call_soon once the task is done, or at once if
+  // it is; callbacks run in the order they were added, interleaved with
+  // the wake-ups of tasks joining it in the order those began to wait
+  // (asyncio.Task.add_done_callback). A task with none pays nothing for
+  // them. Returns the id for remove_done_callback.
+  template <class F>
+    requires std::invocable<std::decay_t<F>&, task&>
+  done_callback_id add_done_callback(F&& fn) {
+    detail::task_state<T>* s = checked("task::add_done_callback");
+    return detail::add_done_callback<task>(s, s->joiners, std::forward<F>(fn));
+  }
+
+ private:
+  friend struct detail::access;  // the adopting constructor
+
+  detail::task_state<T>* checked(const char* op) const {
+    return static_cast<detail::task_state<T>*>(any_task::checked(op));
+  }
+  static T result_of(detail::task_state<T>* s) {
+    detail::check_outcome(s);
+    if constexpr (!std::is_void_v<T>) return detail::hand_out_value(s->value, [s] { detail::throw_result_taken(s); });
+  }
+
+  // Adopts a reference (loop::spawn).
+  explicit task(detail::task_state<T>* s) noexcept : any_task(s) {}
 };
 
 // Waits for t like t.join(), except that a cancellation of the waiting

@@ -229,18 +229,28 @@ loop::~loop() {
 void loop::run_until_done(detail::task_base* t) {
   if (t == nullptr) throw invalid_state("weft: run_until_complete of an empty task handle");
   if (t->loop != core_.get() && !t->done) throw invalid_state("weft: run_until_complete of another loop's task");
+  run_until(t->done);
+}
+
+void loop::run_until_done(detail::future_base* f) {
+  if (f == nullptr) throw invalid_state("weft: run_until_complete of an empty future handle");
+  if (f->loop != core_.get() && !f->done) throw invalid_state("weft: run_until_complete of another loop's future");
+  run_until(f->done);
+}
+
+void loop::run_until(const bool& done) {
   detail::running_scope scope(*core_);
-  core_->awaited = t;
+  core_->awaited = &done;
   struct forget {
     detail::loop_core& core;
     ~forget() { core.awaited = nullptr; }
   } guard{*core_};
-  while (!t->done) {
+  while (!done) {
     if (!core_->turn()) core_->raise_deadlock();
     // asyncio's run_until_complete raises when stop() ends its run early.
     // Ignoring the stop would spin: a returning loop neither blocks nor
     // moves virtual time on.
-    if (core_->stop_requested && !t->done) {
+    if (core_->stop_requested && !done) {
       core_->stop_requested = false;
       throw invalid_state("weft: loop stopped before the task completed");
     }
@@ -309,6 +319,7 @@ void detail::loop_core::finish_close() noexcept {
     held.erase(t);
     t->loop = nullptr;
   });
+  disown_futures(*this);
   drop_callbacks();
   idle_workers_.clear();
   default_executor.reset();  // no task is left to wait on its jobs
@@ -331,16 +342,25 @@ void loop::close() {
   core.tasks.for_each([](detail::task_base* t) { detail::cancel_task(t); });
   if (!core.tasks.empty()) {
     detail::running_scope scope(core);
-    // A stop() left pending from before is dropped: here it means the end
-    // of the grace, which it must not cut short.
+    // The grace ends by its own flag: a stop() left pending from before, or
+    // made by a task while it cleans up, must not cut it short, so each is
+    // dropped. Its end also requests a stop, so that the turn it ends in
+    // neither blocks nor moves virtual time on (returning()).
     core.stop_requested = false;
     core.closing = true;
-    timer_handle grace = call_later(core.options.close_grace, [&core] { core.stop_requested = true; });
-    while (!core.tasks.empty() && !core.stop_requested && core.turn()) {
-    }
+    bool grace_over = false;
+    // Cancelled on every way out, a throwing turn included: the timer
+    // refers to this frame.
+    struct grace_timer {
+      timer_handle handle;
+      ~grace_timer() { handle.cancel(); }
+    } grace{call_later(core.options.close_grace, [&core, &grace_over] {
+      grace_over = true;
+      core.stop_requested = true;
+    })};
+    while (!core.tasks.empty() && !grace_over && core.turn()) core.stop_requested = false;
     core.stop_requested = false;
     core.closing = false;
-    grace.cancel();
   }
   core.finish_close();
 }

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "debug/registry.hpp"
@@ -25,6 +26,7 @@
 #include "loop/timer_heap.hpp"
 #include "loop/timer_slack.hpp"
 #include "weft/detail/intrusive_list.hpp"
+#include "weft/detail/loop/future_state.hpp"
 #include "weft/detail/loop/park.hpp"
 #include "weft/detail/loop/task_state.hpp"
 #include "weft/error.hpp"
@@ -38,14 +40,28 @@ struct callback_node : runnable, timer_node {
   // The loop's home_thread, kept here: a handle may outlive the loop.
   const void* home_thread = nullptr;
   std::function<void()> fn;
+  // What reports call it: the name given at scheduling, else this type
+  // (the user's callable, where fn wraps it), else fn's target type.
+  std::string name;
+  const std::type_info* type = nullptr;
   std::uint32_t refs = 0;
   enum class phase : unsigned char { waiting, queued, done, cancelled } state = phase::waiting;
   loop_time when{};
 };
 void release_callback(callback_node* node) noexcept;
+// A callback made now and queued later by queue_prepared(), which cannot
+// fail (done callbacks, weft/detail/loop/done_callbacks.hpp). The one
+// reference is the caller's until queued, then the loop's.
+callback_node* prepare_callback(loop_core& core, std::function<void()> fn, const std::type_info& type);
+void queue_prepared(callback_node* node) noexcept;
 // The callback's type, demangled, for reports (asyncio names the callback
 // in its reports too).
 std::string callback_name(const callback_node& node);
+
+// close(): drops the done callbacks of every future still alive, reports
+// exceptions nobody retrieved, and unbinds them from the loop
+// (src/loop/future.cpp).
+void disown_futures(loop_core& core) noexcept;
 
 // Marks a failed task's exception retrieved and reports it through the
 // loop's exception handler (src/loop/task.cpp).
@@ -90,10 +106,10 @@ class loop_core : public scheduler_state {
       refuse_other_thread(op);
   }
   [[noreturn]] static void refuse_other_thread(const char* op);
-  // The run is about to return (stop() was called, or the awaited task is
-  // done): the turn must neither block nor move virtual time on.
+  // The run is about to return (stop() was called, or the awaited task or
+  // future is done): the turn must neither block nor move virtual time on.
   bool returning() const noexcept {
-    return stop_requested || (awaited != nullptr && awaited->done) || (closing && tasks.empty());
+    return stop_requested || (awaited != nullptr && *awaited) || (closing && tasks.empty());
   }
 
   // Between two batches the loop would do nothing but start the next one.
@@ -146,7 +162,10 @@ class loop_core : public scheduler_state {
   reactor_epoll reactor;
   list<task_base> tasks;  // unfinished
   list<task_base> held;   // finished, referenced by handles
-  task_base* awaited = nullptr;  // run_until_complete's task: once done, don't block
+  list<future_base> futures;  // every future made on this loop and not yet destroyed
+  std::uint64_t done_callbacks_made = 0;  // the last done_callback_id handed out
+  // The `done` of run_until_complete's task or future: once true, don't block.
+  const bool* awaited = nullptr;
   bool is_running = false;
   bool stop_requested = false;
   bool closed = false;

@@ -186,6 +186,12 @@ void yield_slow() {
 // Here, beside the thread_local it reads (see current_core).
 loop* loop::current() noexcept { return detail::current_core ? &detail::current_core->facade : nullptr; }
 
+any_task current_task() {
+  detail::running_loop("current_task");  // invalid_state outside a running loop
+  detail::task_base* t = detail::current_core->running;  // null in a callback
+  return t != nullptr ? detail::access::make<any_task>(t) : any_task();
+}
+
 loop& detail::running_loop(const char* op) {
   if (current_core == nullptr) throw invalid_state(std::string("weft::") + op + " outside a running loop");
   return current_core->facade;

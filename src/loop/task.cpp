@@ -5,6 +5,7 @@
 #include <string>
 
 #include "loop/loop_core.hpp"
+#include "weft/detail/loop/done_callbacks.hpp"
 #include "weft/error.hpp"
 #include "weft/task.hpp"
 
@@ -36,11 +37,7 @@ void run_task_body(task_base* t) {
     }
   }
   t->done = true;
-  t->joiners.for_each([t](waiter* w) {
-    t->joiners.erase(w);
-    if (w->notify != nullptr) w->notify(w);
-    else unpark(w->task);
-  });
+  wake_waiters(t->joiners);
 }
 
 void loop_core::task_finished(task_base* t) noexcept {
@@ -49,6 +46,9 @@ void loop_core::task_finished(task_base* t) noexcept {
     t->was_cancelled = true;
     t->error = std::make_exception_ptr(cancelled("weft: task destroyed when its loop closed"));
     t->run_body(t, false);  // if it never started, its callable is still there
+    // Its done callbacks will never run; the tasks joining it are being
+    // unwound too, each unlinking its own waiter.
+    drop_done_callbacks(t->joiners);
   }
   tasks.erase(t);
   retire_worker(t);  // now, not with the last handle

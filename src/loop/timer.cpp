@@ -33,13 +33,14 @@ void callback_due(timer_node* n) {
   node->loop->push_ready(node);
 }
 
-callback_node* make_callback(loop_core& core, std::function<void()> fn, loop_time when) {
+callback_node* make_callback(loop_core& core, std::function<void()> fn, loop_time when, std::string_view name = {}) {
   if (core.closed) throw invalid_state("weft: callback scheduled on a closed loop");
   if (!fn) throw std::invalid_argument("weft: empty callback");
   auto* node = new callback_node();
   node->loop = &core;
   node->home_thread = core.home_thread;
   node->fn = std::move(fn);
+  node->name = name;
   node->refs = 2;  // the loop's and the handle's
   node->when = when;
   node->run = &run_callback;
@@ -49,8 +50,22 @@ callback_node* make_callback(loop_core& core, std::function<void()> fn, loop_tim
 
 }  // namespace
 
+callback_node* prepare_callback(loop_core& core, std::function<void()> fn, const std::type_info& type) {
+  callback_node* node = make_callback(core, std::move(fn), core.now());
+  node->refs = 1;
+  node->type = &type;
+  return node;
+}
+
+void queue_prepared(callback_node* node) noexcept {
+  node->state = callback_node::phase::queued;
+  node->when = node->loop->now();
+  node->loop->push_ready(node);
+}
+
 std::string callback_name(const callback_node& node) {
-  const char* mangled = node.fn.target_type().name();
+  if (!node.name.empty()) return node.name;
+  const char* mangled = node.type != nullptr ? node.type->name() : node.fn.target_type().name();
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> plain(abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
   return status == 0 && plain ? std::string(plain.get()) : std::string(mangled);
@@ -90,34 +105,34 @@ void loop_core::drop_callbacks() noexcept {
 
 }  // namespace detail
 
-timer_handle loop::call_soon(std::function<void()> callback) {
+timer_handle loop::call_soon(std::function<void()> callback, std::string_view name) {
   core_->check_thread("loop::call_soon");
-  auto* node = detail::make_callback(*core_, std::move(callback), core_->now());
+  auto* node = detail::make_callback(*core_, std::move(callback), core_->now(), name);
   node->state = detail::callback_node::phase::queued;
   core_->push_ready(node);
   return detail::access::make<timer_handle>(node);
 }
 
-timer_handle loop::call_at(time_point when, std::function<void()> callback) {
+timer_handle loop::call_at(time_point when, std::function<void()> callback, std::string_view name) {
   core_->check_thread("loop::call_at");
-  auto* node = detail::make_callback(*core_, std::move(callback), when);
+  auto* node = detail::make_callback(*core_, std::move(callback), when, name);
   node->deadline = when;
   core_->arm(node);
   return detail::access::make<timer_handle>(node);
 }
 
-timer_handle loop::call_later(duration delay, std::function<void()> callback) {
-  return call_at(core_->now() + delay, std::move(callback));
+timer_handle loop::call_later(duration delay, std::function<void()> callback, std::string_view name) {
+  return call_at(core_->now() + delay, std::move(callback), name);
 }
 
-timer_handle call_soon(std::function<void()> callback) {
-  return detail::running_loop("call_soon").call_soon(std::move(callback));
+timer_handle call_soon(std::function<void()> callback, std::string_view name) {
+  return detail::running_loop("call_soon").call_soon(std::move(callback), name);
 }
-timer_handle call_later(loop::duration delay, std::function<void()> callback) {
-  return detail::running_loop("call_later").call_later(delay, std::move(callback));
+timer_handle call_later(loop::duration delay, std::function<void()> callback, std::string_view name) {
+  return detail::running_loop("call_later").call_later(delay, std::move(callback), name);
 }
-timer_handle call_at(loop::time_point when, std::function<void()> callback) {
-  return detail::running_loop("call_at").call_at(when, std::move(callback));
+timer_handle call_at(loop::time_point when, std::function<void()> callback, std::string_view name) {
+  return detail::running_loop("call_at").call_at(when, std::move(callback), name);
 }
 
 // One eventfd write per burst. The queue and remote_pending are written

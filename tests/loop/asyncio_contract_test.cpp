@@ -58,26 +58,31 @@ TEST(asyncio_stop, stop_before_run_forever_runs_exactly_one_iteration) {
   EXPECT_EQ(trace, (trace_t{"first", "second"}));
 }
 
-// A stop() left pending does not make loop.close() skip the cleanup of the
-// tasks that are still alive.
-TEST(asyncio_stop, a_pending_stop_does_not_skip_the_cleanup_grace_of_close) {
-  loop lp({.virtual_time = true});
-  trace_t trace;
-  lp.run_until_complete([&] {
-    weft::spawn([&] {
-      try {
-        weft::sleep_for(1h);
-      } catch (const weft::cancelled&) {
-        weft::sleep_for(10ms);  // cleanup that waits
-        trace.push_back("cleaned up");
-        throw;
-      }
-    }).detach();
-    weft::yield_now();
-  });
-  lp.stop();
-  lp.close();
-  EXPECT_EQ(trace, (trace_t{"cleaned up"}));
+// A stop() left pending from before loop.close(), or made by a task while
+// it cleans up during close()'s grace, does not cut that grace short: the
+// task finishes its cleanup.
+TEST(asyncio_stop, a_stop_does_not_shorten_the_cleanup_grace_of_close) {
+  for (bool stop_in_cleanup : {false, true}) {
+    loop lp({.virtual_time = true});
+    trace_t trace;
+    lp.run_until_complete([&] {
+      weft::spawn([&] {
+        try {
+          weft::sleep_for(1h);
+        } catch (const weft::cancelled&) {
+          if (stop_in_cleanup) lp.stop();
+          weft::sleep_for(10ms);  // cleanup that waits
+          trace.push_back("cleaned up");
+          throw;
+        }
+      }).detach();
+      weft::yield_now();
+    });
+    if (!stop_in_cleanup) lp.stop();
+    lp.close();
+    EXPECT_EQ(trace, (trace_t{"cleaned up"})) << "stop in cleanup: " << stop_in_cleanup;
+    EXPECT_TRUE(lp.is_closed());
+  }
 }
 
 // await asyncio.sleep(0) / asyncio.sleep(-1): the same as a bare yield, one
@@ -438,6 +443,89 @@ TEST(asyncio_timeout, timeout_at_takes_an_absolute_deadline) {
     weft::timeout_scope late(lp.now() + 1s);
     EXPECT_THROW(late.run([] { weft::sleep_for(2s); }), weft::timeout_error);
   });
+}
+
+// asyncio.current_task(): the Task running the coroutine (None in a
+// callback; RuntimeError without a running loop); its get_name(), and the
+// same object as the handle create_task returned.
+TEST(asyncio_task, current_task_is_the_running_task) {
+  loop lp({.virtual_time = true});
+  lp.run_until_complete([&] {
+    weft::task<std::string> worker;
+    worker = weft::spawn(
+        [&] {
+          EXPECT_TRUE(weft::current_task() == worker);
+          return std::string(weft::current_task().name());
+        },
+        {.name = "worker"});
+    EXPECT_EQ(worker.join(), "worker");
+    weft::any_task self = weft::current_task();
+    EXPECT_EQ(self.name(), "main");
+    EXPECT_TRUE(self == weft::current_task());
+    EXPECT_FALSE(self == worker);
+    bool valid_in_callback = true;
+    weft::call_soon([&] { valid_in_callback = weft::current_task().valid(); });
+    weft::yield_now();
+    EXPECT_FALSE(valid_in_callback);
+  });
+  EXPECT_THROW(weft::current_task(), weft::invalid_state);
+}
+
+// Python 3.11: inside a cancelled task, asyncio.current_task().cancelling()
+// counts the request and uncancel() withdraws it.
+TEST(asyncio_task, current_task_counts_its_own_cancellation) {
+  loop lp({.virtual_time = true});
+  std::vector<unsigned> counts;
+  lp.run_until_complete([&] {
+    auto t = weft::spawn([&] {
+      try {
+        weft::sleep_for(1h);
+      } catch (const weft::cancelled&) {
+        weft::any_task self = weft::current_task();
+        counts.push_back(self.cancelling());
+        counts.push_back(self.uncancel());
+      }
+      return 1;
+    });
+    weft::yield_now();
+    t.cancel();
+    EXPECT_EQ(t.join(), 1);
+    EXPECT_FALSE(t.cancelled());
+  });
+  EXPECT_EQ(counts, (std::vector<unsigned>{1, 0}));
+}
+
+// Python 3.13: `async for t in asyncio.as_completed(tasks)` yields the
+// original tasks as they finish without awaiting them: their outcome is
+// still the caller's to retrieve (here nobody does, so it is reported). A
+// task already done is handed back without suspending.
+TEST(asyncio_as_completed, next_hands_back_the_original_task_without_awaiting_it) {
+  loop lp({.virtual_time = true});
+  std::vector<std::string> messages;
+  lp.set_exception_handler([&](const weft::exception_report& r) { messages.push_back(r.message); });
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto fails = weft::spawn([]() -> int {
+      weft::sleep_for(1s);
+      throw std::runtime_error("boom");
+    });
+    auto quick = weft::spawn([] { return 2; });
+    weft::yield_now();  // quick is done, fails sleeps
+    auto ac = weft::as_completed(std::vector{fails, quick});
+    weft::call_soon([&] { trace.push_back("callback"); });
+    auto first = ac.next();
+    trace.push_back("next");
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(*first == quick);
+    auto second = ac.next();
+    trace.push_back("next");
+    ASSERT_TRUE(second);
+    EXPECT_TRUE(*second == fails);
+    EXPECT_TRUE(second->done());
+    EXPECT_TRUE(messages.empty());
+  });
+  EXPECT_EQ(trace, (trace_t{"next", "callback", "next"}));
+  EXPECT_EQ(messages, (std::vector<std::string>{"Task exception was never retrieved"}));
 }
 
 }  // namespace

@@ -1,14 +1,16 @@
 // weft::gather: results in argument order, first exception, return_exceptions,
-// cancellation in both directions.
+// cancellation in both directions; and gather_future, the gather as an object.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
+#include "weft/future.hpp"
 #include "weft/gather.hpp"
 #include "weft/loop.hpp"
 #include "weft/timeout.hpp"
@@ -17,6 +19,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using weft::loop;
+using trace_t = std::vector<std::string>;
 
 auto after(std::chrono::seconds d, int value) {
   return [d, value] {
@@ -239,5 +242,126 @@ TEST(gather, a_later_failure_of_another_child_is_still_reported) {
   lp.close();
   EXPECT_EQ(reports, (std::vector<std::string>{"Task exception was never retrieved"}));
 }
+
+// --- the future asyncio.gather returns (issue 17 item 16): each test names
+// the Python construct it mirrors.
+
+// outer = asyncio.gather(a, b); two tasks `await outer`, a done callback
+// watches it: each waiter gets the results in argument order, after the
+// slowest child; done() turns true.
+TEST(asyncio_gather_future, several_tasks_await_one_gather) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto t0 = lp.now();
+    auto outer = weft::gather_future(after(2s, 1), after(1s, 2));
+    static_assert(std::is_same_v<decltype(outer), weft::future<std::tuple<int, int>>>);
+    outer.add_done_callback([&](auto& g) { trace.push_back("callback done=" + std::to_string(g.done())); });
+    auto waiter = [&](std::string name) {
+      return weft::spawn([&, name] {
+        auto [x, y] = outer.join();
+        trace.push_back(name + " " + std::to_string(x) + "," + std::to_string(y));
+      });
+    };
+    auto w1 = waiter("w1");
+    auto w2 = waiter("w2");
+    weft::yield_now();
+    EXPECT_FALSE(outer.done());
+    w1.join();
+    w2.join();
+    EXPECT_EQ(lp.now() - t0, 2s);
+    EXPECT_TRUE(outer.done());
+    EXPECT_FALSE(outer.cancelled());
+    EXPECT_EQ(outer.result(), std::make_tuple(1, 2));
+  });
+  EXPECT_EQ(trace, (trace_t{"callback done=1", "w1 1,2", "w2 1,2"}));
+}
+
+// outer.cancel() cancels every child not done and returns True; the
+// awaiting task gets CancelledError; as in Python 3.11, outer.cancelled()
+// stays False and outer.exception() is the CancelledError. A second
+// cancel() of the done outer returns False.
+TEST(asyncio_gather_future, cancel_cancels_the_children) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto quick = weft::spawn([] { return 1; });
+    auto slow = weft::spawn([&] {
+      try {
+        weft::sleep_for(1h);
+      } catch (const weft::cancelled&) {
+        trace.push_back("slow cancelled");
+        throw;
+      }
+      return 2;
+    });
+    weft::yield_now();  // quick is done, slow sleeps
+    auto outer = weft::gather_future(quick, slow);
+    auto waiter = weft::spawn([&] {
+      try {
+        outer.join();
+      } catch (const weft::cancelled&) {
+        trace.push_back("waiter cancelled");
+      }
+    });
+    weft::yield_now();
+    trace.push_back("cancel " + std::to_string(outer.cancel()));
+    waiter.join();
+    EXPECT_TRUE(slow.cancelled());
+    EXPECT_FALSE(quick.cancelled());
+    EXPECT_TRUE(outer.done());
+    EXPECT_FALSE(outer.cancelled());
+    EXPECT_THROW(outer.result(), weft::cancelled);
+    EXPECT_THROW(std::rethrow_exception(outer.exception()), weft::cancelled);
+    EXPECT_FALSE(outer.cancel());
+  });
+  EXPECT_EQ(trace, (trace_t{"cancel 1", "slow cancelled", "waiter cancelled"}));
+}
+
+// A task in `await asyncio.gather(...)` that is cancelled cancels the
+// gather, hence its children.
+TEST(asyncio_gather_future, cancelling_a_waiter_cancels_the_children) {
+  loop lp({.virtual_time = true});
+  lp.run_until_complete([&] {
+    auto a = weft::spawn(after(1h, 1));
+    auto b = weft::spawn(after(1h, 2));
+    auto outer = weft::gather_future(std::vector{a, b});
+    auto waiter = weft::spawn([&] { return outer.join(); });
+    weft::yield_now();
+    waiter.cancel();
+    EXPECT_THROW(waiter.join(), weft::cancelled);
+    EXPECT_TRUE(a.cancelled());
+    EXPECT_TRUE(b.cancelled());
+    EXPECT_TRUE(outer.done());
+  });
+}
+
+// asyncio.gather(a, b): the first child to fail completes the outer
+// future with that exception object while the other runs on; with
+// return_exceptions=True it waits for all and hands back the outcomes.
+TEST(asyncio_gather_future, first_failure_or_every_outcome) {
+  loop lp({.virtual_time = true});
+  lp.run_until_complete([&] {
+    auto t0 = lp.now();
+    auto fails = weft::spawn([]() -> int {
+      weft::sleep_for(1s);
+      throw std::runtime_error("boom");
+    });
+    auto slow = weft::spawn(after(3s, 7));
+    auto outer = weft::gather_future(fails, slow);
+    auto all = weft::gather_future(weft::return_exceptions, std::vector{fails, slow});
+    EXPECT_THROW(outer.join(), std::runtime_error);
+    EXPECT_EQ(lp.now() - t0, 1s);
+    EXPECT_EQ(outer.exception(), fails.exception());
+    EXPECT_FALSE(slow.done());
+    auto outcomes = all.join();
+    EXPECT_EQ(lp.now() - t0, 3s);
+    ASSERT_EQ(outcomes.size(), 2u);
+    EXPECT_FALSE(outcomes[0].has_value());
+    EXPECT_EQ(*outcomes[1], 7);
+    EXPECT_EQ(weft::gather_future().join(), std::tuple<>());  // gather() of nothing
+  });
+}
+
 
 }  // namespace

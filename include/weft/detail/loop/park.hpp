@@ -89,4 +89,15 @@ void unpark(task_base* t, wake_reason why = wake_reason::woken) noexcept;
 // The running loop's clock (virtual or steady).
 loop_time loop_now();
 
+// What a task or future does as it completes: takes each waiter off its
+// list in order and wakes it, by its notify hook if it has one, else by
+// unparking its task.
+inline void wake_waiters(list<waiter>& waiters) noexcept {
+  waiters.for_each([&](waiter* w) {
+    waiters.erase(w);
+    if (w->notify != nullptr) w->notify(w);
+    else unpark(w->task);
+  });
+}
+
 }  // namespace weft::detail

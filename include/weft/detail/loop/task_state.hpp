@@ -166,6 +166,21 @@ wake_reason await_task(task_base* t, loop_time deadline, bool shielded = false);
 bool cancel_task(task_base* t) noexcept;
 std::string_view task_name(const task_base* t) noexcept;
 
+// The value of a finished task or future: a copy, or, for a move-only T,
+// the value itself, which can be taken once (`taken` raises after that).
+template <class T, class Taken>
+T hand_out_value(std::optional<T>& value, [[maybe_unused]] Taken taken) {
+  if constexpr (std::is_copy_constructible_v<T>) {
+    return *value;
+  } else {
+    if (!value) [[unlikely]]
+      taken();
+    T v = std::move(*value);
+    value.reset();
+    return v;
+  }
+}
+
 // Throws invalid_state if not done, rethrows the task's exception (marking
 // it retrieved).
 inline void check_outcome(task_base* t) {
