@@ -64,9 +64,9 @@ class future {
   }
 
   bool valid() const noexcept { return state_ != nullptr; }
-  bool done() const { return checked("future::done")->done; }
+  bool done() const { return checked("future::done")->done(); }
   // True if completed by cancel().
-  bool cancelled() const { return checked("future::cancelled")->was_cancelled; }
+  bool cancelled() const { return checked("future::cancelled")->was_cancelled(); }
 
   // Completes the future with a value (with none for future<void>).
   // invalid_state if it is done already.
@@ -116,7 +116,7 @@ class future {
   // Must be called from a task of the future's loop.
   T join() {
     detail::future_state<T>* s = checked("future::join");
-    if (!s->done) detail::await_future(s);
+    if (!s->done()) detail::await_future(s);
     return result_of(s);
   }
 

@@ -325,10 +325,10 @@ struct gather_state final : future_state<R> {
   // completes it with every result, or with cancelled after a cancel().
   void child_done(task_base* child) {
     --unfinished;
-    if (this->done) return;
+    if (this->done()) return;
     if (!return_exceptions && child->error) {
       child->retrieved = true;
-      this->retrieved = child->was_cancelled;  // a cancellation is never reported
+      this->retrieved = child->was_cancelled();  // a cancellation is never reported
       complete_future(this, child->error);
     } else if (unfinished == 0) {
       finish();

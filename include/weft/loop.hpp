@@ -195,7 +195,7 @@ class loop {
   void start_task(detail::task_base* state, const task_options& options, std::source_location where);
   void run_until_done(detail::task_base* t);
   void run_until_done(detail::future_base* f);
-  void run_until(const bool& done);  // the run of both
+  void run_until(const detail::task_phase& phase);  // the run of both
 
   std::unique_ptr<detail::loop_core> core_;
 };

@@ -57,9 +57,9 @@ class any_task {
   // Every member below raises invalid_state on an empty handle (one made
   // by the default constructor or moved from) and on a thread other than
   // the one running the task's loop.
-  bool done() const { return checked("task::done")->done; }
+  bool done() const { return checked("task::done")->done(); }
   // True if the task finished by cancellation.
-  bool cancelled() const { return checked("task::cancelled")->was_cancelled; }
+  bool cancelled() const { return checked("task::cancelled")->was_cancelled(); }
   std::string_view name() const { return detail::task_name(checked("task::name")); }
   void set_name(std::string_view name) { checked("task::set_name")->name = name; }
 
@@ -82,7 +82,7 @@ class any_task {
   // invalid_state if not done.
   std::exception_ptr exception() {
     detail::task_base* s = checked("task::exception");
-    if (!s->done) detail::throw_not_done(s);
+    if (!s->done()) detail::throw_not_done(s);
     s->retrieved = true;
     return s->error;
   }
@@ -140,7 +140,7 @@ class task : public any_task {
   // Must be called from a task of the same loop.
   T join() {
     detail::task_state<T>* s = checked("task::join");
-    if (!s->done) detail::wait_until_done(s);
+    if (!s->done()) detail::wait_until_done(s);
     return result_of(s);
   }
 

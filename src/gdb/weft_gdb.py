@@ -148,10 +148,13 @@ class Task:
         self.id = int(value["id"])
         name = _string(value["name"])
         self.name = name if name else "task-%d" % self.id
-        self.parked = bool(value["parked"])
+        # task_phase (weft/detail/loop/task_state.hpp): created, running,
+        # parked, finished, cancelled.
+        phase = str(value["phase"]).split("::")[-1]
+        self.parked = phase == "parked"
         # A pooled worker waiting for its new task is a suspended fiber too:
         # whether the body has run is the task's to say.
-        self.started = bool(value["started"])
+        self.started = phase != "created"
         self.control = value["fib"]["control_"]
         self.fiber_state = None
         if int(self.control) != 0:

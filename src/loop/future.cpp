@@ -10,7 +10,7 @@ namespace weft::detail {
 namespace {
 
 void report_if_unretrieved(loop_core& core, future_base* f) noexcept {
-  if (!f->error || f->retrieved || f->was_cancelled) return;
+  if (!f->error || f->retrieved || f->was_cancelled()) return;
   f->retrieved = true;
   core.report({"Future exception was never retrieved", "", f->error});
 }
@@ -55,19 +55,19 @@ void refuse_future_operation(const future_base* f, const char* op) {
 }
 
 void check_pending(const future_base* f, const char* op) {
-  if (f->done) throw invalid_state(std::string("weft: ") + op + " of a future that is done already");
+  if (f->done()) throw invalid_state(std::string("weft: ") + op + " of a future that is done already");
 }
 
 void complete_future(future_base* f, std::exception_ptr error) noexcept {
-  f->done = true;
+  if (f->phase == task_phase::created) f->phase = task_phase::finished;  // cancel_future set cancelled
   f->error = std::move(error);
   wake_waiters(f->waiters);
 }
 
 bool cancel_future(future_base* f) noexcept {
-  if (f->done) return false;
+  if (f->done()) return false;
   if (f->cancel_hook != nullptr) return f->cancel_hook(f);
-  f->was_cancelled = true;
+  f->phase = task_phase::cancelled;
   complete_future(f, std::make_exception_ptr(cancelled()));
   return true;
 }
@@ -93,15 +93,15 @@ void await_future(future_base* f) {
   // any more (a gather whose children are all done) makes the task raise
   // CancelledError once it is done (Task._must_cancel).
   bool must_cancel = false;
-  while (!f->done) {
+  while (!f->done()) {
     if (park({wait_kind::primitive, "future", {}}) == wake_reason::cancelled && !cancel_future(f)) must_cancel = true;
   }
   if (must_cancel) throw cancelled();
 }
 
 void check_future_outcome(future_base* f, bool rethrow) {
-  if (!f->done) throw invalid_state("weft: the future is not done");
-  if (f->was_cancelled) std::rethrow_exception(f->error);
+  if (!f->done()) throw invalid_state("weft: the future is not done");
+  if (f->was_cancelled()) std::rethrow_exception(f->error);
   f->retrieved = true;
   if (rethrow && f->error) std::rethrow_exception(f->error);
 }

@@ -15,7 +15,7 @@ completion_watch::completion_watch(task_base* const* tasks, std::size_t count)
   }
   for (std::size_t i = 0; i < count; ++i) {
     task_base* t = tasks[i];
-    if (t->done) {
+    if (t->done()) {
       finished_.push_back(i);
       continue;
     }
@@ -96,7 +96,7 @@ std::vector<std::size_t> wait_done(task_base* const* tasks, std::size_t count, r
     while (std::optional<std::size_t> i = watch.pop()) {
       done.push_back(*i);
       task_base* t = tasks[*i];
-      if (t->error && !t->was_cancelled) failed = true;
+      if (t->error && !t->was_cancelled()) failed = true;
     }
     if (done.size() == count) return done;
     if (when == return_when::first_completed && !done.empty()) return done;

@@ -169,7 +169,7 @@ std::string loop_core::dump() const {
   tasks.for_each([&](task_base* t) {
     out << "  task #" << t->id << " '" << task_name(t) << "' ";
     if (t == running) out << "running";
-    else if (!t->parked) out << "ready";
+    else if (!t->parked()) out << "ready";
     else {
       out << "waiting on " << to_string(t->waiting.kind);
       if (!t->waiting.what.empty()) out << " " << t->waiting.what;
@@ -228,29 +228,30 @@ loop::~loop() {
 
 void loop::run_until_done(detail::task_base* t) {
   if (t == nullptr) throw invalid_state("weft: run_until_complete of an empty task handle");
-  if (t->loop != core_.get() && !t->done) throw invalid_state("weft: run_until_complete of another loop's task");
-  run_until(t->done);
+  if (t->loop != core_.get() && !t->done()) throw invalid_state("weft: run_until_complete of another loop's task");
+  run_until(t->phase);
 }
 
 void loop::run_until_done(detail::future_base* f) {
   if (f == nullptr) throw invalid_state("weft: run_until_complete of an empty future handle");
-  if (f->loop != core_.get() && !f->done) throw invalid_state("weft: run_until_complete of another loop's future");
-  run_until(f->done);
+  if (f->loop != core_.get() && !f->done()) throw invalid_state("weft: run_until_complete of another loop's future");
+  run_until(f->phase);
 }
 
-void loop::run_until(const bool& done) {
+void loop::run_until(const detail::task_phase& phase) {
   detail::running_scope scope(*core_);
-  core_->awaited = &done;
+  core_->awaited = &phase;
+  auto done = [&] { return detail::is_done(phase); };
   struct forget {
     detail::loop_core& core;
     ~forget() { core.awaited = nullptr; }
   } guard{*core_};
-  while (!done) {
+  while (!done()) {
     if (!core_->turn()) core_->raise_deadlock();
     // asyncio's run_until_complete raises when stop() ends its run early.
     // Ignoring the stop would spin: a returning loop neither blocks nor
     // moves virtual time on.
-    if (core_->stop_requested && !done) {
+    if (core_->stop_requested && !done()) {
       core_->stop_requested = false;
       throw invalid_state("weft: loop stopped before the task completed");
     }
@@ -315,7 +316,7 @@ void detail::loop_core::finish_close() noexcept {
     task_finished(t);
   });
   held.for_each([this](task_base* t) {
-    if (t->error && !t->retrieved && !t->was_cancelled) report_unretrieved(*this, t);
+    if (t->error && !t->retrieved && !t->was_cancelled()) report_unretrieved(*this, t);
     held.erase(t);
     t->loop = nullptr;
   });

@@ -78,8 +78,8 @@ class loop_core : public scheduler_state {
   void push_ready(runnable* r) noexcept { ready.push_back(r); }
   // Moves a parked task to the run queue; a no-op if it is not parked.
   void unpark(task_base* t, wake_reason why) noexcept {
-    if (!t->parked) return;
-    t->parked = false;
+    if (!t->parked()) return;
+    t->phase = task_phase::running;
     t->reason = why;
     ready.push_back(t);
   }
@@ -109,7 +109,7 @@ class loop_core : public scheduler_state {
   // The run is about to return (stop() was called, or the awaited task or
   // future is done): the turn must neither block nor move virtual time on.
   bool returning() const noexcept {
-    return stop_requested || (awaited != nullptr && *awaited) || (closing && tasks.empty());
+    return stop_requested || (awaited != nullptr && is_done(*awaited)) || (closing && tasks.empty());
   }
 
   // Between two batches the loop would do nothing but start the next one.
@@ -124,7 +124,7 @@ class loop_core : public scheduler_state {
     resume_control(access::control(t->fib));  // the body catches everything; nothing escapes here
     task_base* back = running;
     running = nullptr;
-    if (back != nullptr && back->done) task_finished(back);  // its worker has returned
+    if (back != nullptr && back->done()) task_finished(back);  // its worker has returned
   }
   void task_finished(task_base* t) noexcept;
   // The worker a new task runs on (src/loop/task_fibers.cpp): an idle one
@@ -165,7 +165,7 @@ class loop_core : public scheduler_state {
   list<future_base> futures;  // every future made on this loop and not yet destroyed
   std::uint64_t done_callbacks_made = 0;  // the last done_callback_id handed out
   // The `done` of run_until_complete's task or future: once true, don't block.
-  const bool* awaited = nullptr;
+  const task_phase* awaited = nullptr;
   bool is_running = false;
   bool stop_requested = false;
   bool closed = false;

@@ -65,7 +65,7 @@ struct park_timer : timer_node {
     };
     core.arm(&timer);
   }
-  t.parked = true;
+  t.phase = task_phase::parked;
   t.waiting = what;
   t.parked_since = core.last_now;
   switch_away(core, access::control(t.fib));
@@ -133,7 +133,7 @@ struct join_registration {
 // Out of line: the common join must not pay for it.
 [[gnu::noinline]] bool cancel_and_wait(task_base& self, task_base* t, bool was_cancelled) {
   cancel_task(t);
-  while (!t->done) {
+  while (!t->done()) {
     if (park_task(self, join_info(t), no_deadline) == wake_reason::cancelled) {
       was_cancelled = true;
       cancel_task(t);

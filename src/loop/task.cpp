@@ -18,11 +18,12 @@ void report_unretrieved(loop_core& core, task_base* t) noexcept {
 }
 
 void run_task_body(task_base* t) {
-  t->started = true;
+  t->phase = task_phase::running;
+  task_phase outcome = task_phase::finished;
   if (t->cancel_requested) {
     t->run_body(t, false);
     t->cancel_requested = false;
-    t->was_cancelled = true;
+    outcome = task_phase::cancelled;
     t->error = std::make_exception_ptr(cancelled());
   } else {
     try {
@@ -30,20 +31,19 @@ void run_task_body(task_base* t) {
     } catch (const forced_unwind&) {
       throw;  // the loop is tearing this task down; task_finished records it
     } catch (const cancelled&) {
-      t->was_cancelled = true;
+      outcome = task_phase::cancelled;
       t->error = std::current_exception();
     } catch (...) {
       t->error = std::current_exception();
     }
   }
-  t->done = true;
+  t->phase = outcome;
   wake_waiters(t->joiners);
 }
 
 void loop_core::task_finished(task_base* t) noexcept {
-  if (!t->done) {  // unwound by close(): it never got to record an outcome
-    t->done = true;
-    t->was_cancelled = true;
+  if (!t->done()) {  // unwound by close(): it never got to record an outcome
+    t->phase = task_phase::cancelled;
     t->error = std::make_exception_ptr(cancelled("weft: task destroyed when its loop closed"));
     t->run_body(t, false);  // if it never started, its callable is still there
     // Its done callbacks will never run; the tasks joining it are being
@@ -59,7 +59,7 @@ void loop_core::task_finished(task_base* t) noexcept {
 void release_task(task_base* t) noexcept {
   if (--t->refs > 0) return;
   if (t->loop != nullptr) {
-    if (t->error && !t->retrieved && !t->was_cancelled) report_unretrieved(*t->loop, t);
+    if (t->error && !t->retrieved && !t->was_cancelled()) report_unretrieved(*t->loop, t);
     if (t->linked()) t->loop->held.erase(t);
   }
   t->destroy(t);
@@ -80,10 +80,10 @@ void throw_result_taken(const task_base* t) {
 }
 
 bool cancel_task(task_base* t) noexcept {
-  if (t->done) return false;
+  if (t->done()) return false;
   t->cancel_requested = true;
   if (t->cancels != UINT16_MAX) ++t->cancels;
-  if (t->parked && t->shield_depth == 0) t->loop->unpark(t, wake_reason::cancelled);
+  if (t->parked() && t->shield_depth == 0) t->loop->unpark(t, wake_reason::cancelled);
   return true;
 }
 

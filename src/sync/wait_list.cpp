@@ -11,7 +11,7 @@ namespace weft::detail {
 wait_list::~wait_list() {
   while (sync_waiter* w = waiters_.pop_front()) {
     // The primitive's name dies with it; the dump must not read it.
-    if (w->task->parked) w->task->waiting = {wait_kind::primitive, "destroyed primitive", "", -1};
+    if (w->task->parked()) w->task->waiting = {wait_kind::primitive, "destroyed primitive", "", -1};
   }
 }
 
@@ -50,7 +50,7 @@ sync_waiter* wait_list::pop() noexcept {
   while (sync_waiter* w = waiters_.pop_front()) {
     // Not parked: already woken by its deadline or a cancellation and
     // queued to run; it leaves with timed_out/cancelled and takes nothing.
-    if (w->task->parked) {
+    if (w->task->parked()) {
       w->chosen = true;
       return w;
     }

@@ -44,7 +44,7 @@ TEST(hidden_internals, weft_itself_reaches_them_through_detail_access) {
   ASSERT_NE(state, nullptr);
   EXPECT_EQ(t.name(), "task-" + std::to_string(state->id));
   lp.run_until_complete([&] { return t.join(); });
-  EXPECT_TRUE(state->done);
+  EXPECT_EQ(state->phase, weft::detail::task_phase::finished);
 
   weft::fiber f([] {});
   EXPECT_EQ(weft::detail::access::control(f)->state, weft::fiber_state::created);

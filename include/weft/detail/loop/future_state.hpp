@@ -25,9 +25,10 @@ struct future_base : list_hook {  // list_hook: its loop's list of live futures
   loop_core* loop = nullptr;      // null once the loop has closed
   const void* home_thread = nullptr;
   std::uint32_t refs = 0;
-  bool done = false;
-  bool was_cancelled = false;  // finished by cancel()
-  bool retrieved = false;      // someone looked at the exception
+  // created (pending), finished (set_result, set_exception) or cancelled
+  // (cancel()): task_phase's order, so that the loop awaits both alike.
+  task_phase phase = task_phase::created;
+  bool retrieved = false;  // someone looked at the exception
   std::exception_ptr error;    // set_exception's, or cancelled
   // Tasks waiting in join() and done callbacks, in the order they came.
   list<waiter> waiters;
@@ -35,6 +36,9 @@ struct future_base : list_hook {  // list_hook: its loop's list of live futures
   // cancels its children instead); returns cancel()'s answer.
   bool (*cancel_hook)(future_base*) noexcept = nullptr;
   void (*destroy)(future_base*) noexcept = nullptr;  // deletes the derived state
+
+  bool done() const noexcept { return is_done(phase); }
+  bool was_cancelled() const noexcept { return phase == task_phase::cancelled; }
 };
 
 template <class T>

@@ -64,6 +64,24 @@ struct waiter : list_hook {
   void (*notify)(waiter*) noexcept = nullptr;
 };
 
+// Where a task is in its life: one field, so that no combination of flags
+// can say two things at once. Each transition is made in one place:
+//   created  -> running    run_task_body, when its worker takes it up
+//   running  -> parked     park_task (src/loop/park.cpp)
+//   parked   -> running    loop_core::unpark: queued to run again (a
+//                          running task may be waiting in the run queue)
+//   running  -> finished   run_task_body: the body returned or threw
+//   running  -> cancelled  run_task_body: cancelled before it started, or
+//                          weft::cancelled escaped the body
+//   any but finished/cancelled -> cancelled   loop_core::task_finished, for
+//                          a task unwound by close()
+// A future (future_state.hpp) uses created, finished and cancelled. The
+// order matters: done is phase >= finished (one comparison), and the gdb
+// script (src/gdb/weft_gdb.py) reads the names.
+enum class task_phase : unsigned char { created, running, parked, finished, cancelled };
+
+inline bool is_done(task_phase p) noexcept { return p >= task_phase::finished; }
+
 struct task_base : runnable, list_hook {  // list_hook: the loop's list of live tasks
   loop_core* loop = nullptr;
   // running_thread() of the loop's thread, the only one that may touch the
@@ -71,12 +89,9 @@ struct task_base : runnable, list_hook {  // list_hook: the loop's list of live 
   const void* home_thread = nullptr;
   fiber fib;  // a worker of the loop while the task is unfinished, then empty
   std::uint32_t refs = 0;
-  bool started = false;  // its worker has taken it up (debuggers read this)
-  bool done = false;
-  bool parked = false;
-  bool cancel_requested = false;  // cancel() called and not yet delivered
-  bool was_cancelled = false;     // finished by cancellation
-  bool retrieved = false;         // someone looked at the outcome
+  task_phase phase = task_phase::created;  // see task_phase (debuggers read it)
+  bool cancel_requested = false;          // cancel() called and not yet delivered
+  bool retrieved = false;                 // someone looked at the outcome
   bool detached = false;
   wake_reason reason = wake_reason::woken;
   std::uint16_t shield_depth = 0;
@@ -99,6 +114,10 @@ struct task_base : runnable, list_hook {  // list_hook: the loop's list of live 
   // Task states come from a per-thread cache of freed blocks
   // (src/loop/task_blocks.cpp) rather than straight from malloc. Delete
   // through the derived type, so that `size` is the block's.
+  bool done() const noexcept { return is_done(phase); }
+  bool parked() const noexcept { return phase == task_phase::parked; }
+  bool was_cancelled() const noexcept { return phase == task_phase::cancelled; }
+
   static void* operator new(std::size_t size);
   static void operator delete(void* p, std::size_t size) noexcept;
   // Over-aligned results: the global aligned forms, uncached.
@@ -184,7 +203,7 @@ T hand_out_value(std::optional<T>& value, [[maybe_unused]] Taken taken) {
 // Throws invalid_state if not done, rethrows the task's exception (marking
 // it retrieved).
 inline void check_outcome(task_base* t) {
-  if (!t->done) throw_not_done(t);
+  if (!t->done()) throw_not_done(t);
   t->retrieved = true;
   if (t->error) std::rethrow_exception(t->error);
 }
