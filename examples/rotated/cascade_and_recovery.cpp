@@ -166,7 +166,7 @@ void engine::checkpoint() {
   if (options_.crash_after_steps >= 0 && steps_done_ > options_.crash_after_steps) throw simulated_crash();
 }
 
-rotation_report engine::rotate(const file_policy& f, wall_time at) {
+rotation_report engine::rotate(const file_policy& f, wall_time at, unsigned kept_before) {
   rotation_report report;
   steps_done_ = 0;
   try {
@@ -179,7 +179,7 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
       return report;
     }
     const unique_fd& dirfd = *report.directory;
-    inspection ins = inspect(dirfd.get(), f, options_.as_root, at);
+    inspection ins = inspect(dirfd.get(), f, options_.as_root, at, kept_before);
     if (ins.status != outcome::rotated) {
       report.status = ins.status;
       report.reason = ins.reason;

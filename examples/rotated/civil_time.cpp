@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace rotated {
 
@@ -35,6 +36,18 @@ local_reading local_of(std::time_t instant) {
   ::localtime_r(&instant, &tm);
   return {year{tm.tm_year + 1900} / month{static_cast<unsigned>(tm.tm_mon + 1)} / day{static_cast<unsigned>(tm.tm_mday)},
           seconds(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec), seconds(tm.tm_gmtoff)};
+}
+
+void refresh_time_zone() {
+  std::optional<std::string> tz;
+  if (const char* v = std::getenv("TZ")) tz = v;
+  // A zone other than the current one makes glibc forget the current one,
+  // so that the second tzset() reads it from its file again.
+  ::setenv("TZ", "UTC0", 1);
+  ::tzset();
+  if (tz) ::setenv("TZ", tz->c_str(), 1);
+  else ::unsetenv("TZ");
+  ::tzset();
 }
 
 std::int64_t local_seconds(year_month_day date, seconds time_of_day) {

@@ -70,7 +70,8 @@ struct inspection {
   directory_access access;
 };
 
-inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at);
+// `kept_before`: engine::rotate's.
+inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, unsigned kept_before);
 
 // `given`, or the directory of `f` opened without following symlinks.
 directory_handle open_directory_of(const file_policy& f, directory_handle given = {});

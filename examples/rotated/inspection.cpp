@@ -76,7 +76,7 @@ directory_access access_for(int dirfd, const file_policy& f, bool as_root) {
   return a;
 }
 
-inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) {
+inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, unsigned kept_before) {
   inspection r;
   const std::string name = f.name();
   r.access = access_for(dirfd, f, as_root);
@@ -152,17 +152,17 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) 
       add(journal_step::move, slot(f.keep, gz != 0), held(slot(f.keep, gz != 0)), *versions[f.keep][gz]);
       ++held_count;
     }
-  for (unsigned i = f.keep + 1; i <= f.keep + 1000; ++i) {
-    bool any = false;
+  // Beyond keep, only the versions rotated made: those up to what the
+  // previous rotation kept (`keep` shrank since). An app.log.10 beside a
+  // keep of 9 is somebody else's file, left alone.
+  for (unsigned i = f.keep + 1; i <= kept_before; ++i) {
     for (int gz = 0; gz < 2; ++gz) {
       auto s = stat_at(dirfd, name + slot(i, gz != 0));
       if (s && !S_ISDIR(s->st_mode)) {
         add(journal_step::move, slot(i, gz != 0), held(slot(i, gz != 0)), *s);
         ++held_count;
-        any = true;
       }
     }
-    if (!any) break;
   }
   for (unsigned i = f.keep - 1; i >= 1; --i)
     for (int gz = 0; gz < 2; ++gz)
@@ -191,11 +191,11 @@ const char* to_string(outcome o) noexcept {
   return "?";
 }
 
-std::vector<std::string> engine::describe(const file_policy& f) {
+std::vector<std::string> engine::describe(const file_policy& f, unsigned kept_before) {
   std::vector<std::string> lines;
   try {
     unique_fd dirfd = open_directory_no_symlinks(f.dir());
-    inspection ins = inspect(dirfd.get(), f, options_.as_root, wall_clock::now());
+    inspection ins = inspect(dirfd.get(), f, options_.as_root, wall_clock::now(), kept_before);
     if (ins.status != outcome::rotated) {
       lines.push_back(std::string("would be ") + to_string(ins.status) + ": " + ins.reason);
       return lines;

@@ -132,17 +132,24 @@ int run(const options& opt, rotated::config cfg) {
     for (;;) {
       int sig = signals.wait();
       if (sig == SIGHUP) {
+        // The zone first (a changed /etc/localtime, a new tzdata): the
+        // restarted triggers compute their deadlines under it, even when
+        // the configuration cannot be reloaded.
+        refresh_time_zone();
+        const std::string zone = "local time " + format_local(wall_clock::now());
         config_result r = load_config(opt.config_path, as_root);
         if (!r.value) {
           log::error("reload failed; keeping the previous configuration:");
           for (const std::string& e : r.errors) log::error(e);
+          d.reload(config(d.current()));
+          log::info("restarted the triggers on the previous configuration; " + zone);
           continue;
         }
         if (!r.value->state_dir.empty() && r.value->state_dir != state_dir && opt.state_dir.empty())
           log::warning("state_dir changed in the configuration; it takes effect on restart");
-        std::size_t n = r.value->files.size();
         d.reload(std::move(*r.value));
-        log::info("reloaded " + opt.config_path + ": watching " + std::to_string(n) + " file(s)");
+        log::info("reloaded " + opt.config_path + ": watching " + std::to_string(d.current().files.size()) +
+                  " file(s); " + zone);
         continue;
       }
       log::info(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +

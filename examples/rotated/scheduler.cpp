@@ -317,7 +317,7 @@ void scheduler::run_size(watched& w) {
 
 outcome scheduler::rotate_now(watched& w, const std::string& reason, wall_time at) {
   weft::cancellation_shield shield;  // a rotation that has begun finishes
-  rotation_result r = hooks_.rotate(w.policy, reason, at);
+  rotation_result r = hooks_.rotate(w.policy, reason, at, state_.kept(w.policy.path));
   w.prepared = false;  // its spare, if any, is the fresh file now
   if (!tasks_.empty()) w.directory = r.directory;  // daemon mode: prepare() follows
   switch (r.status) {
@@ -330,6 +330,7 @@ outcome scheduler::rotate_now(watched& w, const std::string& reason, wall_time a
   // empty, refused) has spent its period: tried again at its next deadline.
   if (options_.dry_run || r.status == outcome::failed) return r.status;
   state_.set(w.policy.path, at);
+  if (r.status == outcome::rotated) state_.set_kept(w.policy.path, w.policy.keep);
   commit(r.status == outcome::rotated ? r.journal : std::string());
   return r.status;
 }

@@ -55,7 +55,10 @@ struct scheduler_hooks {
   // Rotates one file (the real one runs the engine on the executor, then
   // notifies and compresses). Called from a task, inside a cancellation
   // shield: a rotation that has begun always finishes. Logs what it did.
-  std::function<rotation_result(const file_policy&, const std::string& reason, wall_time at)> rotate;
+  // `kept_before`: what the state says the file's last rotation kept
+  // (state_table::kept), for engine::rotate.
+  std::function<rotation_result(const file_policy&, const std::string& reason, wall_time at, unsigned kept_before)>
+      rotate;
   // Current size of a regular file at the path; nullopt if there is none.
   // Default: lstat.
   std::function<std::optional<std::uint64_t>(const file_policy&)> size_of;

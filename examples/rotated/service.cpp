@@ -137,7 +137,9 @@ service::service(engine_options options, bool dry_run, std::size_t threads)
 
 scheduler_hooks service::hooks() {
   scheduler_hooks h;
-  h.rotate = [this](const file_policy& f, const std::string& reason, wall_time at) { return rotate(f, reason, at); };
+  h.rotate = [this](const file_policy& f, const std::string& reason, wall_time at, unsigned kept_before) {
+    return rotate(f, reason, at, kept_before);
+  };
   if (!dry_run_) {
     std::string dir = engine_.options().state_dir;
     h.save = [this, dir](const state_table& s) {
@@ -194,14 +196,14 @@ std::string service::notify(const file_policy& f) {
   }
 }
 
-rotation_result service::rotate(const file_policy& f, const std::string& reason, wall_time at) {
+rotation_result service::rotate(const file_policy& f, const std::string& reason, wall_time at, unsigned kept_before) {
   if (dry_run_) {
-    auto lines = pool_.run([&] { return engine_.describe(f); });
+    auto lines = pool_.run([&] { return engine_.describe(f, kept_before); });
     bool skip = !lines.empty() && lines[0].rfind("would be ", 0) == 0;
     log::info((skip ? "" : "would rotate ") + f.path + " (" + reason + "): " + join(lines, "; "));
     return {skip ? outcome::skipped : outcome::rotated, {}};
   }
-  rotation_report r = pool_.run([&] { return engine_.rotate(f, at); });
+  rotation_report r = pool_.run([&] { return engine_.rotate(f, at, kept_before); });
   switch (r.status) {
     case outcome::skipped:
       (f.missing_ok && r.reason.rfind("missing", 0) == 0 ? log::debug : log::warning)("skipped " + f.path + " (" + reason +

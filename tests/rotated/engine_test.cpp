@@ -445,14 +445,56 @@ TEST(rotated_engine, a_smaller_keep_drops_the_versions_beyond_it) {
   auto f = policy(dir / "a.log", 5);
   for (int gen = 0; gen < 6; ++gen) {
     write_text(f.path, std::to_string(gen));
-    ASSERT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+    ASSERT_EQ(e.rotate(f, rotated::wall_clock::now(), gen == 0 ? 0 : 5).status, rotated::outcome::rotated);
   }
   f.keep = 2;
   write_text(f.path, "6");
-  ASSERT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  ASSERT_EQ(e.rotate(f, rotated::wall_clock::now(), 5).status, rotated::outcome::rotated);
   EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"a.log", "a.log.1", "a.log.2"}));
   EXPECT_EQ(read_text(f.path + ".1"), "6");
   EXPECT_EQ(read_text(f.path + ".2"), "5");
+}
+
+// Only versions rotated made may be removed. With keep = 9 rotated never
+// makes an app.log.10, so one that is there is somebody else's file: it
+// (and its .gz, and whatever follows) stays byte for byte, whatever the
+// state says the last rotation kept.
+TEST(rotated_engine, keep_9_leaves_an_unrelated_version_10_alone) {
+  for (unsigned kept_before : {0u, 9u}) {
+    SCOPED_TRACE(kept_before);
+    temp_dir dir, state;
+    auto e = make_engine(state);
+    auto f = policy(dir / "app.log", 9);
+    write_text(f.path, "live");
+    for (int v = 1; v <= 9; ++v) write_text(f.path + "." + std::to_string(v), "v" + std::to_string(v));
+    write_text(f.path + ".10", "not rotated's");
+    write_text(f.path + ".10.gz", "not rotated's either");
+    write_text(f.path + ".11", "nor this");
+    auto r = e.rotate(f, rotated::wall_clock::now(), kept_before);
+    ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+    EXPECT_EQ(read_text(f.path + ".10"), "not rotated's");
+    EXPECT_EQ(read_text(f.path + ".10.gz"), "not rotated's either");
+    EXPECT_EQ(read_text(f.path + ".11"), "nor this");
+    EXPECT_EQ(read_text(f.path + ".1"), "live");
+    for (int v = 2; v <= 9; ++v) EXPECT_EQ(read_text(f.path + "." + std::to_string(v)), "v" + std::to_string(v - 1));
+    EXPECT_EQ(list_dir(dir.path()).size(), 1u + 9u + 3u);  // v9 dropped, nothing else
+  }
+}
+
+// keep shrank while no record of the larger one survived (a state from
+// before the record existed): the versions beyond the new keep cannot be
+// told from somebody else's files, so they stay.
+TEST(rotated_engine, a_smaller_keep_without_the_larger_one_recorded_drops_nothing_beyond_it) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "a.log", 2);
+  write_text(f.path, "live");
+  for (int v = 1; v <= 4; ++v) write_text(f.path + "." + std::to_string(v), "v" + std::to_string(v));
+  ASSERT_EQ(e.rotate(f, rotated::wall_clock::now(), 0).status, rotated::outcome::rotated);
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"a.log", "a.log.1", "a.log.2", "a.log.3", "a.log.4"}));
+  EXPECT_EQ(read_text(f.path + ".2"), "v1");
+  EXPECT_EQ(read_text(f.path + ".3"), "v3");
+  EXPECT_EQ(read_text(f.path + ".4"), "v4");
 }
 
 // chattr +a on the live file makes its rename to .1 fail with EPERM (the
@@ -920,7 +962,7 @@ TEST(rotated_service, the_state_is_saved_only_once_the_rotated_directories_are_s
     rotated::service svc(o, false, 1);
     rotated::scheduler_hooks h = svc.hooks();
     rotated::wall_time at = rotated::wall_clock::now();
-    EXPECT_EQ(h.rotate(f, "test", at).status, rotated::outcome::rotated);
+    EXPECT_EQ(h.rotate(f, "test", at, 0).status, rotated::outcome::rotated);
     EXPECT_EQ(svc.rotation_engine().unsynced_directories(), 1u);
     rotated::state_table table;
     table.set(f.path, at);

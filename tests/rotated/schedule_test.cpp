@@ -19,6 +19,48 @@ using rotated_test::utc;
 
 std::string local(rotated::wall_time t) { return rotated::format_local(t); }
 
+// Copies tzdata's `zone` to `path` through a rename, as a package upgrade
+// or timedatectl replaces a zone file.
+void install_zone(const std::string& path, const std::string& zone) {
+  auto data = rotated_test::read_text("/usr/share/zoneinfo/" + zone);
+  ASSERT_TRUE(data) << "tzdata lacks " << zone;
+  rotated_test::write_text(path + ".new", *data);
+  ASSERT_EQ(::rename((path + ".new").c_str(), path.c_str()), 0);
+}
+
+const std::time_t noon_2026_01_01 = 1767268800;  // 2026-01-01T12:00:00Z
+
+// glibc reads a zone once: after the file that TZ names is replaced,
+// neither localtime_r nor tzset() looks at it again. refresh_time_zone()
+// (what the daemon does on SIGHUP) does.
+TEST(rotated_civil_time, refresh_time_zone_reads_a_replaced_zone_file_that_tz_names) {
+  rotated_test::temp_dir dir;
+  const std::string zone = dir / "localtime";
+  install_zone(zone, "America/New_York");
+  tz_scope tz(zone.c_str());
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01).utc_offset, -5h);
+  install_zone(zone, "Asia/Tokyo");
+  ::tzset();
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01).utc_offset, -5h) << "glibc now re-reads a zone on tzset(): "
+                                                                   "docs/rotated.md (SIGNALS) needs a word";
+  rotated::refresh_time_zone();
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01).utc_offset, 9h);
+  EXPECT_EQ(local(utc("2026-01-01T00:00:00Z")), "2026-01-01T09:00:00+09:00");
+}
+
+TEST(rotated_civil_time, refresh_time_zone_reads_a_replaced_zone_under_tzdir) {
+  rotated_test::temp_dir dir;
+  ASSERT_EQ(::mkdir((dir / "Test").c_str(), 0755), 0);
+  install_zone(dir / "Test/Zone", "Europe/London");
+  rotated_test::env_scope tzdir("TZDIR", dir.path().c_str());
+  tz_scope tz("Test/Zone");
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01).utc_offset, 0h);
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01 + 181 * 86400).utc_offset, 1h);  // 2026-07-01, BST
+  install_zone(dir / "Test/Zone", "America/Havana");
+  rotated::refresh_time_zone();
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01).utc_offset, -5h);
+}
+
 TEST(rotated_civil_time, iso8601_with_offsets_and_local_readings) {
   tz_scope tz("America/New_York");
   EXPECT_EQ(rotated::format_utc(utc("2026-03-08T05:00:00Z")), "2026-03-08T05:00:00Z");
