@@ -86,6 +86,65 @@ std::optional<std::chrono::nanoseconds> want_duration(reporter& r, std::string_v
   return d;
 }
 
+std::optional<std::uint64_t> want_size(reporter& r, std::string_view key, const toml::node& n) {
+  if (n.is_integer()) {
+    auto v = *n.value<std::int64_t>();
+    if (v >= 0) return static_cast<std::uint64_t>(v);
+    r.at(n, "'" + std::string(key) + "' must not be negative");
+    return std::nullopt;
+  }
+  auto s = want_string(r, key, n);
+  if (!s) return std::nullopt;
+  auto size = parse_size(*s);
+  if (!size)
+    r.at(n, "'" + std::string(key) + "': invalid size \"" + *s +
+                "\" (expected e.g. \"512KiB\", \"1MiB\", \"10MB\", \"100B\")");
+  return size;
+}
+
+std::optional<calendar_period> calendar_key(std::string_view key) {
+  for (auto p : {calendar_period::hourly, calendar_period::daily, calendar_period::weekly, calendar_period::monthly,
+                 calendar_period::yearly})
+    if (key == to_string(p)) return p;
+  return std::nullopt;
+}
+
+// `true` (the period's start: minute 0, midnight, Sunday, the 1st, January
+// 1st) or parse_calendar's string.
+std::optional<calendar_trigger> want_calendar(reporter& r, calendar_period period, const toml::node& n) {
+  static constexpr const char* forms[] = {
+      "\"MM\" or \"MM:SS\" (minute and second of each hour)", "a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59)",
+      "a weekday and an optional time, e.g. \"sunday\", \"mon 03:00\"",
+      "a day of the month 1..31 and an optional time, e.g. \"1\", \"15 04:00\"",
+      "a date MM-DD and an optional time, e.g. \"01-01\", \"07-01 06:00\""};
+  const std::string key = to_string(period);
+  if (n.is_boolean()) {
+    if (!*n.value<bool>()) return std::nullopt;
+    calendar_trigger c;
+    c.period = period;
+    return c;
+  }
+  auto s = want_string(r, key, n);
+  if (!s) return std::nullopt;
+  auto c = parse_calendar(period, *s);
+  if (!c) r.at(n, "'" + key + "' must be true or " + forms[static_cast<int>(period)] + ", not \"" + *s + "\"");
+  return c;
+}
+
+// A command line: a non-empty array of strings whose first is a program.
+std::vector<std::string> want_argv(reporter& r, const std::string& key, const toml::node& n) {
+  std::vector<std::string> argv;
+  const toml::array* a = n.as_array();
+  if (a == nullptr || a->empty()) {
+    r.at(n, "'" + key + "' must be a non-empty array of strings (argv; no shell is used)");
+    return argv;
+  }
+  for (const toml::node& arg : *a)
+    if (auto s = want_string(r, key + "[]", arg)) argv.push_back(*s);
+  if (!argv.empty() && argv[0].empty()) r.at(n, "'" + key + "' has an empty program name");
+  return argv;
+}
+
 // A user or group ("user" or "group" as `what`): a name, or a number.
 std::optional<std::uint32_t> want_id(reporter& r, std::string_view key, const toml::node& n, std::string_view what) {
   auto s = want_string(r, key, n);
@@ -176,15 +235,7 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
       if (auto id = want_id(r, "notify.user", v, "user")) spec.user = static_cast<uid_t>(*id);
     } else if (key == "command") {
       has_command = true;
-      const toml::array* a = v.as_array();
-      if (a == nullptr || a->empty()) {
-        r.at(v, "'notify.command' must be a non-empty array of strings (argv; no shell is used)");
-        continue;
-      }
-      for (const toml::node& arg : *a) {
-        if (auto s = want_string(r, "notify.command[]", arg)) spec.command.push_back(*s);
-      }
-      if (!spec.command.empty() && spec.command[0].empty()) r.at(v, "'notify.command' has an empty program name");
+      spec.command = want_argv(r, "notify.command", v);
     } else {
       r.at(static_cast<int>(k.source().begin.line), "unknown key 'notify." + std::string(key) +
                                                          "' (expected pidfile, signal, user, command or timeout)");
@@ -198,6 +249,36 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
   if (has_user && has_command) r.at(n, "'notify.user' goes with 'pidfile', not with 'command'");
   if (has_timeout && has_pidfile) r.at(n, "'notify.timeout' goes with 'command', not with 'pidfile'");
   f.notify = std::move(spec);
+}
+
+// `prerotate = ["prog", "arg"]`, or `{ command = [...], timeout = "30s" }`.
+std::optional<hook_spec> parse_hook(reporter& r, const std::string& key, const toml::node& n) {
+  hook_spec spec;
+  if (n.is_array()) {
+    spec.command = want_argv(r, key, n);
+    return spec;
+  }
+  const toml::table* t = n.as_table();
+  if (t == nullptr) {
+    r.at(n, "'" + key + "' must be an array of strings such as [\"/usr/bin/prog\", \"arg\"] or a table "
+                        "{ command = [...], timeout = \"30s\" }");
+    return std::nullopt;
+  }
+  bool has_command = false;
+  for (auto&& [k, v] : *t) {
+    std::string_view sub = k.str();
+    if (sub == "command") {
+      has_command = true;
+      spec.command = want_argv(r, key + ".command", v);
+    } else if (sub == "timeout") {
+      if (auto d = want_duration(r, key + ".timeout", v)) spec.timeout = *d;
+    } else {
+      r.at(static_cast<int>(k.source().begin.line),
+           "unknown key '" + key + "." + std::string(sub) + "' (expected command or timeout)");
+    }
+  }
+  if (!has_command) r.at(n, "'" + key + "' needs a 'command'");
+  return spec;
 }
 
 void parse_create(reporter& r, const toml::node& n, file_policy& f) {
@@ -235,8 +316,8 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
   file_policy f;
   f.line = static_cast<int>(t.source().begin.line);
   std::size_t errors_before = r.errors.size();
-  bool has_path = false, has_keep = false, has_check_every = false, has_watch = false;
-  int check_every_line = 0, watch_line = 0;
+  bool has_path = false, has_keep = false, has_check_every = false, has_watch = false, has_level = false;
+  int check_every_line = 0, watch_line = 0, level_line = 0;
   for (auto&& [k, v] : t) {
     std::string_view key = k.str();
     int key_line = static_cast<int>(k.source().begin.line);
@@ -246,45 +327,55 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
         std::string why;
         f.path = normalise_path(*s, why);
         if (f.path.empty()) r.at(v, "'path' " + why);
+        else if (is_pattern(f.dir())) r.at(v, "'path': only the file name may be a pattern, not a directory");
+        else if (is_pattern(f.name())) f.pattern = true;
+        else if (std::string name = unescape_name(f.name()); name == "." || name == "..")
+          r.at(v, "'path' must name a file, not '" + name + "'");
+        else f.path = f.path.substr(0, f.path.size() - f.name().size()) + name;
       }
     } else if (key == "keep") {
       has_keep = true;
       auto n = v.value<std::int64_t>();
       if (!v.is_integer() || !n) r.at(v, std::string("'keep' must be an integer, not ") + type_name(v));
-      else if (*n < 1 || *n > 100000) r.at(v, "'keep' must be between 1 and 100000, not " + std::to_string(*n));
+      else if (*n < 0 || *n > 100000) r.at(v, "'keep' must be between 0 and 100000, not " + std::to_string(*n));
       else f.keep = static_cast<unsigned>(*n);
     } else if (key == "every") {
       f.every = want_duration(r, key, v);
-    } else if (key == "daily") {
-      if (v.is_boolean()) {
-        if (*v.value<bool>()) f.daily = std::chrono::seconds(0);
-      } else if (auto s = want_string(r, key, v)) {
-        f.daily = parse_time_of_day(*s);
-        if (!f.daily) r.at(v, "'daily' must be a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), not \"" + *s + "\"");
-      }
+    } else if (auto period = calendar_key(key)) {
+      if (f.calendar) r.at(key_line, "'" + std::string(key) + "': a file has at most one of hourly, daily, weekly, "
+                                     "monthly and yearly (this one has '" + to_string(f.calendar->period) + "')");
+      else f.calendar = want_calendar(r, *period, v);
     } else if (key == "max_size") {
-      if (v.is_integer()) {
-        auto n = *v.value<std::int64_t>();
-        if (n < 0) r.at(v, "'max_size' must not be negative");
-        else f.max_size = static_cast<std::uint64_t>(n);
-      } else if (auto s = want_string(r, key, v)) {
-        f.max_size = parse_size(*s);
-        if (!f.max_size)
-          r.at(v, "'max_size': invalid size \"" + *s + "\" (expected e.g. \"512KiB\", \"1MiB\", \"10MB\", \"100B\")");
-      }
+      f.max_size = want_size(r, key, v);
+    } else if (key == "min_size") {
+      f.min_size = want_size(r, key, v);
+    } else if (key == "max_age") {
+      f.max_age = want_duration(r, key, v);
     } else if (key == "check_every") {
       has_check_every = true;
       check_every_line = key_line;
       if (auto d = want_duration(r, key, v)) f.check_every = *d;
     } else if (key == "compress") {
       if (v.is_boolean()) {
-        if (*v.value<bool>()) r.at(v, "'compress' must be \"gzip\" (or false)");
+        if (*v.value<bool>()) r.at(v, "'compress' must be \"gzip\" or \"zstd\" (or false)");
       } else if (auto s = want_string(r, key, v)) {
-        if (*s == "gzip") f.compress = true;
-        else r.at(v, "'compress': unknown method \"" + *s + "\" (only \"gzip\")");
+        f.compress = *s == "gzip" || *s == "zstd";
+        if (*s == "zstd") f.method = compression_method::zstd;
+        if (!f.compress) r.at(v, "'compress': unknown method \"" + *s + "\" (\"gzip\" or \"zstd\")");
       }
+    } else if (key == "compress_level") {
+      has_level = true;
+      level_line = key_line;
+      auto n = v.value<std::int64_t>();
+      if (!v.is_integer() || !n) r.at(v, std::string("'compress_level' must be an integer, not ") + type_name(v));
+      else if (*n < 1 || *n > 19) r.at(v, "'compress_level' must be between 1 and 19, not " + std::to_string(*n));
+      else f.compress_level = static_cast<int>(*n);
     } else if (key == "notify") {
       parse_notify(r, v, f);
+    } else if (key == "prerotate") {
+      f.prerotate = parse_hook(r, "prerotate", v);
+    } else if (key == "postrotate") {
+      f.postrotate = parse_hook(r, "postrotate", v);
     } else if (key == "create") {
       parse_create(r, v, f);
     } else if (key == "copytruncate") {
@@ -309,14 +400,22 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
     }
   }
   if (!has_path) r.at(f.line, "[[file]] needs a 'path'");
-  if (!has_keep) r.at(f.line, "[[file]] needs 'keep' (how many versions to keep, at least 1)");
+  if (!has_keep) r.at(f.line, "[[file]] needs 'keep' (how many versions to keep; 0: none)");
   if (r.errors.size() == errors_before) {
-    if (!f.every && !f.daily && !f.max_size)
-      r.at(f.line, "[[file]] " + f.path + " has no trigger: set 'every', 'daily' or 'max_size'");
-    if (has_check_every && !f.max_size) r.at(check_every_line, "'check_every' goes with 'max_size'");
+    if (!f.every && !f.calendar && !f.max_size)
+      r.at(f.line, "[[file]] " + f.path + " has no trigger: set 'every', 'hourly', 'daily', 'weekly', 'monthly', "
+                                          "'yearly' or 'max_size'");
+    if (f.min_size && !f.every && !f.calendar)
+      r.at(f.line, "'min_size' goes with a time trigger ('every', 'hourly' .. 'yearly'), which it holds back");
+    if (has_check_every && !f.max_size && !f.min_size) r.at(check_every_line, "'check_every' goes with 'max_size' or 'min_size'");
     if (has_watch && !f.max_size) r.at(watch_line, "'watch' goes with 'max_size'");
     if (f.copytruncate && !f.create.enabled)
       r.at(f.line, "'copytruncate' keeps the file in place; 'create = false' makes no sense with it");
+    if (has_level && !f.compress) r.at(level_line, "'compress_level' goes with 'compress'");
+    if (f.compress && f.method == compression_method::gzip && f.compress_level > 9)
+      r.at(level_line, "'compress_level' for gzip is 1 to 9, not " + std::to_string(f.compress_level));
+    if (f.keep == 0 && f.copytruncate)
+      r.at(f.line, "'keep = 0' with 'copytruncate' would only truncate the file; not supported");
     if (f.compress && f.keep < 2)
       r.at(f.line, "'compress' applies to versions 2 and up, so it needs keep >= 2");
   }

@@ -16,10 +16,10 @@ namespace detail {
 
 // Built by appending: GCC 12 at -O3 warns (-Wrestrict, a known false
 // positive) on "." + std::to_string(i).
-std::string slot(unsigned i, bool gz) {
+std::string slot(unsigned i, std::string_view form) {
   std::string s(".");
   s += std::to_string(i);
-  if (gz) s += ".gz";
+  s += form;
   return s;
 }
 
@@ -44,7 +44,7 @@ bool is_journaled_file(const journal_step& s, const std::optional<file_identity>
 std::string held(const std::string& suffix) { return suffix + std::string(held_tail); }
 
 bool is_held(const std::string& suffix) {
-  return suffix.size() > held_tail.size() && suffix.compare(suffix.size() - held_tail.size(), held_tail.size(), held_tail) == 0;
+  return suffix.size() >= held_tail.size() && suffix.compare(suffix.size() - held_tail.size(), held_tail.size(), held_tail) == 0;
 }
 
 std::string octal(mode_t m) {
@@ -112,6 +112,7 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
   j.at = at;
   j.keep = f.keep;
   j.compress = f.compress;
+  j.method = f.method;
   j.copytruncate = f.copytruncate;
   if (!f.copytruncate && f.create.enabled) {
     j.fresh = true;
@@ -119,17 +120,17 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
     j.fresh_uid = f.create.owner.value_or(st->st_uid);
     j.fresh_gid = f.create.group.value_or(st->st_gid);
   }
-  // The versions as they are now: [i][gz].
-  std::vector<std::array<std::optional<struct stat>, 2>> versions(f.keep + 1);
+  // The versions as they are now: [i][form], form indexing version_forms.
+  std::vector<std::array<std::optional<struct stat>, std::size(version_forms)>> versions(f.keep + 1);
   for (unsigned i = 1; i <= f.keep; ++i) {
-    for (int gz = 0; gz < 2; ++gz) {
-      auto s = stat_at(dirfd, name + slot(i, gz != 0));
+    for (std::size_t k = 0; k < std::size(version_forms); ++k) {
+      auto s = stat_at(dirfd, name + slot(i, version_forms[k]));
       if (s && S_ISDIR(s->st_mode)) {
         r.status = outcome::skipped;
-        r.reason = name + slot(i, gz != 0) + " is a directory; the versions cannot shift";
+        r.reason = name + slot(i, version_forms[k]) + " is a directory; the versions cannot shift";
         return r;
       }
-      versions[i][gz] = s;
+      versions[i][k] = s;
     }
   }
   auto add = [&](journal_step::kind_t kind, std::string from, std::string to, const struct stat& s) {
@@ -147,27 +148,33 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
   // by renaming back (engine::rotate); a crash is completed by replaying
   // the steps in this order (engine::recover).
   std::size_t held_count = 0;
-  for (int gz = 0; gz < 2; ++gz)
-    if (versions[f.keep][gz]) {
-      add(journal_step::move, slot(f.keep, gz != 0), held(slot(f.keep, gz != 0)), *versions[f.keep][gz]);
+  for (std::size_t k = 0; k < std::size(version_forms) && f.keep > 0; ++k)
+    if (versions[f.keep][k]) {
+      add(journal_step::move, slot(f.keep, version_forms[k]), held(slot(f.keep, version_forms[k])), *versions[f.keep][k]);
       ++held_count;
     }
   // Beyond keep, only the versions rotated made: those up to what the
   // previous rotation kept (`keep` shrank since). An app.log.10 beside a
   // keep of 9 is somebody else's file, left alone.
   for (unsigned i = f.keep + 1; i <= kept_before; ++i) {
-    for (int gz = 0; gz < 2; ++gz) {
-      auto s = stat_at(dirfd, name + slot(i, gz != 0));
+    for (std::string_view form : version_forms) {
+      auto s = stat_at(dirfd, name + slot(i, form));
       if (s && !S_ISDIR(s->st_mode)) {
-        add(journal_step::move, slot(i, gz != 0), held(slot(i, gz != 0)), *s);
+        add(journal_step::move, slot(i, form), held(slot(i, form)), *s);
         ++held_count;
       }
     }
   }
-  for (unsigned i = f.keep - 1; i >= 1; --i)
-    for (int gz = 0; gz < 2; ++gz)
-      if (versions[i][gz]) add(journal_step::move, slot(i, gz != 0), slot(i + 1, gz != 0), *versions[i][gz]);
-  if (!f.copytruncate) add(journal_step::move, "", ".1", *st);
+  for (unsigned i = f.keep; i-- > 1;)
+    for (std::size_t k = 0; k < std::size(version_forms); ++k)
+      if (versions[i][k]) add(journal_step::move, slot(i, version_forms[k]), slot(i + 1, version_forms[k]), *versions[i][k]);
+  if (f.keep == 0) {
+    // keep = 0: the file itself leaves like a version (held, then dropped).
+    add(journal_step::move, "", held(""), *st);
+    ++held_count;
+  } else if (!f.copytruncate) {
+    add(journal_step::move, "", ".1", *st);
+  }
   for (std::size_t i = 0; i < held_count; ++i) {
     journal_step drop = j.steps[i];
     drop.kind = journal_step::drop;
@@ -176,6 +183,22 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
     j.steps.push_back(std::move(drop));
   }
   return r;
+}
+
+std::vector<std::string> aged_versions(int dirfd, const file_policy& f, wall_time at) {
+  std::vector<std::string> aged;
+  if (!f.max_age) return aged;
+  const std::string name = f.name();
+  const auto limit = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()) - *f.max_age;
+  for (unsigned i = 2; i <= f.keep; ++i) {
+    for (std::string_view form : version_forms) {
+      auto s = stat_at(dirfd, name + slot(i, form));
+      if (!s || !S_ISREG(s->st_mode)) continue;
+      auto mtime = std::chrono::seconds(s->st_mtim.tv_sec) + std::chrono::nanoseconds(s->st_mtim.tv_nsec);
+      if (mtime < limit) aged.push_back(slot(i, form));
+    }
+  }
+  return aged;
 }
 
 }  // namespace detail
@@ -210,7 +233,13 @@ std::vector<std::string> engine::describe(const file_policy& f, unsigned kept_be
     if (ins.plan.fresh)
       lines.push_back("would create " + name + " (mode " + octal(ins.plan.fresh_mode) + ", owner " +
                       std::to_string(ins.plan.fresh_uid) + ":" + std::to_string(ins.plan.fresh_gid) + ")");
-    if (f.compress && f.keep >= 2) lines.push_back("would compress " + name + ".2 -> " + name + ".2.gz");
+    if (f.compress && f.keep >= 2)
+      lines.push_back("would compress " + name + ".2 -> " + name + slot(2, extension_of(f.method)));
+    if (f.max_age) {
+      // Ages as they are now; after the cascade each is one version further.
+      for (const std::string& suffix : aged_versions(dirfd.get(), f, wall_clock::now()))
+        lines.push_back("would remove " + name + suffix + " (older than max_age " + format_duration(*f.max_age) + ")");
+    }
   } catch (const std::exception& e) {
     lines.push_back(std::string("would fail: ") + e.what());
   }

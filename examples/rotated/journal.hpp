@@ -20,7 +20,7 @@
 //   id <n>
 //   at <UTC ns>
 //   keep <K>
-//   compress <0|1>
+//   compress <0|1|2>                   none, gzip, zstd
 //   copytruncate <0|1>
 //   fresh <mode octal> <uid> <gid>      or  fresh none
 //   drop <suffix> <identity>            unlink name+suffix
@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "civil_time.hpp"
+#include "config.hpp"
 #include "fs.hpp"
 
 namespace rotated {
@@ -68,6 +69,7 @@ struct journal {
   wall_time at;
   unsigned keep = 1;
   bool compress = false;
+  compression_method method = compression_method::gzip;  // with compress
   bool copytruncate = false;
   bool fresh = false;
   mode_t fresh_mode = 0600;

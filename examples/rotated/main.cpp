@@ -18,6 +18,7 @@
 #include "scheduler.hpp"
 #include "fs.hpp"
 #include "log.hpp"
+#include "patterns.hpp"
 #include "schedule.hpp"
 #include "service.hpp"
 #include "state.hpp"
@@ -91,6 +92,15 @@ rotated::unique_fd lock_state_dir(const std::string& state_dir, bool wait) {
   }
 }
 
+// The configuration with each pattern entry replaced by its current
+// matches (patterns.hpp), what matched nothing logged.
+rotated::config with_matches(const rotated::config& cfg) {
+  std::vector<std::string> notes;
+  rotated::config out = rotated::expand_patterns(cfg, &notes);
+  for (const std::string& n : notes) rotated::log::warning(n);
+  return out;
+}
+
 int run(const options& opt, rotated::config cfg) {
   using namespace rotated;
   bool one_shot = opt.once || opt.force || opt.dry_run;
@@ -113,6 +123,7 @@ int run(const options& opt, rotated::config cfg) {
     state_table state = load_state(state_dir, &warnings);
     for (const std::string& w : warnings) log::warning(state_dir + "/" + state_file_name + ": " + w);
     service svc(eo, opt.dry_run);
+    cfg = with_matches(cfg);
     svc.recover(cfg, state);
     scheduler_options dopts;
     dopts.dry_run = opt.dry_run;
@@ -147,7 +158,7 @@ int run(const options& opt, rotated::config cfg) {
         }
         if (!r.value->state_dir.empty() && r.value->state_dir != state_dir && opt.state_dir.empty())
           log::warning("state_dir changed in the configuration; it takes effect on restart");
-        d.reload(std::move(*r.value));
+        d.reload(with_matches(*r.value));
         log::info("reloaded " + opt.config_path + ": watching " + std::to_string(d.current().files.size()) +
                   " file(s); " + zone);
         continue;

@@ -347,7 +347,7 @@ TEST(rotated_e2e, malformed_configurations_give_file_line_errors_and_exit_2) {
        {"4: 'max_size': invalid size \"1 GB\" (expected e.g. \"512KiB\", \"1MiB\", \"10MB\", \"100B\")",
         "5: unknown key 'rotate' in [[file]]"}},
       {"[[file]]\npath = \"/tmp/x.log\"\n\nkeep = 3\ndaily = \"25:00\"\n",
-       {"5: 'daily' must be a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), not \"25:00\""}},
+       {"5: 'daily' must be true or a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), not \"25:00\""}},
       {"[[file]\npath = \"/tmp/x.log\"\n", {"1: "}},  // a TOML syntax error: the parser's message
   };
   for (const auto& c : cases) {

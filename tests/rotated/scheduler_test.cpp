@@ -111,6 +111,35 @@ TEST(rotated_scheduler, each_rotation_learns_what_the_last_one_kept_and_the_stat
   EXPECT_EQ(h.state.kept("/v/a.log"), 2u);
 }
 
+TEST(rotated_scheduler, weekly_and_monthly_rotate_at_local_times_on_virtual_time) {
+  tz_scope tz("America/New_York");
+  harness h("[[file]]\npath = \"/v/w.log\"\nkeep = 5\nweekly = \"sunday 02:30\"\n"
+            "[[file]]\npath = \"/v/m.log\"\nkeep = 5\nmonthly = \"31\"\n");
+  h.run(utc("2026-02-20T12:00:00-05:00"), 24h * 30);
+  std::vector<std::string> seen;
+  for (const auto& r : h.rotations) seen.push_back(r.path + " " + rotated::format_local(r.at) + " " + r.reason);
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "/v/w.log 2026-02-22T02:30:00-05:00 weekly", "/v/m.log 2026-02-28T00:00:00-05:00 monthly",
+                      "/v/w.log 2026-03-01T02:30:00-05:00 weekly", "/v/w.log 2026-03-08T03:00:00-04:00 weekly",
+                      "/v/w.log 2026-03-15T02:30:00-04:00 weekly", "/v/w.log 2026-03-22T02:30:00-04:00 weekly"}));
+}
+
+// min_size holds a due time trigger back (logrotate's minsize: time AND
+// size): checked every check_every, it rotates at the first check that
+// finds the file big enough, and the next period counts from there.
+TEST(rotated_scheduler, min_size_holds_a_due_weekly_rotation_back_until_the_file_is_big_enough) {
+  tz_scope tz("UTC");
+  harness h("[[file]]\npath = \"/v/w.log\"\nkeep = 5\nweekly = \"monday\"\nmin_size = \"1KiB\"\ncheck_every = \"1h\"\n");
+  std::uint64_t size = 10;
+  h.hooks.size_of = [&](const rotated::file_policy&) { return std::optional<std::uint64_t>(size); };
+  h.during = [&](rotated::scheduler&) {
+    weft::sleep_for(24h * 2 + 4h + 30min);  // Tuesday 04:30
+    size = 1024;
+  };
+  h.run(utc("2026-01-04T00:00:00Z"), 24h * 14);  // a Sunday, for two weeks
+  EXPECT_EQ(h.local_times(), (std::vector<std::string>{"2026-01-06T05:00:00+00:00", "2026-01-12T00:00:00+00:00"}));
+}
+
 TEST(rotated_scheduler, daily_across_the_new_york_spring_forward_rotates_once_on_the_23_hour_day) {
   tz_scope tz("America/New_York");
   harness h("[[file]]\npath = \"/v/d.log\"\nkeep = 5\ndaily = \"00:00\"\n");
