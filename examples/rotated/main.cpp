@@ -18,6 +18,7 @@
 #include "scheduler.hpp"
 #include "fs.hpp"
 #include "log.hpp"
+#include "logrotate_import.hpp"
 #include "patterns.hpp"
 #include "schedule.hpp"
 #include "service.hpp"
@@ -41,6 +42,7 @@ struct options {
   bool check = false;
   bool wait = false;
   std::vector<std::string> schedule;
+  std::vector<std::string> import_logrotate;
   std::string state_dir;
   std::string log_level = "info";
 };
@@ -181,7 +183,10 @@ int main(int argc, char** argv) {
 
   options opt;
   CLI::App app{"rotated: rotates files by interval, local time of day and size, keeping K versions"};
-  app.add_option("--config,-c", opt.config_path, "The TOML configuration file")->required();
+  app.add_option("--config,-c", opt.config_path, "The TOML configuration file (required but with --import-logrotate)");
+  app.add_option("--import-logrotate", opt.import_logrotate,
+                 "Print the rotated configuration equivalent to these logrotate files, then exit")
+      ->type_name("FILE...");
   app.add_flag("--foreground,-f", opt.foreground, "Log to stderr instead of syslog");
   app.add_flag("--once", opt.once, "Perform the rotations due now (catching up from the state), then exit");
   app.add_flag("--force", opt.force, "Rotate every file now, then exit");
@@ -204,6 +209,17 @@ int main(int argc, char** argv) {
   }
 
   using namespace rotated;
+  if (!opt.import_logrotate.empty()) {
+    import_result imported = rotated::import_logrotate(opt.import_logrotate);
+    std::fwrite(imported.toml.data(), 1, imported.toml.size(), stdout);
+    print_errors(imported.errors);
+    if (imported.files == 0) std::fprintf(stderr, "rotated: no file could be translated\n");
+    return std::fflush(stdout) != 0 ? exit_runtime : imported.errors.empty() ? exit_ok : exit_config;
+  }
+  if (opt.config_path.empty()) {
+    std::fprintf(stderr, "rotated: --config is required\n%s", app.help().c_str());
+    return exit_config;
+  }
   log::set_level(*parse_log_level(opt.log_level));
   bool interactive = opt.foreground || opt.once || opt.force || opt.dry_run || opt.check || !opt.schedule.empty();
   if (!interactive) log::to_syslog();

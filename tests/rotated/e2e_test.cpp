@@ -548,6 +548,30 @@ TEST(rotated_e2e, keep_9_never_removes_an_unrelated_app_log_10_and_a_smaller_kee
   EXPECT_EQ(read_text(log + ".10"), "not rotated's\n");
 }
 
+// --import-logrotate over logrotate.d files in the style of Debian's
+// packages: its output is a configuration that --check accepts, alone and
+// all together; an unreadable file exits 2.
+TEST(rotated_e2e, import_logrotate_output_passes_check) {
+  temp_dir dir;
+  const std::string fixtures = ROTATED_FIXTURES;
+  std::vector<std::pair<std::vector<std::string>, int>> runs = {
+      {{"logrotate"}, 2}, {{"rsyslog"}, 6}, {{"nginx"}, 1}, {{"apt"}, 2}, {{"dpkg"}, 2},
+      {{"logrotate", "rsyslog", "nginx", "apt", "dpkg"}, 13}};
+  for (const auto& [names, files] : runs) {
+    std::vector<std::string> args{"--import-logrotate"};
+    for (const auto& n : names) args.push_back(fixtures + "/" + n);
+    auto [rc, out] = run_rotated(args);
+    ASSERT_EQ(rc, 0) << out;
+    write_text(dir / "imported.toml", out, 0600);
+    auto [crc, cout] = run_rotated({"--config", dir / "imported.toml", "--check"});
+    EXPECT_EQ(crc, 0) << cout << "\n---\n" << out;
+    EXPECT_EQ(cout, dir / "imported.toml" + ": valid, " + std::to_string(files) + " file(s)\n");
+  }
+  auto [rc, out] = run_rotated({"--import-logrotate", dir / "missing"});
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find(dir / "missing: cannot read"), std::string::npos) << out;
+}
+
 TEST(rotated_e2e, the_bundled_example_and_demo_configurations_are_valid) {
   temp_dir dir;
   // Copied, so that the copy is ours and private whoever owns the checkout.
