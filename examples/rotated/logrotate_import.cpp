@@ -431,8 +431,14 @@ class translator {
       return;
     }
     notes.push_back(std::string("`") + name + "`: a shell script, and rotated runs no shell; were it wanted:");
-    std::string flat = trim(script);
-    std::replace(flat.begin(), flat.end(), '\n', ' ');
+    // One line for sh -c: a line continued with a backslash joins the next.
+    std::string flat;
+    std::istringstream in(script);
+    for (std::string l; std::getline(in, l);) {
+      l = trim(l);
+      if (!l.empty() && l.back() == '\\') l = trim(l.substr(0, l.size() - 1));
+      if (!l.empty()) flat += (flat.empty() ? "" : " ") + l;
+    }
     notes.push_back(std::string("  ") + name + " = [\"/bin/sh\", \"-c\", " + quoted(flat) + "]");
   }
 };

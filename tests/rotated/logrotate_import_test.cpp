@@ -75,8 +75,8 @@ TEST(rotated_import, nginx_keeps_its_pattern_and_names_the_shell_prerotate) {
   EXPECT_EQ(f.postrotate->command, (std::vector<std::string>{"invoke-rc.d", "nginx", "rotate"}));
   EXPECT_TRUE(has_line(r.toml, "# untranslated `prerotate`: a shell script, and rotated runs no shell; were it wanted:"))
       << r.toml;
-  EXPECT_NE(r.toml.find("#  prerotate = [\"/bin/sh\", \"-c\", \"if [ -d /etc/logrotate.d/httpd-prerotate ]; then"),
-            std::string::npos)
+  EXPECT_TRUE(has_line(r.toml, "#  prerotate = [\"/bin/sh\", \"-c\", \"if [ -d /etc/logrotate.d/httpd-prerotate ]; then "
+                               "run-parts /etc/logrotate.d/httpd-prerotate; fi\"]"))
       << r.toml;
 }
 
