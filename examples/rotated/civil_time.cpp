@@ -198,6 +198,10 @@ std::optional<wall_time> parse_iso8601(std::string_view text) {
     if (h > 23 || mi > 59 || s > 60) return std::nullopt;
   }
   std::int64_t reading = local_seconds(date, seconds(h * 3600 + mi * 60 + s));
+  // wall_time counts nanoseconds in 64 bits (1677-09-21 to 2262-04-11);
+  // the margin covers any UTC offset.
+  constexpr std::int64_t limit = duration_cast<seconds>(wall_clock::duration::max()).count() - 2 * 86400;
+  if (reading > limit || reading < -limit) return std::nullopt;
   if (i == text.size()) return wall_time(seconds(first_instant_at_or_after(reading))) + duration_cast<wall_clock::duration>(frac);
   long off = 0;
   if (expect('Z') || expect('z')) {

@@ -68,7 +68,8 @@ std::string format_local_ms(wall_time t);
 // ISO 8601: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" (a space may
 // replace the T), optionally followed by "Z" or an offset "+HH:MM" /
 // "+HHMM" / "+HH". Without an offset the reading is local, resolved with
-// first_instant_at_or_after.
+// first_instant_at_or_after. An instant that wall_time cannot hold (before
+// 1677-09-23 or after 2262-04-09, roughly) is refused.
 std::optional<wall_time> parse_iso8601(std::string_view text);
 
 }  // namespace rotated

@@ -61,6 +61,18 @@ TEST(rotated_civil_time, refresh_time_zone_reads_a_replaced_zone_under_tzdir) {
   EXPECT_EQ(rotated::local_of(noon_2026_01_01).utc_offset, -5h);
 }
 
+// wall_time holds nanoseconds in 64 bits: a year beyond what it can count
+// is refused, not wrapped (found by tests/fuzz/config_parser_fuzz).
+TEST(rotated_civil_time, iso8601_refuses_instants_beyond_what_wall_time_holds) {
+  tz_scope tz("America/New_York");
+  EXPECT_FALSE(rotated::parse_iso8601("6026-03-29"));
+  EXPECT_FALSE(rotated::parse_iso8601("0226-03-08T02:30:00-05:00"));
+  EXPECT_FALSE(rotated::parse_iso8601("2262-04-12T00:00:00Z"));
+  EXPECT_FALSE(rotated::parse_iso8601("1677-09-01"));
+  EXPECT_EQ(rotated::format_utc(utc("2262-01-01T00:00:00Z")), "2262-01-01T00:00:00Z");
+  EXPECT_EQ(rotated::format_utc(utc("1678-01-01T00:00:00Z")), "1678-01-01T00:00:00Z");
+}
+
 TEST(rotated_civil_time, iso8601_with_offsets_and_local_readings) {
   tz_scope tz("America/New_York");
   EXPECT_EQ(rotated::format_utc(utc("2026-03-08T05:00:00Z")), "2026-03-08T05:00:00Z");
