@@ -183,6 +183,7 @@ int main(int argc, char** argv) {
 
   options opt;
   CLI::App app{"rotated: rotates files by interval, local time of day and size, keeping K versions"};
+  app.set_version_flag("--version", std::string("rotated ") + ROTATED_VERSION + " (weft)");
   app.add_option("--config,-c", opt.config_path, "The TOML configuration file (required but with --import-logrotate)");
   app.add_option("--import-logrotate", opt.import_logrotate,
                  "Print the rotated configuration equivalent to these logrotate files, then exit")
