@@ -114,6 +114,9 @@ struct file_policy {
 struct config {
   std::string source;     // the file it came from
   std::string state_dir;  // empty: the default (or --state-dir)
+  // A drop-in directory (`include_dir`): its NAME.toml files add [[file]]
+  // tables (load_config reads them; parse_config only records the key).
+  std::string include_dir;
   std::vector<file_policy> files;
 };
 
@@ -124,8 +127,10 @@ struct config_result {
 
 // Parses TOML text; `source` names it in messages.
 config_result parse_config(std::string_view text, const std::string& source);
-// Reads and parses a file. With `as_root`, also refuses a file not owned by
-// root or writable by group or others.
+// Reads and parses a file and the NAME.toml files of its include_dir (in
+// name order; each holds only [[file]] tables). With `as_root`, also
+// refuses a file, or the drop-in directory, not owned by root or writable
+// by group or others.
 config_result load_config(const std::string& path, bool as_root);
 
 // The strict value grammars, exposed for tests and the command line.

@@ -2,7 +2,9 @@
 // it may hold, every error collected with its line; and the checks on the
 // configuration file itself (owner and mode as root).
 #include "config.hpp"
+#include "fs.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -15,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
@@ -432,7 +435,11 @@ std::string file_policy::dir() const {
 
 std::string file_policy::name() const { return path.substr(path.rfind('/') + 1); }
 
-config_result parse_config(std::string_view text, const std::string& source) {
+namespace {
+
+// A configuration's text; a drop-in (a file of include_dir) holds only
+// [[file]] tables, and may hold none.
+config_result parse_text(std::string_view text, const std::string& source, bool drop_in) {
   config_result result;
   reporter r(source);
   toml::table root;
@@ -450,11 +457,14 @@ config_result parse_config(std::string_view text, const std::string& source) {
   for (auto&& [k, v] : root) {
     std::string_view key = k.str();
     int key_line = static_cast<int>(k.source().begin.line);
-    if (key == "state_dir") {
+    if (drop_in && key != "file") {
+      r.at(key_line, "'" + std::string(key) + "': a drop-in file holds only [[file]] tables");
+    } else if (key == "state_dir" || key == "include_dir") {
       if (auto s = want_string(r, key, v)) {
         std::string why;
-        cfg.state_dir = normalise_path(*s, why);
-        if (cfg.state_dir.empty()) r.at(v, "'state_dir' " + why);
+        std::string& dir = key == "state_dir" ? cfg.state_dir : cfg.include_dir;
+        dir = normalise_path(*s, why);
+        if (dir.empty()) r.at(v, "'" + std::string(key) + "' " + why);
       }
     } else if (key == "file") {
       const toml::array* files = v.as_array();
@@ -473,54 +483,121 @@ config_result parse_config(std::string_view text, const std::string& source) {
         cfg.files.push_back(std::move(*f));
       }
     } else {
-      r.at(key_line, "unknown key '" + std::string(key) + "' (expected state_dir or [[file]] tables)");
+      r.at(key_line, "unknown key '" + std::string(key) + "' (expected state_dir, include_dir or [[file]] tables)");
     }
   }
-  if (!any_file && r.errors.empty()) r.at(1, "no [[file]] table: nothing to watch");
+  if (!any_file && !drop_in && cfg.include_dir.empty() && r.errors.empty())
+    r.at(1, "no [[file]] table: nothing to watch");
   result.errors = r.take();
   if (result.errors.empty()) result.value = std::move(cfg);
   return result;
 }
 
-config_result load_config(const std::string& path, bool as_root) {
-  config_result result;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    result.errors.push_back(path + ": cannot open: " + std::strerror(errno));
-    return result;
+// The text of a configuration file, `name` in `dirfd` (AT_FDCWD: a path),
+// or nullopt with the reason in `errors`. As root, a file that root does
+// not own or that group or others may write is refused.
+std::optional<std::string> read_config(int dirfd, const std::string& name, const std::string& path, bool as_root,
+                                       std::vector<std::string>& errors, int extra_flags) {
+  unique_fd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | extra_flags));
+  if (!fd) {
+    errors.push_back(path + ": cannot open: " + std::strerror(errno));
+    return std::nullopt;
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    result.errors.push_back(path + ": not a regular file");
-    return result;
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    errors.push_back(path + ": not a regular file");
+    return std::nullopt;
   }
   if (as_root && st.st_uid != 0) {
-    ::close(fd);
-    result.errors.push_back(path + ": refusing a configuration not owned by root (running as root)");
-    return result;
+    errors.push_back(path + ": refusing a configuration not owned by root (running as root)");
+    return std::nullopt;
   }
   if (as_root && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    ::close(fd);
-    result.errors.push_back(path + ": refusing a configuration writable by group or others (running as root)");
-    return result;
+    errors.push_back(path + ": refusing a configuration writable by group or others (running as root)");
+    return std::nullopt;
   }
   std::string text;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      result.errors.push_back(path + ": cannot read: " + std::strerror(err));
-      return result;
+      errors.push_back(path + ": cannot read: " + std::strerror(errno));
+      return std::nullopt;
     }
     if (n == 0) break;
     text.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fd);
-  return parse_config(text, path);
+  return text;
+}
+
+// Adds the [[file]] tables of every NAME.toml in cfg.include_dir (name
+// order; hidden files and other names skipped) to `cfg`, or the errors.
+void load_drop_ins(config& cfg, bool as_root, std::vector<std::string>& errors) {
+  const std::string& dir = cfg.include_dir;
+  unique_fd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  struct stat st {};
+  if (!dirfd || ::fstat(dirfd.get(), &st) != 0) {
+    errors.push_back(cfg.source + ": include_dir " + dir + ": " + std::strerror(errno));
+    return;
+  }
+  if (as_root && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
+    errors.push_back(dir + ": refusing a drop-in directory not owned by root or writable by group or others "
+                           "(running as root)");
+    return;
+  }
+  int listing = ::dup(dirfd.get());
+  dir_stream d(listing >= 0 ? ::fdopendir(listing) : nullptr);
+  if (!d) {
+    if (listing >= 0) ::close(listing);
+    errors.push_back(dir + ": cannot list: " + std::strerror(errno));
+    return;
+  }
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d.get())) {
+    std::string n = e->d_name;
+    if (n[0] != '.' && n.size() > 5 && n.compare(n.size() - 5, 5, ".toml") == 0) names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  std::map<std::string, std::string> seen;  // path -> the file that watches it
+  for (const file_policy& f : cfg.files) seen.emplace(f.path, cfg.source);
+  for (const std::string& n : names) {
+    const std::string path = dir + "/" + n;
+    auto text = read_config(dirfd.get(), n, path, as_root, errors, O_NOFOLLOW);
+    if (!text) continue;
+    config_result part = parse_text(*text, path, true);
+    errors.insert(errors.end(), part.errors.begin(), part.errors.end());
+    if (!part.value) continue;
+    for (file_policy& f : part.value->files) {
+      auto [it, fresh] = seen.emplace(f.path, path);
+      if (!fresh) {
+        errors.push_back(path + ":" + std::to_string(f.line) + ": '" + f.path + "' is watched twice (also in " +
+                         it->second + ")");
+        continue;
+      }
+      cfg.files.push_back(std::move(f));
+    }
+  }
+}
+
+}  // namespace
+
+config_result parse_config(std::string_view text, const std::string& source) {
+  return parse_text(text, source, false);
+}
+
+config_result load_config(const std::string& path, bool as_root) {
+  config_result result;
+  auto text = read_config(AT_FDCWD, path, path, as_root, result.errors, 0);
+  if (!text) return result;
+  result = parse_config(*text, path);
+  if (!result.value || result.value->include_dir.empty()) return result;
+  load_drop_ins(*result.value, as_root, result.errors);
+  if (result.errors.empty() && result.value->files.empty())
+    result.errors.push_back(path + ":1: no [[file]] table here or in " + result.value->include_dir +
+                            ": nothing to watch");
+  if (!result.errors.empty()) result.value.reset();
+  return result;
 }
 
 }  // namespace rotated

@@ -197,6 +197,42 @@ TEST(rotated_config, prerotate_and_postrotate_take_argv_or_a_table_with_a_timeou
   EXPECT_EQ(aged.files[0].max_age, std::chrono::nanoseconds(24h * 30));
 }
 
+// include_dir: a drop-in directory like logrotate.d. Its NAME.toml files
+// add [[file]] tables in name order; other names and hidden files are
+// skipped; a drop-in holds nothing else; a path watched twice across
+// files is an error naming both; as root, group-writable files are refused.
+TEST(rotated_config, include_dir_adds_the_file_tables_of_its_toml_files) {
+  rotated_test::temp_dir dir;
+  ASSERT_EQ(::mkdir((dir / "rotated.d").c_str(), 0755), 0);
+  rotated_test::write_text(dir / "main.toml", "include_dir = \"" + dir / "rotated.d" + "\"\n", 0644);
+  rotated_test::write_text(dir / "rotated.d/b.toml", "[[file]]\npath = \"/v/b.log\"\nkeep = 2\ndaily = true\n", 0644);
+  rotated_test::write_text(dir / "rotated.d/a.toml", "[[file]]\npath = \"/v/a.log\"\nkeep = 3\nweekly = true\n", 0644);
+  rotated_test::write_text(dir / "rotated.d/c.toml.dpkg-old", "garbage", 0644);
+  rotated_test::write_text(dir / "rotated.d/.hidden.toml", "garbage", 0644);
+  auto r = rotated::load_config(dir / "main.toml", true);
+  for (const auto& e : r.errors) ADD_FAILURE() << e;
+  ASSERT_TRUE(r.value);
+  ASSERT_EQ(r.value->files.size(), 2u);
+  EXPECT_EQ(r.value->files[0].path, "/v/a.log");
+  EXPECT_EQ(r.value->files[1].path, "/v/b.log");
+
+  rotated_test::write_text(dir / "rotated.d/c.toml", "state_dir = \"/s\"\n[[file]]\npath = \"/v/a.log\"\nkeep = 1\ndaily = true\n", 0644);
+  EXPECT_EQ(rotated::load_config(dir / "main.toml", true).errors,
+            (std::vector<std::string>{dir / "rotated.d/c.toml:1: 'state_dir': a drop-in file holds only [[file]] tables"}));
+  rotated_test::write_text(dir / "rotated.d/c.toml", "[[file]]\npath = \"/v/a.log\"\nkeep = 1\ndaily = true\n", 0664);
+  EXPECT_EQ(rotated::load_config(dir / "main.toml", true).errors,
+            (std::vector<std::string>{dir / "rotated.d/c.toml: refusing a configuration writable by group or others "
+                                            "(running as root)"}));
+  EXPECT_EQ(rotated::load_config(dir / "main.toml", false).errors,
+            (std::vector<std::string>{dir / "rotated.d/c.toml:1: '/v/a.log' is watched twice (also in " +
+                                      dir / "rotated.d/a.toml)"}));
+  ASSERT_EQ(::unlink((dir / "rotated.d/c.toml").c_str()), 0);
+  for (const char* name : {"a.toml", "b.toml"}) ASSERT_EQ(::unlink((dir / "rotated.d/" + name).c_str()), 0);
+  EXPECT_EQ(rotated::load_config(dir / "main.toml", false).errors,
+            (std::vector<std::string>{dir / "main.toml:1: no [[file]] table here or in " + dir / "rotated.d" +
+                                      ": nothing to watch"}));
+}
+
 TEST(rotated_config, structural_mistakes_name_their_line) {
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nevery = \"1s\"\n"),
             (std::vector<std::string>{"c.toml:1: [[file]] needs 'keep' (how many versions to keep; 0: none)"}));
@@ -219,7 +255,7 @@ TEST(rotated_config, structural_mistakes_name_their_line) {
             (std::vector<std::string>{
                 "c.toml:4: 'daily' must be true or a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), not \"24:00\""}));
   EXPECT_EQ(errors_of("verbose = true\n[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\n"),
-            (std::vector<std::string>{"c.toml:1: unknown key 'verbose' (expected state_dir or [[file]] tables)"}));
+            (std::vector<std::string>{"c.toml:1: unknown key 'verbose' (expected state_dir, include_dir or [[file]] tables)"}));
   EXPECT_EQ(errors_of("state_dir = \"/s\"\n"), (std::vector<std::string>{"c.toml:1: no [[file]] table: nothing to watch"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = \"3\"\nevery = \"1s\"\n"),
             (std::vector<std::string>{"c.toml:3: 'keep' must be an integer, not a string"}));
