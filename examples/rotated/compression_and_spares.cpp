@@ -131,9 +131,16 @@ compress_report engine::compress(const file_policy& f, directory_handle director
   }
   acting_for act(access);
   const unique_fd& dirfd = *dir;
-  for (unsigned i = 2; i <= f.keep; ++i) {
-    const std::string plain = name + slot(i);
-    const std::string gz = name + slot(i, extension_of(f.method));  // or .zst
+  std::vector<std::string> versions;
+  try {
+    versions = older_versions(dirfd.get(), f);
+  } catch (const std::exception& e) {
+    report.errors.push_back(e.what());
+    return report;
+  }
+  for (const std::string& version : versions) {
+    const std::string plain = name + version;
+    const std::string gz = plain + extension_of(f.method);  // or .zst
     const std::string temp = "." + gz + ".rotated-tmp";
     try {
       auto s = stat_at(dirfd.get(), plain);

@@ -83,6 +83,10 @@ struct file_policy {
   // A time trigger (every, calendar) rotates only once the file has at
   // least this many bytes; until then it checks again every check_every.
   std::optional<std::uint64_t> min_size;
+  // Non-empty: versions are named NAME + this strftime pattern of the
+  // rotation's local time ("-%Y%m%d", logrotate's dateext) instead of
+  // NAME.1, NAME.2, ...; see valid_dateext().
+  std::string dateext;
   // Each rotation removes the versions 2..keep last written more than this
   // long before it (logrotate's maxage).
   std::optional<std::chrono::nanoseconds> max_age;
@@ -144,6 +148,11 @@ std::optional<std::chrono::seconds> parse_time_of_day(std::string_view text);  /
 std::optional<calendar_trigger> parse_calendar(calendar_period period, std::string_view text);
 std::optional<int> parse_signal(std::string_view name);                       // "HUP", "SIGUSR1", ...
 std::optional<std::uint64_t> parse_u64(std::string_view text);                // decimal digits, no overflow
+// A dateext pattern rotated can both format and recognise: literal
+// characters (no '/') and %Y %m %d %H %M %S %s %%, at least one conversion.
+bool valid_dateext(std::string_view pattern);
+// Whether `suffix` is what `pattern` formats for some instant.
+bool matches_dateext(std::string_view suffix, std::string_view pattern);
 // Whether a file name holds an unescaped `*`, `?` or `[` (patterns.hpp).
 bool is_pattern(std::string_view name);
 // The name with its backslash escapes removed (a name that is no pattern).

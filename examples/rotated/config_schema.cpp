@@ -352,6 +352,14 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
       f.max_size = want_size(r, key, v);
     } else if (key == "min_size") {
       f.min_size = want_size(r, key, v);
+    } else if (key == "dateext") {
+      if (v.is_boolean()) {
+        if (*v.value<bool>()) f.dateext = "-%Y%m%d";
+      } else if (auto s = want_string(r, key, v)) {
+        if (valid_dateext(*s)) f.dateext = *s;
+        else r.at(v, "'dateext' must be true or a pattern of %Y %m %d %H %M %S %s and other characters but '/', "
+                     "with at least one conversion, such as \"-%Y%m%d\", not \"" + *s + "\"");
+      }
     } else if (key == "max_age") {
       f.max_age = want_duration(r, key, v);
     } else if (key == "check_every") {
@@ -417,6 +425,8 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
     if (has_level && !f.compress) r.at(level_line, "'compress_level' goes with 'compress'");
     if (f.compress && f.method == compression_method::gzip && f.compress_level > 9)
       r.at(level_line, "'compress_level' for gzip is 1 to 9, not " + std::to_string(f.compress_level));
+    if (!f.dateext.empty() && (f.copytruncate || f.keep == 0))
+      r.at(f.line, "'dateext' goes with neither 'copytruncate' nor 'keep = 0'");
     if (f.keep == 0 && f.copytruncate)
       r.at(f.line, "'keep = 0' with 'copytruncate' would only truncate the file; not supported");
     if (f.compress && f.keep < 2)

@@ -77,7 +77,17 @@ struct inspection {
 // `kept_before`: engine::rotate's.
 inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, unsigned kept_before);
 
-// The suffixes of the versions 2..keep, plain or .gz, whose regular file
+// dateext: the suffix NAME gets from a rotation at `at` ("-20261206").
+std::string date_suffix(const std::string& pattern, wall_time at);
+// dateext: the suffixes of the dated versions there are (less any
+// compression extension), oldest first: the pattern sorts in time order,
+// as logrotate's dateformat must.
+std::vector<std::string> dated_versions(int dirfd, const file_policy& f);
+// The plain-version suffixes that compression and max_age consider: .2
+// to .K, or every dated version but the newest.
+std::vector<std::string> older_versions(int dirfd, const file_policy& f);
+
+// The suffixes of the older versions (older_versions), in any form, whose regular file
 // was last modified more than f.max_age before `at` (none without max_age).
 std::vector<std::string> aged_versions(int dirfd, const file_policy& f, wall_time at);
 

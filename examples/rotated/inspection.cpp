@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cerrno>
+#include <ctime>
+#include <set>
 
 #include "engine_internal.hpp"
 #include "fs.hpp"
@@ -120,6 +122,42 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
     j.fresh_uid = f.create.owner.value_or(st->st_uid);
     j.fresh_gid = f.create.group.value_or(st->st_gid);
   }
+  if (!f.dateext.empty()) {
+    // Dated versions do not shift: the file takes its date's name, and the
+    // oldest beyond keep leave through their hold names as numbered ones do.
+    const std::string target = date_suffix(f.dateext, at);
+    for (std::string_view form : version_forms) {
+      if (stat_at(dirfd, name + target + std::string(form))) {
+        r.status = outcome::skipped;
+        r.reason = name + target + std::string(form) + " exists already (a dateext pattern coarser than the trigger?)";
+        return r;
+      }
+    }
+    std::vector<std::string> dated = dated_versions(dirfd, f);
+    std::size_t leaving = dated.size() + 1 > f.keep ? dated.size() + 1 - f.keep : 0;
+    std::vector<journal_step> holds;
+    for (std::size_t i = 0; i < leaving; ++i) {
+      for (std::string_view form : version_forms) {
+        const std::string suffix = dated[i] + std::string(form);
+        if (auto s = stat_at(dirfd, name + suffix); s && !S_ISDIR(s->st_mode)) {
+          auto id = identity_at(dirfd, name + suffix);
+          if (!id) throw_errno(ESTALE, name + suffix + " changed during the rotation");
+          holds.push_back({journal_step::move, suffix, held(suffix), id->dev, id->ino, id->btime_ns, id->size, id->mtime_ns});
+        }
+      }
+    }
+    j.steps = holds;
+    auto own = identity_at(dirfd, name);
+    if (!own || own->ino != static_cast<std::uint64_t>(st->st_ino)) throw_errno(ESTALE, name + " changed during the rotation");
+    j.steps.push_back({journal_step::move, "", target, own->dev, own->ino, own->btime_ns, own->size, own->mtime_ns});
+    for (journal_step drop : holds) {
+      drop.kind = journal_step::drop;
+      drop.from = drop.to;
+      drop.to.clear();
+      j.steps.push_back(std::move(drop));
+    }
+    return r;
+  }
   // The versions as they are now: [i][form], form indexing version_forms.
   std::vector<std::array<std::optional<struct stat>, std::size(version_forms)>> versions(f.keep + 1);
   for (unsigned i = 1; i <= f.keep; ++i) {
@@ -185,17 +223,63 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
   return r;
 }
 
+std::string date_suffix(const std::string& pattern, wall_time at) {
+  std::time_t t = wall_clock::to_time_t(at);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  char buf[256];
+  std::size_t n = std::strftime(buf, sizeof buf, pattern.c_str(), &tm);
+  return std::string(buf, n);
+}
+
+std::vector<std::string> dated_versions(int dirfd, const file_policy& f) {
+  const std::string name = f.name();
+  int listing = ::dup(dirfd);
+  dir_stream d(listing >= 0 ? ::fdopendir(listing) : nullptr);
+  if (!d) {
+    int err = errno;
+    if (listing >= 0) ::close(listing);
+    throw_errno(err, "list the directory of " + f.path);
+  }
+  ::rewinddir(d.get());  // the duplicate shares the offset of an earlier listing
+  std::set<std::string> bases;
+  while (struct dirent* e = ::readdir(d.get())) {
+    std::string_view entry = e->d_name;
+    if (entry.size() <= name.size() || entry.substr(0, name.size()) != name) continue;
+    std::string_view rest = entry.substr(name.size());
+    for (std::string_view form : version_forms)
+      if (!form.empty() && rest.size() > form.size() && rest.substr(rest.size() - form.size()) == form) {
+        rest.remove_suffix(form.size());
+        break;
+      }
+    if (matches_dateext(rest, f.dateext)) bases.emplace(rest);
+  }
+  return {bases.begin(), bases.end()};
+}
+
+std::vector<std::string> older_versions(int dirfd, const file_policy& f) {
+  std::vector<std::string> out;
+  if (!f.dateext.empty()) {
+    out = dated_versions(dirfd, f);
+    if (!out.empty()) out.pop_back();  // the newest stays plain, as .1 does
+    return out;
+  }
+  for (unsigned i = 2; i <= f.keep; ++i) out.push_back(slot(i));
+  return out;
+}
+
 std::vector<std::string> aged_versions(int dirfd, const file_policy& f, wall_time at) {
   std::vector<std::string> aged;
   if (!f.max_age) return aged;
   const std::string name = f.name();
   const auto limit = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()) - *f.max_age;
-  for (unsigned i = 2; i <= f.keep; ++i) {
+  for (const std::string& version : older_versions(dirfd, f)) {
     for (std::string_view form : version_forms) {
-      auto s = stat_at(dirfd, name + slot(i, form));
+      const std::string suffix = version + std::string(form);
+      auto s = stat_at(dirfd, name + suffix);
       if (!s || !S_ISREG(s->st_mode)) continue;
       auto mtime = std::chrono::seconds(s->st_mtim.tv_sec) + std::chrono::nanoseconds(s->st_mtim.tv_nsec);
-      if (mtime < limit) aged.push_back(slot(i, form));
+      if (mtime < limit) aged.push_back(suffix);
     }
   }
   return aged;
@@ -233,7 +317,7 @@ std::vector<std::string> engine::describe(const file_policy& f, unsigned kept_be
     if (ins.plan.fresh)
       lines.push_back("would create " + name + " (mode " + octal(ins.plan.fresh_mode) + ", owner " +
                       std::to_string(ins.plan.fresh_uid) + ":" + std::to_string(ins.plan.fresh_gid) + ")");
-    if (f.compress && f.keep >= 2)
+    if (f.compress && f.keep >= 2 && f.dateext.empty())
       lines.push_back("would compress " + name + ".2 -> " + name + slot(2, extension_of(f.method)));
     if (f.max_age) {
       // Ages as they are now; after the cascade each is one version further.

@@ -17,9 +17,9 @@ namespace {
 std::string suffix_out(const std::string& s) { return s.empty() ? "-" : s; }
 std::string suffix_in(const std::string& s) { return s == "-" ? "" : s; }
 
+// ".1", ".2.gz", a dateext suffix ("-20261206"), a hold name: never a
+// path elsewhere, never a word break.
 bool valid_suffix(const std::string& s) {
-  if (s.empty()) return true;
-  if (s[0] != '.') return false;
   for (char c : s)
     if (c == '/' || c == ' ' || c == '\n') return false;
   return true;

@@ -29,8 +29,8 @@
 //   path <absolute path of the watched file>
 //   end
 // and, once the state records the rotation, a line "done <n>". A suffix is
-// "-" for the file itself, else ".1", ".2.gz", ... A record without its
-// "end" line was torn by a crash before it was synced, so its rotation
+// "-" for the file itself, else ".1", ".2.gz", "-20261206" (dateext), ...
+// A record without its "end" line was torn by a crash before it was synced, so its rotation
 // never started: it is ignored. When no rotation is in flight the log is
 // truncated to nothing.
 #pragma once

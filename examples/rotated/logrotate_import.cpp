@@ -32,6 +32,8 @@ struct settings {
   bool missing_ok = false, not_if_empty = false, copytruncate = false;
   std::optional<std::string> create;  // "false", or a table; unset: copied from the file
   std::optional<std::string> max_age;
+  bool dateext = false;
+  std::string dateformat = "-%Y%m%d";
   std::string prerotate, postrotate;  // shell script text
   bool sharedscripts = false;
   std::vector<std::string> notes;  // "`directive`: why not translated"
@@ -313,13 +315,20 @@ class translator {
     } else if (d == "include") {
       if (depth > 8) note(s, where, all, "includes nested too deeply");
       else include(arg, depth + 1);
-    } else if (d == "dateext" || d == "dateformat" || d == "dateyesterday" || d == "datehourago") {
-      note(s, where, all, "rotated names versions .1, .2, ...; date extensions are not supported");
+    } else if (d == "dateext") {
+      s.dateext = true;
+    } else if (d == "nodateext") {
+      s.dateext = false;
+    } else if (d == "dateformat") {
+      if (valid_dateext(arg) && w.size() == 2) s.dateformat = arg;
+      else note(s, where, all, "rotated takes %Y %m %d %H %M %S %s and other characters but '/' and space");
+    } else if (d == "dateyesterday" || d == "datehourago") {
+      note(s, where, all, "rotated dates a version by the time of its rotation");
     } else if (d == "olddir" || d == "createolddir") {
       note(s, where, all, "rotated keeps versions beside the file; olddir is not supported");
     } else if (d == "mail" || d == "mailfirst" || d == "maillast") {
       note(s, where, all, "rotated never mails a dropped version");
-    } else if (d == "nodateext" || d == "noolddir" || d == "nomail" || d == "noshred" || d == "nocopy") {
+    } else if (d == "noolddir" || d == "nomail" || d == "noshred" || d == "nocopy") {
       // logrotate's defaults, rotated's behaviour.
     } else if (d == "tabooext" || d == "taboopat") {
       note(s, where, all, "the importer skips logrotate's default taboo extensions only");
@@ -394,6 +403,8 @@ class translator {
     else if (s.copytruncate) notes.push_back("`copytruncate` with `rotate 0`: rotated does not only truncate");
     if (s.create && !s.copytruncate) line("create = " + *s.create);
     if (s.max_age) line("max_age = " + *s.max_age);
+    if (s.dateext && !s.copytruncate && s.keep.value_or("0") != "0") line("dateext = " + quoted(s.dateformat));
+    else if (s.dateext) notes.push_back("`dateext` with `copytruncate` or `rotate 0`: rotated numbers the versions");
     hook(line, notes, "prerotate", s.prerotate, false);
     hook(line, notes, "postrotate", s.postrotate, true);
     bool many = paths.size() > 1 || std::any_of(paths.begin(), paths.end(), [](const std::string& p) {

@@ -205,6 +205,37 @@ std::string unescape_name(std::string_view name) {
   return out;
 }
 
+bool valid_dateext(std::string_view pattern) {
+  bool conversion = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '/' || pattern[i] == ' ' || pattern[i] == '\n') return false;  // the journal's words
+    if (pattern[i] != '%') continue;
+    if (++i == pattern.size() || std::string_view("YmdHMSs%").find(pattern[i]) == std::string_view::npos) return false;
+    conversion = conversion || pattern[i] != '%';
+  }
+  return conversion;
+}
+
+bool matches_dateext(std::string_view suffix, std::string_view pattern) {
+  std::size_t at = 0;
+  auto digits = [&](std::size_t n) {  // exactly n digits; n == 0: one or more
+    std::size_t start = at;
+    while (at < suffix.size() && suffix[at] >= '0' && suffix[at] <= '9' && (n == 0 || at - start < n)) ++at;
+    return n == 0 ? at > start : at - start == n;
+  };
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '%' && i + 1 < pattern.size() && pattern[i + 1] != '%') {
+      char c = pattern[++i];
+      if (!digits(c == 'Y' ? 4 : c == 's' ? 0 : 2)) return false;
+    } else {
+      if (pattern[i] == '%') ++i;  // "%%"
+      if (at >= suffix.size() || suffix[at] != pattern[i]) return false;
+      ++at;
+    }
+  }
+  return at == suffix.size();
+}
+
 std::optional<int> parse_signal(std::string_view name) {
   if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
   static constexpr std::pair<std::string_view, int> signals[] = {

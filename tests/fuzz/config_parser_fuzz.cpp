@@ -57,6 +57,7 @@ void check_config(std::string_view text) {
     check(!f.min_size || f.every || f.calendar);
     check(!f.max_age || f.max_age->count() > 0);
     check(!f.pattern || rotated::is_pattern(f.name()));
+    check(f.dateext.empty() || (rotated::valid_dateext(f.dateext) && !f.copytruncate && f.keep > 0));
     for (const auto* hook : {&f.prerotate, &f.postrotate})
       check(!*hook || (!(*hook)->command.empty() && !(*hook)->command[0].empty()));
     check(f.check_every.count() > 0);

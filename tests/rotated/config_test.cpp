@@ -233,6 +233,24 @@ TEST(rotated_config, include_dir_adds_the_file_tables_of_its_toml_files) {
                                       ": nothing to watch"}));
 }
 
+TEST(rotated_config, dateext_takes_true_or_a_pattern_it_can_recognise) {
+  auto f = [](const std::string& line) {
+    return config_from("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n" + line + "\n").files[0].dateext;
+  };
+  EXPECT_EQ(f("dateext = true"), "-%Y%m%d");
+  EXPECT_EQ(f("dateext = \"-%Y-%m-%d_%H%%\""), "-%Y-%m-%d_%H%%");
+  for (const char* bad : {"dateext = \"-%F\"", "dateext = \"-static\"", "dateext = \"/%Y\"", "dateext = \"-%Y%\""})
+    EXPECT_EQ(errors_of(std::string("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n") + bad + "\n").size(), 1u) << bad;
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\ndateext = true\ncopytruncate = true\n"),
+            (std::vector<std::string>{"c.toml:1: 'dateext' goes with neither 'copytruncate' nor 'keep = 0'"}));
+  EXPECT_TRUE(rotated::matches_dateext("-20261206", "-%Y%m%d"));
+  EXPECT_TRUE(rotated::matches_dateext("-1765000000", "-%s"));
+  EXPECT_TRUE(rotated::matches_dateext("-2026-12-06_05%", "-%Y-%m-%d_%H%%"));
+  EXPECT_FALSE(rotated::matches_dateext("-2026120", "-%Y%m%d"));
+  EXPECT_FALSE(rotated::matches_dateext("-20261206.1", "-%Y%m%d"));
+  EXPECT_FALSE(rotated::matches_dateext("", "-%Y%m%d"));
+}
+
 TEST(rotated_config, structural_mistakes_name_their_line) {
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nevery = \"1s\"\n"),
             (std::vector<std::string>{"c.toml:1: [[file]] needs 'keep' (how many versions to keep; 0: none)"}));

@@ -13,6 +13,7 @@
 #include <weft/loop.hpp>
 
 #include "engine.hpp"
+#include "engine_internal.hpp"
 #include "fs.hpp"
 #include "gzip.hpp"
 #include "zstd.hpp"
@@ -564,6 +565,49 @@ TEST(rotated_engine, zstd_compresses_versions_and_a_change_from_gzip_keeps_every
   ASSERT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
   EXPECT_FALSE(exists(f.path + ".5.gz"));  // the oldest leaves, gzipped or not
   EXPECT_EQ(unzstd(f.path + ".5.zst"), "gen 2\n");
+}
+
+// dateext (logrotate's dateext/dateformat): versions are named by the
+// rotation's local date and never shift; the oldest beyond keep leave,
+// the newest stays plain and the older are compressed; a second rotation
+// the same day is skipped (the name exists); names that do not fit the
+// pattern are not rotated's and stay; a crash after any step recovers.
+TEST(rotated_engine, dateext_names_versions_by_date_and_keeps_the_newest_k) {
+  rotated_test::tz_scope tz("America/New_York");
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 2, true);
+  f.dateext = "-%Y%m%d";
+  write_text(f.path + "-notadate", "not rotated's");
+  write_text(f.path + "-2026120", "nor this");
+  auto e = make_engine(state);
+  const char* days[] = {"2026-12-01T12:00:00Z", "2026-12-02T12:00:00Z", "2026-12-03T12:00:00Z"};
+  for (int k = 0; k < 3; ++k) {
+    write_text(f.path, std::string("day ") + std::to_string(k + 1) + "\n");
+    auto r = e.rotate(f, rotated_test::utc(days[k]));
+    ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+    auto c = e.compress(f, r.directory);
+    EXPECT_TRUE(c.errors.empty()) << c.errors.front();
+  }
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log-2026120", "app.log-20261202.gz",
+                                                             "app.log-20261203", "app.log-notadate"}));
+  EXPECT_EQ(gunzip(f.path + "-20261202.gz"), "day 2\n");
+  EXPECT_EQ(read_text(f.path + "-20261203"), "day 3\n");
+  write_text(f.path, "same day\n");
+  auto again = e.rotate(f, rotated_test::utc("2026-12-03T20:00:00Z"));
+  EXPECT_EQ(again.status, rotated::outcome::skipped);
+  EXPECT_EQ(again.reason, "app.log-20261203 exists already (a dateext pattern coarser than the trigger?)");
+  for (int crash_after = 0; crash_after < 4; ++crash_after) {
+    SCOPED_TRACE(crash_after);
+    write_text(f.path, "day " + std::to_string(4 + crash_after) + "\n");
+    auto at = rotated_test::utc(days[0]) + std::chrono::hours(24 * (3 + crash_after));
+    auto crashing = make_engine(state, crash_after);
+    EXPECT_THROW(crashing.rotate(f, at), rotated::simulated_crash);
+    auto restarted = make_engine(state);
+    for (const auto& rec : restarted.recover()) restarted.finish(rec.journal);
+    EXPECT_EQ(read_text(f.path), "");
+    EXPECT_EQ(read_text(f.path + rotated::detail::date_suffix(f.dateext, at)), "day " + std::to_string(4 + crash_after) + "\n");
+    EXPECT_EQ(list_dir(dir.path()).size(), 5u);  // app.log, two dated versions, the two strangers
+  }
 }
 
 void set_mtime(const std::string& path, rotated::wall_time t) {

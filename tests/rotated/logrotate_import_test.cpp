@@ -101,7 +101,8 @@ TEST(rotated_import, globals_includes_and_untranslatable_directives) {
   temp_dir dir;
   ASSERT_EQ(::mkdir((dir / "d").c_str(), 0755), 0);
   write_text(dir / "d/b", "/var/log/b.log {\n  daily\n}\n");
-  write_text(dir / "d/a", "/var/log/a.log {\n  rotate 2\n  dateext\n  olddir /var/log/old\n  mail root\n}\n");
+  write_text(dir / "d/a", "/var/log/a.log {\n  rotate 2\n  dateyesterday\n  olddir /var/log/old\n  mail root\n  dateext\n"
+                          "  dateformat -%Y-%m-%d\n}\n");
   write_text(dir / "d/a.dpkg-old", "/var/log/old.log {\n}\n");
   write_text(dir / "main.conf", "weekly\nrotate 5\nfrobnicate\ninclude " + dir / "d" + "\n/var/log/a.log {\n}\n"
                                 "/var/log/c.log /var/*/x.log {\n  size 100k\n  maxsize 1M\n  copytruncate\n}\n");
@@ -120,7 +121,8 @@ TEST(rotated_import, globals_includes_and_untranslatable_directives) {
   const std::string a = dir / "d/a";
   for (const std::string& line : std::vector<std::string>{
            "# untranslated `frobnicate` (" + dir / "main.conf" + ":3): no rotated equivalent",
-        "# untranslated `dateext` (" + a + ":3): rotated names versions .1, .2, ...; date extensions are not supported",
+        "# untranslated `dateyesterday` (" + a + ":3): rotated dates a version by the time of its rotation",
+        "dateext = \"-%Y-%m-%d\"",
         "# untranslated `olddir /var/log/old` (" + a + ":4): rotated keeps versions beside the file; olddir is not "
                                                        "supported",
         "# untranslated `mail root` (" + a + ":5): rotated never mails a dropped version",
