@@ -35,6 +35,14 @@ std::string apply_step(int dirfd, const std::string& name, const journal_step& s
   return from + " -> " + to;
 }
 
+// Whether a compressed form of `version` is there (by either method: the
+// journal does not record which).
+bool compressed_since(int dirfd, const std::string& version) {
+  for (std::string_view form : version_forms)
+    if (!form.empty() && stat_at(dirfd, version + std::string(form))) return true;
+  return false;
+}
+
 // Why a record is stale, or an empty string when each of its files is
 // where the record says it was or where its step put it (a held version
 // may be gone, dropped by the record itself, and a version compressed by
@@ -49,7 +57,7 @@ std::string stale_reason(int dirfd, const std::string& name, const journal& j) {
     }
     auto there = identity_at(dirfd, name + s.to);
     if (is_journaled_file(s, there)) continue;  // done
-    if (!there && (is_held(s.to) || (j.compress && stat_at(dirfd, name + s.to + ".gz")))) continue;  // and dropped, or compressed
+    if (!there && (is_held(s.to) || (j.compress && compressed_since(dirfd, name + s.to)))) continue;  // and dropped, or compressed
     return "the file journaled as " + from + " is neither there nor at " + name + s.to;
   }
   return {};
@@ -166,7 +174,7 @@ void engine::checkpoint() {
   if (options_.crash_after_steps >= 0 && steps_done_ > options_.crash_after_steps) throw simulated_crash();
 }
 
-rotation_report engine::rotate(const file_policy& f, wall_time at) {
+rotation_report engine::rotate(const file_policy& f, wall_time at, unsigned kept_before) {
   rotation_report report;
   steps_done_ = 0;
   try {
@@ -179,7 +187,7 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
       return report;
     }
     const unique_fd& dirfd = *report.directory;
-    inspection ins = inspect(dirfd.get(), f, options_.as_root, at);
+    inspection ins = inspect(dirfd.get(), f, options_.as_root, at, kept_before);
     if (ins.status != outcome::rotated) {
       report.status = ins.status;
       report.reason = ins.reason;
@@ -244,6 +252,15 @@ rotation_report engine::rotate(const file_policy& f, wall_time at) {
           create_fresh(dirfd.get(), name, ins.plan.fresh_mode, ins.plan.fresh_uid, ins.plan.fresh_gid));
       checkpoint();
     }
+    // Not journaled: an unlink completes or not, and a version it removed
+    // is one no replay needs (the cascade's steps are all done by now).
+    for (const std::string& suffix : aged_versions(dirfd.get(), f, at)) {
+      // The rotation is done whatever happens here: a failure is a warning.
+      if (::unlinkat(dirfd.get(), (name + suffix).c_str(), 0) == 0)
+        report.actions.push_back("removed " + name + suffix + " (older than max_age " + format_duration(*f.max_age) + ")");
+      else if (errno != ENOENT)
+        report.warnings.push_back("cannot remove " + name + suffix + " (older than max_age): " + std::strerror(errno));
+    }
     changed_directory(f.dir());
     report.status = outcome::rotated;
   } catch (const simulated_crash&) {
@@ -306,6 +323,7 @@ std::vector<recovered_rotation> engine::recover() {
     f.path = j.path;
     f.keep = j.keep;
     f.compress = j.compress;
+    f.method = j.method;
     const std::string name = f.name();
     try {
       directory_handle dir = open_directory_of(f);
@@ -326,7 +344,10 @@ std::vector<recovered_rotation> engine::recover() {
       }
       for (const std::string& temp : {spare_name(name), "." + name + ".1.rotated-tmp"})
         if (::unlinkat(dirfd.get(), temp.c_str(), 0) == 0) r.actions.push_back("removed the leftover " + temp);
-      if (j.fresh && own != nullptr && is_journaled_file(*own, identity_at(dirfd.get(), name + own->to)) &&
+      // The file moved (to .1, or with keep = 0 to its hold name and then
+      // dropped): its fresh successor may still be missing.
+      if (j.fresh && own != nullptr &&
+          (is_held(own->to) || is_journaled_file(*own, identity_at(dirfd.get(), name + own->to))) &&
           !stat_at(dirfd.get(), name))
         r.actions.push_back("completed: " + create_fresh(dirfd.get(), name, j.fresh_mode, j.fresh_uid, j.fresh_gid));
       fsync_directory(dirfd.get(), f.dir());

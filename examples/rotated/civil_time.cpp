@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace rotated {
 
@@ -35,6 +36,18 @@ local_reading local_of(std::time_t instant) {
   ::localtime_r(&instant, &tm);
   return {year{tm.tm_year + 1900} / month{static_cast<unsigned>(tm.tm_mon + 1)} / day{static_cast<unsigned>(tm.tm_mday)},
           seconds(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec), seconds(tm.tm_gmtoff)};
+}
+
+void refresh_time_zone() {
+  std::optional<std::string> tz;
+  if (const char* v = std::getenv("TZ")) tz = v;
+  // A zone other than the current one makes glibc forget the current one,
+  // so that the second tzset() reads it from its file again.
+  ::setenv("TZ", "UTC0", 1);
+  ::tzset();
+  if (tz) ::setenv("TZ", tz->c_str(), 1);
+  else ::unsetenv("TZ");
+  ::tzset();
 }
 
 std::int64_t local_seconds(year_month_day date, seconds time_of_day) {
@@ -185,6 +198,10 @@ std::optional<wall_time> parse_iso8601(std::string_view text) {
     if (h > 23 || mi > 59 || s > 60) return std::nullopt;
   }
   std::int64_t reading = local_seconds(date, seconds(h * 3600 + mi * 60 + s));
+  // wall_time counts nanoseconds in 64 bits (1677-09-21 to 2262-04-11);
+  // the margin covers any UTC offset.
+  constexpr std::int64_t limit = duration_cast<seconds>(wall_clock::duration::max()).count() - 2 * 86400;
+  if (reading > limit || reading < -limit) return std::nullopt;
   if (i == text.size()) return wall_time(seconds(first_instant_at_or_after(reading))) + duration_cast<wall_clock::duration>(frac);
   long off = 0;
   if (expect('Z') || expect('z')) {

@@ -29,6 +29,17 @@ struct local_reading {
 
 local_reading local_of(std::time_t instant);
 
+// Reads the time-zone rules again, so that a change of zone (timedatectl
+// replacing /etc/localtime, a new tzdata, a new file where TZ or TZDIR
+// points) takes effect; the daemon calls it on SIGHUP. glibc reads the
+// rules once: localtime_r never looks again, and tzset() does only when
+// TZ changed or, with TZ unset, when /etc/localtime is another file (inode,
+// mtime), so a zone named by TZ is never re-read. Hence TZ is set to "UTC0"
+// and back, with a tzset() after each. It changes the environment: call it
+// where no other thread reads or changes it (the daemon's loop thread,
+// whose executor threads never do).
+void refresh_time_zone();
+
 // The local reading `date` at `time_of_day`, in local seconds.
 std::int64_t local_seconds(std::chrono::year_month_day date, std::chrono::seconds time_of_day);
 
@@ -57,7 +68,8 @@ std::string format_local_ms(wall_time t);
 // ISO 8601: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]" (a space may
 // replace the T), optionally followed by "Z" or an offset "+HH:MM" /
 // "+HHMM" / "+HH". Without an offset the reading is local, resolved with
-// first_instant_at_or_after.
+// first_instant_at_or_after. An instant that wall_time cannot hold (before
+// 1677-09-23 or after 2262-04-09, roughly) is refused.
 std::optional<wall_time> parse_iso8601(std::string_view text);
 
 }  // namespace rotated

@@ -1,5 +1,5 @@
-// The engine's compression and spares: gzip of versions 2..keep through a
-// synced temp file, and the spare (.NAME.rotated-new) that prepare() makes
+// The engine's compression and spares: gzip or zstd of versions 2..keep
+// through a synced temp file, and the spare (.NAME.rotated-new) that prepare() makes
 // and create_fresh() turns into the fresh file.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,6 +11,7 @@
 #include "engine_internal.hpp"
 #include "fs.hpp"
 #include "gzip.hpp"
+#include "zstd.hpp"
 
 namespace rotated {
 
@@ -130,9 +131,16 @@ compress_report engine::compress(const file_policy& f, directory_handle director
   }
   acting_for act(access);
   const unique_fd& dirfd = *dir;
-  for (unsigned i = 2; i <= f.keep; ++i) {
-    const std::string plain = name + slot(i, false);
-    const std::string gz = name + slot(i, true);
+  std::vector<std::string> versions;
+  try {
+    versions = older_versions(dirfd.get(), f);
+  } catch (const std::exception& e) {
+    report.errors.push_back(e.what());
+    return report;
+  }
+  for (const std::string& version : versions) {
+    const std::string plain = name + version;
+    const std::string gz = plain + extension_of(f.method);  // or .zst
     const std::string temp = "." + gz + ".rotated-tmp";
     try {
       auto s = stat_at(dirfd.get(), plain);
@@ -157,7 +165,8 @@ compress_report engine::compress(const file_policy& f, directory_handle director
       unique_fd out_guard(out);
       gzip_sizes sizes;
       try {
-        sizes = gzip_fd(in, out, plain);
+        sizes = f.method == compression_method::zstd ? zstd_fd(in, out, f.compress_level, plain)
+                                                      : gzip_fd(in, out, plain, f.compress_level);
         if (current_fsuid() == 0 && ::fchown(out, st.st_uid, st.st_gid) != 0) throw_errno(errno, "fchown " + temp);
         if (::fchmod(out, st.st_mode & 07777) != 0) throw_errno(errno, "fchmod " + temp);
         fsync_fd(out, temp);
@@ -179,7 +188,7 @@ compress_report engine::compress(const file_policy& f, directory_handle director
         // interrupted before NAME.i was removed, or another version.
         int old = ::openat(dirfd.get(), gz.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         unique_fd old_guard(old);
-        if (old < 0 || !gzip_holds(old, in)) {
+        if (old < 0 || !(f.method == compression_method::zstd ? zstd_holds(old, in) : gzip_holds(old, in))) {
           report.errors.push_back(gz + " already exists and holds something else; " + plain + " left uncompressed");
           continue;
         }

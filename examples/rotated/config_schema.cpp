@@ -2,7 +2,9 @@
 // it may hold, every error collected with its line; and the checks on the
 // configuration file itself (owner and mode as root).
 #include "config.hpp"
+#include "fs.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -15,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
@@ -84,6 +87,65 @@ std::optional<std::chrono::nanoseconds> want_duration(reporter& r, std::string_v
     return std::nullopt;
   }
   return d;
+}
+
+std::optional<std::uint64_t> want_size(reporter& r, std::string_view key, const toml::node& n) {
+  if (n.is_integer()) {
+    auto v = *n.value<std::int64_t>();
+    if (v >= 0) return static_cast<std::uint64_t>(v);
+    r.at(n, "'" + std::string(key) + "' must not be negative");
+    return std::nullopt;
+  }
+  auto s = want_string(r, key, n);
+  if (!s) return std::nullopt;
+  auto size = parse_size(*s);
+  if (!size)
+    r.at(n, "'" + std::string(key) + "': invalid size \"" + *s +
+                "\" (expected e.g. \"512KiB\", \"1MiB\", \"10MB\", \"100B\")");
+  return size;
+}
+
+std::optional<calendar_period> calendar_key(std::string_view key) {
+  for (auto p : {calendar_period::hourly, calendar_period::daily, calendar_period::weekly, calendar_period::monthly,
+                 calendar_period::yearly})
+    if (key == to_string(p)) return p;
+  return std::nullopt;
+}
+
+// `true` (the period's start: minute 0, midnight, Sunday, the 1st, January
+// 1st) or parse_calendar's string.
+std::optional<calendar_trigger> want_calendar(reporter& r, calendar_period period, const toml::node& n) {
+  static constexpr const char* forms[] = {
+      "\"MM\" or \"MM:SS\" (minute and second of each hour)", "a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59)",
+      "a weekday and an optional time, e.g. \"sunday\", \"mon 03:00\"",
+      "a day of the month 1..31 and an optional time, e.g. \"1\", \"15 04:00\"",
+      "a date MM-DD and an optional time, e.g. \"01-01\", \"07-01 06:00\""};
+  const std::string key = to_string(period);
+  if (n.is_boolean()) {
+    if (!*n.value<bool>()) return std::nullopt;
+    calendar_trigger c;
+    c.period = period;
+    return c;
+  }
+  auto s = want_string(r, key, n);
+  if (!s) return std::nullopt;
+  auto c = parse_calendar(period, *s);
+  if (!c) r.at(n, "'" + key + "' must be true or " + forms[static_cast<int>(period)] + ", not \"" + *s + "\"");
+  return c;
+}
+
+// A command line: a non-empty array of strings whose first is a program.
+std::vector<std::string> want_argv(reporter& r, const std::string& key, const toml::node& n) {
+  std::vector<std::string> argv;
+  const toml::array* a = n.as_array();
+  if (a == nullptr || a->empty()) {
+    r.at(n, "'" + key + "' must be a non-empty array of strings (argv; no shell is used)");
+    return argv;
+  }
+  for (const toml::node& arg : *a)
+    if (auto s = want_string(r, key + "[]", arg)) argv.push_back(*s);
+  if (!argv.empty() && argv[0].empty()) r.at(n, "'" + key + "' has an empty program name");
+  return argv;
 }
 
 // A user or group ("user" or "group" as `what`): a name, or a number.
@@ -176,15 +238,7 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
       if (auto id = want_id(r, "notify.user", v, "user")) spec.user = static_cast<uid_t>(*id);
     } else if (key == "command") {
       has_command = true;
-      const toml::array* a = v.as_array();
-      if (a == nullptr || a->empty()) {
-        r.at(v, "'notify.command' must be a non-empty array of strings (argv; no shell is used)");
-        continue;
-      }
-      for (const toml::node& arg : *a) {
-        if (auto s = want_string(r, "notify.command[]", arg)) spec.command.push_back(*s);
-      }
-      if (!spec.command.empty() && spec.command[0].empty()) r.at(v, "'notify.command' has an empty program name");
+      spec.command = want_argv(r, "notify.command", v);
     } else {
       r.at(static_cast<int>(k.source().begin.line), "unknown key 'notify." + std::string(key) +
                                                          "' (expected pidfile, signal, user, command or timeout)");
@@ -198,6 +252,36 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
   if (has_user && has_command) r.at(n, "'notify.user' goes with 'pidfile', not with 'command'");
   if (has_timeout && has_pidfile) r.at(n, "'notify.timeout' goes with 'command', not with 'pidfile'");
   f.notify = std::move(spec);
+}
+
+// `prerotate = ["prog", "arg"]`, or `{ command = [...], timeout = "30s" }`.
+std::optional<hook_spec> parse_hook(reporter& r, const std::string& key, const toml::node& n) {
+  hook_spec spec;
+  if (n.is_array()) {
+    spec.command = want_argv(r, key, n);
+    return spec;
+  }
+  const toml::table* t = n.as_table();
+  if (t == nullptr) {
+    r.at(n, "'" + key + "' must be an array of strings such as [\"/usr/bin/prog\", \"arg\"] or a table "
+                        "{ command = [...], timeout = \"30s\" }");
+    return std::nullopt;
+  }
+  bool has_command = false;
+  for (auto&& [k, v] : *t) {
+    std::string_view sub = k.str();
+    if (sub == "command") {
+      has_command = true;
+      spec.command = want_argv(r, key + ".command", v);
+    } else if (sub == "timeout") {
+      if (auto d = want_duration(r, key + ".timeout", v)) spec.timeout = *d;
+    } else {
+      r.at(static_cast<int>(k.source().begin.line),
+           "unknown key '" + key + "." + std::string(sub) + "' (expected command or timeout)");
+    }
+  }
+  if (!has_command) r.at(n, "'" + key + "' needs a 'command'");
+  return spec;
 }
 
 void parse_create(reporter& r, const toml::node& n, file_policy& f) {
@@ -235,8 +319,8 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
   file_policy f;
   f.line = static_cast<int>(t.source().begin.line);
   std::size_t errors_before = r.errors.size();
-  bool has_path = false, has_keep = false, has_check_every = false, has_watch = false;
-  int check_every_line = 0, watch_line = 0;
+  bool has_path = false, has_keep = false, has_check_every = false, has_watch = false, has_level = false;
+  int check_every_line = 0, watch_line = 0, level_line = 0;
   for (auto&& [k, v] : t) {
     std::string_view key = k.str();
     int key_line = static_cast<int>(k.source().begin.line);
@@ -246,45 +330,63 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
         std::string why;
         f.path = normalise_path(*s, why);
         if (f.path.empty()) r.at(v, "'path' " + why);
+        else if (is_pattern(f.dir())) r.at(v, "'path': only the file name may be a pattern, not a directory");
+        else if (is_pattern(f.name())) f.pattern = true;
+        else if (std::string name = unescape_name(f.name()); name == "." || name == "..")
+          r.at(v, "'path' must name a file, not '" + name + "'");
+        else f.path = f.path.substr(0, f.path.size() - f.name().size()) + name;
       }
     } else if (key == "keep") {
       has_keep = true;
       auto n = v.value<std::int64_t>();
       if (!v.is_integer() || !n) r.at(v, std::string("'keep' must be an integer, not ") + type_name(v));
-      else if (*n < 1 || *n > 100000) r.at(v, "'keep' must be between 1 and 100000, not " + std::to_string(*n));
+      else if (*n < 0 || *n > 100000) r.at(v, "'keep' must be between 0 and 100000, not " + std::to_string(*n));
       else f.keep = static_cast<unsigned>(*n);
     } else if (key == "every") {
       f.every = want_duration(r, key, v);
-    } else if (key == "daily") {
-      if (v.is_boolean()) {
-        if (*v.value<bool>()) f.daily = std::chrono::seconds(0);
-      } else if (auto s = want_string(r, key, v)) {
-        f.daily = parse_time_of_day(*s);
-        if (!f.daily) r.at(v, "'daily' must be a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), not \"" + *s + "\"");
-      }
+    } else if (auto period = calendar_key(key)) {
+      if (f.calendar) r.at(key_line, "'" + std::string(key) + "': a file has at most one of hourly, daily, weekly, "
+                                     "monthly and yearly (this one has '" + to_string(f.calendar->period) + "')");
+      else f.calendar = want_calendar(r, *period, v);
     } else if (key == "max_size") {
-      if (v.is_integer()) {
-        auto n = *v.value<std::int64_t>();
-        if (n < 0) r.at(v, "'max_size' must not be negative");
-        else f.max_size = static_cast<std::uint64_t>(n);
+      f.max_size = want_size(r, key, v);
+    } else if (key == "min_size") {
+      f.min_size = want_size(r, key, v);
+    } else if (key == "dateext") {
+      if (v.is_boolean()) {
+        if (*v.value<bool>()) f.dateext = "-%Y%m%d";
       } else if (auto s = want_string(r, key, v)) {
-        f.max_size = parse_size(*s);
-        if (!f.max_size)
-          r.at(v, "'max_size': invalid size \"" + *s + "\" (expected e.g. \"512KiB\", \"1MiB\", \"10MB\", \"100B\")");
+        if (valid_dateext(*s)) f.dateext = *s;
+        else r.at(v, "'dateext' must be true or a pattern of %Y %m %d %H %M %S %s and other characters but '/', "
+                     "with at least one conversion, such as \"-%Y%m%d\", not \"" + *s + "\"");
       }
+    } else if (key == "max_age") {
+      f.max_age = want_duration(r, key, v);
     } else if (key == "check_every") {
       has_check_every = true;
       check_every_line = key_line;
       if (auto d = want_duration(r, key, v)) f.check_every = *d;
     } else if (key == "compress") {
       if (v.is_boolean()) {
-        if (*v.value<bool>()) r.at(v, "'compress' must be \"gzip\" (or false)");
+        if (*v.value<bool>()) r.at(v, "'compress' must be \"gzip\" or \"zstd\" (or false)");
       } else if (auto s = want_string(r, key, v)) {
-        if (*s == "gzip") f.compress = true;
-        else r.at(v, "'compress': unknown method \"" + *s + "\" (only \"gzip\")");
+        f.compress = *s == "gzip" || *s == "zstd";
+        if (*s == "zstd") f.method = compression_method::zstd;
+        if (!f.compress) r.at(v, "'compress': unknown method \"" + *s + "\" (\"gzip\" or \"zstd\")");
       }
+    } else if (key == "compress_level") {
+      has_level = true;
+      level_line = key_line;
+      auto n = v.value<std::int64_t>();
+      if (!v.is_integer() || !n) r.at(v, std::string("'compress_level' must be an integer, not ") + type_name(v));
+      else if (*n < 1 || *n > 19) r.at(v, "'compress_level' must be between 1 and 19, not " + std::to_string(*n));
+      else f.compress_level = static_cast<int>(*n);
     } else if (key == "notify") {
       parse_notify(r, v, f);
+    } else if (key == "prerotate") {
+      f.prerotate = parse_hook(r, "prerotate", v);
+    } else if (key == "postrotate") {
+      f.postrotate = parse_hook(r, "postrotate", v);
     } else if (key == "create") {
       parse_create(r, v, f);
     } else if (key == "copytruncate") {
@@ -309,14 +411,24 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
     }
   }
   if (!has_path) r.at(f.line, "[[file]] needs a 'path'");
-  if (!has_keep) r.at(f.line, "[[file]] needs 'keep' (how many versions to keep, at least 1)");
+  if (!has_keep) r.at(f.line, "[[file]] needs 'keep' (how many versions to keep; 0: none)");
   if (r.errors.size() == errors_before) {
-    if (!f.every && !f.daily && !f.max_size)
-      r.at(f.line, "[[file]] " + f.path + " has no trigger: set 'every', 'daily' or 'max_size'");
-    if (has_check_every && !f.max_size) r.at(check_every_line, "'check_every' goes with 'max_size'");
+    if (!f.every && !f.calendar && !f.max_size)
+      r.at(f.line, "[[file]] " + f.path + " has no trigger: set 'every', 'hourly', 'daily', 'weekly', 'monthly', "
+                                          "'yearly' or 'max_size'");
+    if (f.min_size && !f.every && !f.calendar)
+      r.at(f.line, "'min_size' goes with a time trigger ('every', 'hourly' .. 'yearly'), which it holds back");
+    if (has_check_every && !f.max_size && !f.min_size) r.at(check_every_line, "'check_every' goes with 'max_size' or 'min_size'");
     if (has_watch && !f.max_size) r.at(watch_line, "'watch' goes with 'max_size'");
     if (f.copytruncate && !f.create.enabled)
       r.at(f.line, "'copytruncate' keeps the file in place; 'create = false' makes no sense with it");
+    if (has_level && !f.compress) r.at(level_line, "'compress_level' goes with 'compress'");
+    if (f.compress && f.method == compression_method::gzip && f.compress_level > 9)
+      r.at(level_line, "'compress_level' for gzip is 1 to 9, not " + std::to_string(f.compress_level));
+    if (!f.dateext.empty() && (f.copytruncate || f.keep == 0))
+      r.at(f.line, "'dateext' goes with neither 'copytruncate' nor 'keep = 0'");
+    if (f.keep == 0 && f.copytruncate)
+      r.at(f.line, "'keep = 0' with 'copytruncate' would only truncate the file; not supported");
     if (f.compress && f.keep < 2)
       r.at(f.line, "'compress' applies to versions 2 and up, so it needs keep >= 2");
   }
@@ -333,7 +445,11 @@ std::string file_policy::dir() const {
 
 std::string file_policy::name() const { return path.substr(path.rfind('/') + 1); }
 
-config_result parse_config(std::string_view text, const std::string& source) {
+namespace {
+
+// A configuration's text; a drop-in (a file of include_dir) holds only
+// [[file]] tables, and may hold none.
+config_result parse_text(std::string_view text, const std::string& source, bool drop_in) {
   config_result result;
   reporter r(source);
   toml::table root;
@@ -351,11 +467,14 @@ config_result parse_config(std::string_view text, const std::string& source) {
   for (auto&& [k, v] : root) {
     std::string_view key = k.str();
     int key_line = static_cast<int>(k.source().begin.line);
-    if (key == "state_dir") {
+    if (drop_in && key != "file") {
+      r.at(key_line, "'" + std::string(key) + "': a drop-in file holds only [[file]] tables");
+    } else if (key == "state_dir" || key == "include_dir") {
       if (auto s = want_string(r, key, v)) {
         std::string why;
-        cfg.state_dir = normalise_path(*s, why);
-        if (cfg.state_dir.empty()) r.at(v, "'state_dir' " + why);
+        std::string& dir = key == "state_dir" ? cfg.state_dir : cfg.include_dir;
+        dir = normalise_path(*s, why);
+        if (dir.empty()) r.at(v, "'" + std::string(key) + "' " + why);
       }
     } else if (key == "file") {
       const toml::array* files = v.as_array();
@@ -374,54 +493,121 @@ config_result parse_config(std::string_view text, const std::string& source) {
         cfg.files.push_back(std::move(*f));
       }
     } else {
-      r.at(key_line, "unknown key '" + std::string(key) + "' (expected state_dir or [[file]] tables)");
+      r.at(key_line, "unknown key '" + std::string(key) + "' (expected state_dir, include_dir or [[file]] tables)");
     }
   }
-  if (!any_file && r.errors.empty()) r.at(1, "no [[file]] table: nothing to watch");
+  if (!any_file && !drop_in && cfg.include_dir.empty() && r.errors.empty())
+    r.at(1, "no [[file]] table: nothing to watch");
   result.errors = r.take();
   if (result.errors.empty()) result.value = std::move(cfg);
   return result;
 }
 
-config_result load_config(const std::string& path, bool as_root) {
-  config_result result;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) {
-    result.errors.push_back(path + ": cannot open: " + std::strerror(errno));
-    return result;
+// The text of a configuration file, `name` in `dirfd` (AT_FDCWD: a path),
+// or nullopt with the reason in `errors`. As root, a file that root does
+// not own or that group or others may write is refused.
+std::optional<std::string> read_config(int dirfd, const std::string& name, const std::string& path, bool as_root,
+                                       std::vector<std::string>& errors, int extra_flags) {
+  unique_fd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | extra_flags));
+  if (!fd) {
+    errors.push_back(path + ": cannot open: " + std::strerror(errno));
+    return std::nullopt;
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    result.errors.push_back(path + ": not a regular file");
-    return result;
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    errors.push_back(path + ": not a regular file");
+    return std::nullopt;
   }
   if (as_root && st.st_uid != 0) {
-    ::close(fd);
-    result.errors.push_back(path + ": refusing a configuration not owned by root (running as root)");
-    return result;
+    errors.push_back(path + ": refusing a configuration not owned by root (running as root)");
+    return std::nullopt;
   }
   if (as_root && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    ::close(fd);
-    result.errors.push_back(path + ": refusing a configuration writable by group or others (running as root)");
-    return result;
+    errors.push_back(path + ": refusing a configuration writable by group or others (running as root)");
+    return std::nullopt;
   }
   std::string text;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      result.errors.push_back(path + ": cannot read: " + std::strerror(err));
-      return result;
+      errors.push_back(path + ": cannot read: " + std::strerror(errno));
+      return std::nullopt;
     }
     if (n == 0) break;
     text.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fd);
-  return parse_config(text, path);
+  return text;
+}
+
+// Adds the [[file]] tables of every NAME.toml in cfg.include_dir (name
+// order; hidden files and other names skipped) to `cfg`, or the errors.
+void load_drop_ins(config& cfg, bool as_root, std::vector<std::string>& errors) {
+  const std::string& dir = cfg.include_dir;
+  unique_fd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  struct stat st {};
+  if (!dirfd || ::fstat(dirfd.get(), &st) != 0) {
+    errors.push_back(cfg.source + ": include_dir " + dir + ": " + std::strerror(errno));
+    return;
+  }
+  if (as_root && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
+    errors.push_back(dir + ": refusing a drop-in directory not owned by root or writable by group or others "
+                           "(running as root)");
+    return;
+  }
+  int listing = ::dup(dirfd.get());
+  dir_stream d(listing >= 0 ? ::fdopendir(listing) : nullptr);
+  if (!d) {
+    if (listing >= 0) ::close(listing);
+    errors.push_back(dir + ": cannot list: " + std::strerror(errno));
+    return;
+  }
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d.get())) {
+    std::string n = e->d_name;
+    if (n[0] != '.' && n.size() > 5 && n.compare(n.size() - 5, 5, ".toml") == 0) names.push_back(n);
+  }
+  std::sort(names.begin(), names.end());
+  std::map<std::string, std::string> seen;  // path -> the file that watches it
+  for (const file_policy& f : cfg.files) seen.emplace(f.path, cfg.source);
+  for (const std::string& n : names) {
+    const std::string path = dir + "/" + n;
+    auto text = read_config(dirfd.get(), n, path, as_root, errors, O_NOFOLLOW);
+    if (!text) continue;
+    config_result part = parse_text(*text, path, true);
+    errors.insert(errors.end(), part.errors.begin(), part.errors.end());
+    if (!part.value) continue;
+    for (file_policy& f : part.value->files) {
+      auto [it, fresh] = seen.emplace(f.path, path);
+      if (!fresh) {
+        errors.push_back(path + ":" + std::to_string(f.line) + ": '" + f.path + "' is watched twice (also in " +
+                         it->second + ")");
+        continue;
+      }
+      cfg.files.push_back(std::move(f));
+    }
+  }
+}
+
+}  // namespace
+
+config_result parse_config(std::string_view text, const std::string& source) {
+  return parse_text(text, source, false);
+}
+
+config_result load_config(const std::string& path, bool as_root) {
+  config_result result;
+  auto text = read_config(AT_FDCWD, path, path, as_root, result.errors, 0);
+  if (!text) return result;
+  result = parse_config(*text, path);
+  if (!result.value || result.value->include_dir.empty()) return result;
+  load_drop_ins(*result.value, as_root, result.errors);
+  if (result.errors.empty() && result.value->files.empty())
+    result.errors.push_back(path + ":1: no [[file]] table here or in " + result.value->include_dir +
+                            ": nothing to watch");
+  if (!result.errors.empty()) result.value.reset();
+  return result;
 }
 
 }  // namespace rotated

@@ -18,7 +18,8 @@
 //  - Versions still open by a writer are not compressed, and dropping one
 //    is warned of; copytruncate reports the bytes it lost.
 //  - The cascade keeps exactly `keep` versions (name.1 .. name.K, .gz for
-//    2..K when compressing) and is journaled (journal.hpp) before its
+//    2..K when compressing), drops beyond them only versions it made
+//    itself (rotate()'s kept_before), and is journaled (journal.hpp) before its
 //    first rename; recover() completes an interrupted one. Nothing is
 //    unlinked before the file's own step (its rename to .1, or the copy)
 //    has succeeded: versions that leave wait under a hold name, and a
@@ -116,8 +117,12 @@ class engine {
   ~engine();
 
   // Journal, cascade, fresh file (or copy and truncate). `at` is recorded in
-  // the journal and becomes the state's last rotation.
-  rotation_report rotate(const file_policy& f, wall_time at);
+  // the journal and becomes the state's last rotation. `kept_before`: how
+  // many versions the previous rotation kept (state_table::kept; 0 when
+  // unknown). Versions beyond f.keep are dropped only up to it: those are
+  // rotated's own, left over from a larger keep; anything further (an
+  // app.log.10 beside keep = 9) is not rotated's and is never touched.
+  rotation_report rotate(const file_policy& f, wall_time at, unsigned kept_before = 0);
   // Readies the file's next rotation: creates its spare, the empty file
   // (.NAME.rotated-new, mode 0600) that the rotation will turn into the
   // fresh NAME, so that a rotation at a due instant allocates no inode (on
@@ -132,7 +137,7 @@ class engine {
   // `directory` when given (the rotation's; else it is opened).
   compress_report compress(const file_policy& f, directory_handle directory = {});
   // What rotate() would do now, touching nothing (--dry-run).
-  std::vector<std::string> describe(const file_policy& f);
+  std::vector<std::string> describe(const file_policy& f, unsigned kept_before = 0);
   // Makes durable the directory changes of every rotate() that returned
   // before this call: one fsync per directory changed since the last call,
   // however many rotations changed it (1,000 files due at once in one

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "civil_time.hpp"
 #include "config.hpp"
@@ -21,8 +22,11 @@
 
 namespace rotated::detail {
 
-// ".3" or ".3.gz": the suffix of version i.
-std::string slot(unsigned i, bool gz);
+// A version is plain or compressed by either method; the cascade shifts
+// every form, so a change of `compress` method loses no version.
+inline constexpr std::string_view version_forms[] = {"", ".gz", ".zst"};
+// ".3" or ".3.gz": the suffix of version i in a form (version_forms).
+std::string slot(unsigned i, std::string_view form = {});
 // "a symlink", "a FIFO", ...: what a non-regular entry is, for messages.
 const char* kind_of(mode_t m);
 bool same_inode(const std::optional<struct stat>& s, std::uint64_t dev, std::uint64_t ino);
@@ -70,7 +74,22 @@ struct inspection {
   directory_access access;
 };
 
-inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at);
+// `kept_before`: engine::rotate's.
+inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, unsigned kept_before);
+
+// dateext: the suffix NAME gets from a rotation at `at` ("-20261206").
+std::string date_suffix(const std::string& pattern, wall_time at);
+// dateext: the suffixes of the dated versions there are (less any
+// compression extension), oldest first: the pattern sorts in time order,
+// as logrotate's dateformat must.
+std::vector<std::string> dated_versions(int dirfd, const file_policy& f);
+// The plain-version suffixes that compression and max_age consider: .2
+// to .K, or every dated version but the newest.
+std::vector<std::string> older_versions(int dirfd, const file_policy& f);
+
+// The suffixes of the older versions (older_versions), in any form, whose regular file
+// was last modified more than f.max_age before `at` (none without max_age).
+std::vector<std::string> aged_versions(int dirfd, const file_policy& f, wall_time at);
 
 // `given`, or the directory of `f` opened without following symlinks.
 directory_handle open_directory_of(const file_policy& f, directory_handle given = {});

@@ -151,8 +151,8 @@ int burst(int files, std::size_t threads) {
     std::vector<rotated::wall_time> done, durable;
     rotated::scheduler_hooks hooks = svc.hooks();
     hooks.rotate = [&, real = hooks.rotate](const rotated::file_policy& f, const std::string& reason,
-                                            rotated::wall_time at) {
-      auto r = real(f, reason, at);
+                                            rotated::wall_time at, unsigned kept_before) {
+      auto r = real(f, reason, at, kept_before);
       if (r.status == rotated::outcome::rotated) done.push_back(lp.wall_now());
       return r;
     };

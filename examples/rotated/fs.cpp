@@ -147,6 +147,15 @@ void write_all(int fd, const char* data, std::size_t size, const std::string& wh
   }
 }
 
+std::size_t read_some(int fd, void* buf, std::size_t size, const std::string& what) {
+  for (;;) {
+    ssize_t n = ::read(fd, buf, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno(errno, "read " + what);
+    return static_cast<std::size_t>(n);
+  }
+}
+
 void write_file_atomic(int dirfd, const std::string& name, std::string_view content, mode_t mode,
                        const std::string& what) {
   std::string temp = "." + name + ".tmp";

@@ -2,10 +2,12 @@
 // carrying errno, with the path in the message.
 #pragma once
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +32,12 @@ class unique_fd {
  private:
   int fd_ = -1;
 };
+
+// A directory stream (opendir, fdopendir), closed on destruction.
+struct dir_closer {
+  void operator()(DIR* d) const noexcept { ::closedir(d); }
+};
+using dir_stream = std::unique_ptr<DIR, dir_closer>;
 
 [[noreturn]] void throw_errno(int err, const std::string& what);
 
@@ -76,6 +84,8 @@ void write_file_atomic(int dirfd, const std::string& name, std::string_view cont
 // it does not exist.
 std::optional<std::string> read_file_at(int dirfd, const std::string& name);
 void write_all(int fd, const char* data, std::size_t size, const std::string& what);
+// One read(2), retried on EINTR; 0 at the end. Throws naming `what`.
+std::size_t read_some(int fd, void* buf, std::size_t size, const std::string& what);
 
 // Takes flock(LOCK_EX) on a directory, held while the returned descriptor
 // stays open (and by nobody else: it is close-on-exec). Returns an empty

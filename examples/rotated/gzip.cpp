@@ -16,25 +16,16 @@ namespace {
 
 constexpr std::size_t chunk = 128 * 1024;
 
-std::size_t read_some(int fd, unsigned char* buf, std::size_t size, const std::string& what) {
-  for (;;) {
-    ssize_t n = ::read(fd, buf, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno(errno, "read " + what);
-    return static_cast<std::size_t>(n);
-  }
-}
-
 [[noreturn]] void zlib_failed(int rc, const z_stream& zs, const std::string& what) {
   throw std::runtime_error("zlib " + what + ": " + (zs.msg ? zs.msg : std::to_string(rc)));
 }
 
 }  // namespace
 
-gzip_sizes gzip_fd(int in, int out, const std::string& what) {
+gzip_sizes gzip_fd(int in, int out, const std::string& what, int level) {
   z_stream zs{};
   // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
-  int rc = ::deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  int rc = ::deflateInit2(&zs, level == 0 ? Z_DEFAULT_COMPRESSION : level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
   if (rc != Z_OK) zlib_failed(rc, zs, what);
   struct end_on_exit {
     z_stream& zs;

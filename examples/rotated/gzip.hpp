@@ -12,9 +12,10 @@ struct gzip_sizes {
 };
 
 // Compresses everything readable from `in` (from its current offset) into
-// `out` as one gzip member. Throws std::system_error (errno, e.g. ENOSPC)
-// or std::runtime_error (zlib) naming `what`.
-gzip_sizes gzip_fd(int in, int out, const std::string& what);
+// `out` as one gzip member at `level` (1..9; 0: zlib's default, 6).
+// Throws std::system_error (errno, e.g. ENOSPC) or std::runtime_error
+// (zlib) naming `what`.
+gzip_sizes gzip_fd(int in, int out, const std::string& what, int level = 0);
 
 // Decompresses gzip data from `in` into `out`. Throws as gzip_fd.
 std::uint64_t gunzip_fd(int in, int out, const std::string& what);

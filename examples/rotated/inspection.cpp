@@ -6,6 +6,8 @@
 
 #include <array>
 #include <cerrno>
+#include <ctime>
+#include <set>
 
 #include "engine_internal.hpp"
 #include "fs.hpp"
@@ -16,10 +18,10 @@ namespace detail {
 
 // Built by appending: GCC 12 at -O3 warns (-Wrestrict, a known false
 // positive) on "." + std::to_string(i).
-std::string slot(unsigned i, bool gz) {
+std::string slot(unsigned i, std::string_view form) {
   std::string s(".");
   s += std::to_string(i);
-  if (gz) s += ".gz";
+  s += form;
   return s;
 }
 
@@ -44,7 +46,7 @@ bool is_journaled_file(const journal_step& s, const std::optional<file_identity>
 std::string held(const std::string& suffix) { return suffix + std::string(held_tail); }
 
 bool is_held(const std::string& suffix) {
-  return suffix.size() > held_tail.size() && suffix.compare(suffix.size() - held_tail.size(), held_tail.size(), held_tail) == 0;
+  return suffix.size() >= held_tail.size() && suffix.compare(suffix.size() - held_tail.size(), held_tail.size(), held_tail) == 0;
 }
 
 std::string octal(mode_t m) {
@@ -76,7 +78,7 @@ directory_access access_for(int dirfd, const file_policy& f, bool as_root) {
   return a;
 }
 
-inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) {
+inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, unsigned kept_before) {
   inspection r;
   const std::string name = f.name();
   r.access = access_for(dirfd, f, as_root);
@@ -112,6 +114,7 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) 
   j.at = at;
   j.keep = f.keep;
   j.compress = f.compress;
+  j.method = f.method;
   j.copytruncate = f.copytruncate;
   if (!f.copytruncate && f.create.enabled) {
     j.fresh = true;
@@ -119,17 +122,53 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) 
     j.fresh_uid = f.create.owner.value_or(st->st_uid);
     j.fresh_gid = f.create.group.value_or(st->st_gid);
   }
-  // The versions as they are now: [i][gz].
-  std::vector<std::array<std::optional<struct stat>, 2>> versions(f.keep + 1);
-  for (unsigned i = 1; i <= f.keep; ++i) {
-    for (int gz = 0; gz < 2; ++gz) {
-      auto s = stat_at(dirfd, name + slot(i, gz != 0));
-      if (s && S_ISDIR(s->st_mode)) {
+  if (!f.dateext.empty()) {
+    // Dated versions do not shift: the file takes its date's name, and the
+    // oldest beyond keep leave through their hold names as numbered ones do.
+    const std::string target = date_suffix(f.dateext, at);
+    for (std::string_view form : version_forms) {
+      if (stat_at(dirfd, name + target + std::string(form))) {
         r.status = outcome::skipped;
-        r.reason = name + slot(i, gz != 0) + " is a directory; the versions cannot shift";
+        r.reason = name + target + std::string(form) + " exists already (a dateext pattern coarser than the trigger?)";
         return r;
       }
-      versions[i][gz] = s;
+    }
+    std::vector<std::string> dated = dated_versions(dirfd, f);
+    std::size_t leaving = dated.size() + 1 > f.keep ? dated.size() + 1 - f.keep : 0;
+    std::vector<journal_step> holds;
+    for (std::size_t i = 0; i < leaving; ++i) {
+      for (std::string_view form : version_forms) {
+        const std::string suffix = dated[i] + std::string(form);
+        if (auto s = stat_at(dirfd, name + suffix); s && !S_ISDIR(s->st_mode)) {
+          auto id = identity_at(dirfd, name + suffix);
+          if (!id) throw_errno(ESTALE, name + suffix + " changed during the rotation");
+          holds.push_back({journal_step::move, suffix, held(suffix), id->dev, id->ino, id->btime_ns, id->size, id->mtime_ns});
+        }
+      }
+    }
+    j.steps = holds;
+    auto own = identity_at(dirfd, name);
+    if (!own || own->ino != static_cast<std::uint64_t>(st->st_ino)) throw_errno(ESTALE, name + " changed during the rotation");
+    j.steps.push_back({journal_step::move, "", target, own->dev, own->ino, own->btime_ns, own->size, own->mtime_ns});
+    for (journal_step drop : holds) {
+      drop.kind = journal_step::drop;
+      drop.from = drop.to;
+      drop.to.clear();
+      j.steps.push_back(std::move(drop));
+    }
+    return r;
+  }
+  // The versions as they are now: [i][form], form indexing version_forms.
+  std::vector<std::array<std::optional<struct stat>, std::size(version_forms)>> versions(f.keep + 1);
+  for (unsigned i = 1; i <= f.keep; ++i) {
+    for (std::size_t k = 0; k < std::size(version_forms); ++k) {
+      auto s = stat_at(dirfd, name + slot(i, version_forms[k]));
+      if (s && S_ISDIR(s->st_mode)) {
+        r.status = outcome::skipped;
+        r.reason = name + slot(i, version_forms[k]) + " is a directory; the versions cannot shift";
+        return r;
+      }
+      versions[i][k] = s;
     }
   }
   auto add = [&](journal_step::kind_t kind, std::string from, std::string to, const struct stat& s) {
@@ -147,27 +186,33 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) 
   // by renaming back (engine::rotate); a crash is completed by replaying
   // the steps in this order (engine::recover).
   std::size_t held_count = 0;
-  for (int gz = 0; gz < 2; ++gz)
-    if (versions[f.keep][gz]) {
-      add(journal_step::move, slot(f.keep, gz != 0), held(slot(f.keep, gz != 0)), *versions[f.keep][gz]);
+  for (std::size_t k = 0; k < std::size(version_forms) && f.keep > 0; ++k)
+    if (versions[f.keep][k]) {
+      add(journal_step::move, slot(f.keep, version_forms[k]), held(slot(f.keep, version_forms[k])), *versions[f.keep][k]);
       ++held_count;
     }
-  for (unsigned i = f.keep + 1; i <= f.keep + 1000; ++i) {
-    bool any = false;
-    for (int gz = 0; gz < 2; ++gz) {
-      auto s = stat_at(dirfd, name + slot(i, gz != 0));
+  // Beyond keep, only the versions rotated made: those up to what the
+  // previous rotation kept (`keep` shrank since). An app.log.10 beside a
+  // keep of 9 is somebody else's file, left alone.
+  for (unsigned i = f.keep + 1; i <= kept_before; ++i) {
+    for (std::string_view form : version_forms) {
+      auto s = stat_at(dirfd, name + slot(i, form));
       if (s && !S_ISDIR(s->st_mode)) {
-        add(journal_step::move, slot(i, gz != 0), held(slot(i, gz != 0)), *s);
+        add(journal_step::move, slot(i, form), held(slot(i, form)), *s);
         ++held_count;
-        any = true;
       }
     }
-    if (!any) break;
   }
-  for (unsigned i = f.keep - 1; i >= 1; --i)
-    for (int gz = 0; gz < 2; ++gz)
-      if (versions[i][gz]) add(journal_step::move, slot(i, gz != 0), slot(i + 1, gz != 0), *versions[i][gz]);
-  if (!f.copytruncate) add(journal_step::move, "", ".1", *st);
+  for (unsigned i = f.keep; i-- > 1;)
+    for (std::size_t k = 0; k < std::size(version_forms); ++k)
+      if (versions[i][k]) add(journal_step::move, slot(i, version_forms[k]), slot(i + 1, version_forms[k]), *versions[i][k]);
+  if (f.keep == 0) {
+    // keep = 0: the file itself leaves like a version (held, then dropped).
+    add(journal_step::move, "", held(""), *st);
+    ++held_count;
+  } else if (!f.copytruncate) {
+    add(journal_step::move, "", ".1", *st);
+  }
   for (std::size_t i = 0; i < held_count; ++i) {
     journal_step drop = j.steps[i];
     drop.kind = journal_step::drop;
@@ -176,6 +221,68 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at) 
     j.steps.push_back(std::move(drop));
   }
   return r;
+}
+
+std::string date_suffix(const std::string& pattern, wall_time at) {
+  std::time_t t = wall_clock::to_time_t(at);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  char buf[256];
+  std::size_t n = std::strftime(buf, sizeof buf, pattern.c_str(), &tm);
+  return std::string(buf, n);
+}
+
+std::vector<std::string> dated_versions(int dirfd, const file_policy& f) {
+  const std::string name = f.name();
+  int listing = ::dup(dirfd);
+  dir_stream d(listing >= 0 ? ::fdopendir(listing) : nullptr);
+  if (!d) {
+    int err = errno;
+    if (listing >= 0) ::close(listing);
+    throw_errno(err, "list the directory of " + f.path);
+  }
+  ::rewinddir(d.get());  // the duplicate shares the offset of an earlier listing
+  std::set<std::string> bases;
+  while (struct dirent* e = ::readdir(d.get())) {
+    std::string_view entry = e->d_name;
+    if (entry.size() <= name.size() || entry.substr(0, name.size()) != name) continue;
+    std::string_view rest = entry.substr(name.size());
+    for (std::string_view form : version_forms)
+      if (!form.empty() && rest.size() > form.size() && rest.substr(rest.size() - form.size()) == form) {
+        rest.remove_suffix(form.size());
+        break;
+      }
+    if (matches_dateext(rest, f.dateext)) bases.emplace(rest);
+  }
+  return {bases.begin(), bases.end()};
+}
+
+std::vector<std::string> older_versions(int dirfd, const file_policy& f) {
+  std::vector<std::string> out;
+  if (!f.dateext.empty()) {
+    out = dated_versions(dirfd, f);
+    if (!out.empty()) out.pop_back();  // the newest stays plain, as .1 does
+    return out;
+  }
+  for (unsigned i = 2; i <= f.keep; ++i) out.push_back(slot(i));
+  return out;
+}
+
+std::vector<std::string> aged_versions(int dirfd, const file_policy& f, wall_time at) {
+  std::vector<std::string> aged;
+  if (!f.max_age) return aged;
+  const std::string name = f.name();
+  const auto limit = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()) - *f.max_age;
+  for (const std::string& version : older_versions(dirfd, f)) {
+    for (std::string_view form : version_forms) {
+      const std::string suffix = version + std::string(form);
+      auto s = stat_at(dirfd, name + suffix);
+      if (!s || !S_ISREG(s->st_mode)) continue;
+      auto mtime = std::chrono::seconds(s->st_mtim.tv_sec) + std::chrono::nanoseconds(s->st_mtim.tv_nsec);
+      if (mtime < limit) aged.push_back(suffix);
+    }
+  }
+  return aged;
 }
 
 }  // namespace detail
@@ -191,11 +298,11 @@ const char* to_string(outcome o) noexcept {
   return "?";
 }
 
-std::vector<std::string> engine::describe(const file_policy& f) {
+std::vector<std::string> engine::describe(const file_policy& f, unsigned kept_before) {
   std::vector<std::string> lines;
   try {
     unique_fd dirfd = open_directory_no_symlinks(f.dir());
-    inspection ins = inspect(dirfd.get(), f, options_.as_root, wall_clock::now());
+    inspection ins = inspect(dirfd.get(), f, options_.as_root, wall_clock::now(), kept_before);
     if (ins.status != outcome::rotated) {
       lines.push_back(std::string("would be ") + to_string(ins.status) + ": " + ins.reason);
       return lines;
@@ -210,7 +317,13 @@ std::vector<std::string> engine::describe(const file_policy& f) {
     if (ins.plan.fresh)
       lines.push_back("would create " + name + " (mode " + octal(ins.plan.fresh_mode) + ", owner " +
                       std::to_string(ins.plan.fresh_uid) + ":" + std::to_string(ins.plan.fresh_gid) + ")");
-    if (f.compress && f.keep >= 2) lines.push_back("would compress " + name + ".2 -> " + name + ".2.gz");
+    if (f.compress && f.keep >= 2 && f.dateext.empty())
+      lines.push_back("would compress " + name + ".2 -> " + name + slot(2, extension_of(f.method)));
+    if (f.max_age) {
+      // Ages as they are now; after the cascade each is one version further.
+      for (const std::string& suffix : aged_versions(dirfd.get(), f, wall_clock::now()))
+        lines.push_back("would remove " + name + suffix + " (older than max_age " + format_duration(*f.max_age) + ")");
+    }
   } catch (const std::exception& e) {
     lines.push_back(std::string("would fail: ") + e.what());
   }

@@ -17,9 +17,9 @@ namespace {
 std::string suffix_out(const std::string& s) { return s.empty() ? "-" : s; }
 std::string suffix_in(const std::string& s) { return s == "-" ? "" : s; }
 
+// ".1", ".2.gz", a dateext suffix ("-20261206"), a hold name: never a
+// path elsewhere, never a word break.
 bool valid_suffix(const std::string& s) {
-  if (s.empty()) return true;
-  if (s[0] != '.') return false;
   for (char c : s)
     if (c == '/' || c == ' ' || c == '\n') return false;
   return true;
@@ -33,7 +33,7 @@ std::string journal::serialize() const {
   out << "id " << id << "\n";
   out << "at " << std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count() << "\n";
   out << "keep " << keep << "\n";
-  out << "compress " << (compress ? 1 : 0) << "\n";
+  out << "compress " << (!compress ? 0 : method == compression_method::zstd ? 2 : 1) << "\n";
   out << "copytruncate " << (copytruncate ? 1 : 0) << "\n";
   if (fresh) {
     char mode[16];
@@ -78,11 +78,12 @@ std::optional<journal> journal::parse(std::string_view text) try {
       j.at = wall_time(std::chrono::duration_cast<wall_clock::duration>(std::chrono::nanoseconds(ns)));
       has_at = true;
     } else if (word == "keep") {
-      if (!(ls >> j.keep) || j.keep < 1) return std::nullopt;
+      if (!(ls >> j.keep)) return std::nullopt;
     } else if (word == "compress") {
       int v = 0;
-      if (!(ls >> v)) return std::nullopt;
+      if (!(ls >> v) || v < 0 || v > 2) return std::nullopt;
       j.compress = v != 0;
+      j.method = v == 2 ? compression_method::zstd : compression_method::gzip;
     } else if (word == "copytruncate") {
       int v = 0;
       if (!(ls >> v)) return std::nullopt;

@@ -20,7 +20,7 @@
 //   id <n>
 //   at <UTC ns>
 //   keep <K>
-//   compress <0|1>
+//   compress <0|1|2>                   none, gzip, zstd
 //   copytruncate <0|1>
 //   fresh <mode octal> <uid> <gid>      or  fresh none
 //   drop <suffix> <identity>            unlink name+suffix
@@ -29,8 +29,8 @@
 //   path <absolute path of the watched file>
 //   end
 // and, once the state records the rotation, a line "done <n>". A suffix is
-// "-" for the file itself, else ".1", ".2.gz", ... A record without its
-// "end" line was torn by a crash before it was synced, so its rotation
+// "-" for the file itself, else ".1", ".2.gz", "-20261206" (dateext), ...
+// A record without its "end" line was torn by a crash before it was synced, so its rotation
 // never started: it is ignored. When no rotation is in flight the log is
 // truncated to nothing.
 #pragma once
@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "civil_time.hpp"
+#include "config.hpp"
 #include "fs.hpp"
 
 namespace rotated {
@@ -68,6 +69,7 @@ struct journal {
   wall_time at;
   unsigned keep = 1;
   bool compress = false;
+  compression_method method = compression_method::gzip;  // with compress
   bool copytruncate = false;
   bool fresh = false;
   mode_t fresh_mode = 0600;

@@ -18,6 +18,8 @@
 #include "scheduler.hpp"
 #include "fs.hpp"
 #include "log.hpp"
+#include "logrotate_import.hpp"
+#include "patterns.hpp"
 #include "schedule.hpp"
 #include "service.hpp"
 #include "state.hpp"
@@ -40,6 +42,7 @@ struct options {
   bool check = false;
   bool wait = false;
   std::vector<std::string> schedule;
+  std::vector<std::string> import_logrotate;
   std::string state_dir;
   std::string log_level = "info";
 };
@@ -91,6 +94,15 @@ rotated::unique_fd lock_state_dir(const std::string& state_dir, bool wait) {
   }
 }
 
+// The configuration with each pattern entry replaced by its current
+// matches (patterns.hpp), what matched nothing logged.
+rotated::config with_matches(const rotated::config& cfg) {
+  std::vector<std::string> notes;
+  rotated::config out = rotated::expand_patterns(cfg, &notes);
+  for (const std::string& n : notes) rotated::log::warning(n);
+  return out;
+}
+
 int run(const options& opt, rotated::config cfg) {
   using namespace rotated;
   bool one_shot = opt.once || opt.force || opt.dry_run;
@@ -113,6 +125,7 @@ int run(const options& opt, rotated::config cfg) {
     state_table state = load_state(state_dir, &warnings);
     for (const std::string& w : warnings) log::warning(state_dir + "/" + state_file_name + ": " + w);
     service svc(eo, opt.dry_run);
+    cfg = with_matches(cfg);
     svc.recover(cfg, state);
     scheduler_options dopts;
     dopts.dry_run = opt.dry_run;
@@ -132,17 +145,24 @@ int run(const options& opt, rotated::config cfg) {
     for (;;) {
       int sig = signals.wait();
       if (sig == SIGHUP) {
+        // The zone first (a changed /etc/localtime, a new tzdata): the
+        // restarted triggers compute their deadlines under it, even when
+        // the configuration cannot be reloaded.
+        refresh_time_zone();
+        const std::string zone = "local time " + format_local(wall_clock::now());
         config_result r = load_config(opt.config_path, as_root);
         if (!r.value) {
           log::error("reload failed; keeping the previous configuration:");
           for (const std::string& e : r.errors) log::error(e);
+          d.reload(config(d.current()));
+          log::info("restarted the triggers on the previous configuration; " + zone);
           continue;
         }
         if (!r.value->state_dir.empty() && r.value->state_dir != state_dir && opt.state_dir.empty())
           log::warning("state_dir changed in the configuration; it takes effect on restart");
-        std::size_t n = r.value->files.size();
-        d.reload(std::move(*r.value));
-        log::info("reloaded " + opt.config_path + ": watching " + std::to_string(n) + " file(s)");
+        d.reload(with_matches(*r.value));
+        log::info("reloaded " + opt.config_path + ": watching " + std::to_string(d.current().files.size()) +
+                  " file(s); " + zone);
         continue;
       }
       log::info(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
@@ -163,7 +183,11 @@ int main(int argc, char** argv) {
 
   options opt;
   CLI::App app{"rotated: rotates files by interval, local time of day and size, keeping K versions"};
-  app.add_option("--config,-c", opt.config_path, "The TOML configuration file")->required();
+  app.set_version_flag("--version", std::string("rotated ") + ROTATED_VERSION + " (weft)");
+  app.add_option("--config,-c", opt.config_path, "The TOML configuration file (required but with --import-logrotate)");
+  app.add_option("--import-logrotate", opt.import_logrotate,
+                 "Print the rotated configuration equivalent to these logrotate files, then exit")
+      ->type_name("FILE...");
   app.add_flag("--foreground,-f", opt.foreground, "Log to stderr instead of syslog");
   app.add_flag("--once", opt.once, "Perform the rotations due now (catching up from the state), then exit");
   app.add_flag("--force", opt.force, "Rotate every file now, then exit");
@@ -186,6 +210,17 @@ int main(int argc, char** argv) {
   }
 
   using namespace rotated;
+  if (!opt.import_logrotate.empty()) {
+    import_result imported = rotated::import_logrotate(opt.import_logrotate);
+    std::fwrite(imported.toml.data(), 1, imported.toml.size(), stdout);
+    print_errors(imported.errors);
+    if (imported.files == 0) std::fprintf(stderr, "rotated: no file could be translated\n");
+    return std::fflush(stdout) != 0 ? exit_runtime : imported.errors.empty() ? exit_ok : exit_config;
+  }
+  if (opt.config_path.empty()) {
+    std::fprintf(stderr, "rotated: --config is required\n%s", app.help().c_str());
+    return exit_config;
+  }
   log::set_level(*parse_log_level(opt.log_level));
   bool interactive = opt.foreground || opt.once || opt.force || opt.dry_run || opt.check || !opt.schedule.empty();
   if (!interactive) log::to_syslog();

@@ -95,10 +95,10 @@ void scheduler::start() {
       opts.name = name;
       tasks_.push_back(weft::spawn([this, p] { run_timed(*p, trigger_kind::interval); }, opts));
     }
-    if (p->policy.daily) {
-      std::string name = "daily:" + p->policy.path;
+    if (p->policy.calendar) {
+      std::string name = std::string(to_string(p->policy.calendar->period)) + ":" + p->policy.path;
       opts.name = name;
-      tasks_.push_back(weft::spawn([this, p] { run_timed(*p, trigger_kind::daily); }, opts));
+      tasks_.push_back(weft::spawn([this, p] { run_timed(*p, trigger_kind::calendar); }, opts));
     }
     if (p->policy.max_size) {
       std::string name = "size:" + p->policy.path;
@@ -198,23 +198,28 @@ void scheduler::run_timed(watched& w, trigger_kind kind) {
         have_due = false;
       }
       std::string future;  // set: the recorded last rotation lies beyond the next firing
-      if (kind == trigger_kind::daily && daily_last_in_the_future(f, last, now)) {
-        future = "daily: the last rotation is recorded in the future (" + format_local(last) + ")";
+      const std::string trigger = kind == trigger_kind::calendar ? to_string(f.calendar->period) : to_string(kind);
+      if (kind == trigger_kind::calendar && calendar_last_in_the_future(f, last, now)) {
+        future = trigger + ": the last rotation is recorded in the future (" + format_local(last) + ")";
         due = now;
         have_due = true;
       } else if (!have_due) {
-        due = *(kind == trigger_kind::interval ? interval_due(f, anchor) : daily_due(f, last));
+        due = *(kind == trigger_kind::interval ? interval_due(f, anchor) : calendar_due(f, last));
         have_due = true;
       }
       if (now < due) {
         nap(due - now);
         continue;
       }
+      if (held_back_by_min_size(f)) {
+        weft::sleep_for(std::chrono::duration_cast<weft::loop::duration>(f.check_every));
+        continue;
+      }
       std::lock_guard guard(w.lock);
       if (stopping_) return;
       if (state_.last(f.path).value_or(last) != last) continue;  // another trigger rotated meanwhile
       now = wall_now();
-      std::string reason = to_string(kind);
+      std::string reason = trigger;
       bool late = now - due > std::max<wall_clock::duration>(2s, std::chrono::duration_cast<wall_clock::duration>(options_.max_nap));
       if (late) reason = "catch-up: " + reason + " rotation was due " + format_local(due);
       if (!future.empty()) reason = future;
@@ -317,7 +322,7 @@ void scheduler::run_size(watched& w) {
 
 outcome scheduler::rotate_now(watched& w, const std::string& reason, wall_time at) {
   weft::cancellation_shield shield;  // a rotation that has begun finishes
-  rotation_result r = hooks_.rotate(w.policy, reason, at);
+  rotation_result r = hooks_.rotate(w.policy, reason, at, state_.kept(w.policy.path));
   w.prepared = false;  // its spare, if any, is the fresh file now
   if (!tasks_.empty()) w.directory = r.directory;  // daemon mode: prepare() follows
   switch (r.status) {
@@ -330,6 +335,7 @@ outcome scheduler::rotate_now(watched& w, const std::string& reason, wall_time a
   // empty, refused) has spent its period: tried again at its next deadline.
   if (options_.dry_run || r.status == outcome::failed) return r.status;
   state_.set(w.policy.path, at);
+  if (r.status == outcome::rotated) state_.set_kept(w.policy.path, w.policy.keep);
   commit(r.status == outcome::rotated ? r.journal : std::string());
   return r.status;
 }
@@ -369,13 +375,23 @@ void scheduler::commit(const std::string& journal) {
   if (!journal.empty()) hooks_.finish(journal);
 }
 
+bool scheduler::held_back_by_min_size(const file_policy& f) {
+  if (!f.min_size) return false;
+  auto size = hooks_.size_of(f);  // none: the rotation reports the file missing
+  if (!size || *size >= *f.min_size) return false;
+  log::debug("not rotating " + f.path + " yet: " + std::to_string(*size) + " bytes < min_size " +
+             std::to_string(*f.min_size));
+  return true;
+}
+
 std::optional<std::string> scheduler::due_reason(const watched& w, wall_time now) {
   const file_policy& f = w.policy;
-  if (auto last = state_.last(f.path)) {
-    if (daily_last_in_the_future(f, *last, now))
-      return "daily: the last rotation is recorded in the future (" + format_local(*last) + ")";
+  if (auto last = state_.last(f.path); last && !held_back_by_min_size(f)) {
+    const std::string period = f.calendar ? to_string(f.calendar->period) : "";
+    if (calendar_last_in_the_future(f, *last, now))
+      return period + ": the last rotation is recorded in the future (" + format_local(*last) + ")";
     if (auto d = interval_due(f, *last); d && *d <= now) return "interval: due " + format_local(*d);
-    if (auto d = daily_due(f, *last); d && *d <= now) return "daily: due " + format_local(*d);
+    if (auto d = calendar_due(f, *last); d && *d <= now) return period + ": due " + format_local(*d);
   }
   if (f.max_size) {
     auto size = hooks_.size_of(f);

@@ -1,8 +1,10 @@
 // The daemon's runtime: one weft task per trigger of each watched file, all
 // on the loop's thread, sleeping on the loop's timers.
 //
-//  interval, daily  due at schedule.hpp's instant after the file's last
-//                   rotation. The task sleeps on the loop's monotonic
+//  interval,        due at schedule.hpp's instant after the file's last
+//  calendar         rotation (calendar: hourly .. yearly); with min_size,
+//                   not before the file has that many bytes (checked every
+//                   check_every). The task sleeps on the loop's monotonic
 //                   timer at most `max_nap` at a time and re-reads the wall
 //                   clock at every wake-up, so a suspend/resume or a clock
 //                   step is noticed within max_nap: a step forward past the
@@ -55,7 +57,10 @@ struct scheduler_hooks {
   // Rotates one file (the real one runs the engine on the executor, then
   // notifies and compresses). Called from a task, inside a cancellation
   // shield: a rotation that has begun always finishes. Logs what it did.
-  std::function<rotation_result(const file_policy&, const std::string& reason, wall_time at)> rotate;
+  // `kept_before`: what the state says the file's last rotation kept
+  // (state_table::kept), for engine::rotate.
+  std::function<rotation_result(const file_policy&, const std::string& reason, wall_time at, unsigned kept_before)>
+      rotate;
   // Current size of a regular file at the path; nullopt if there is none.
   // Default: lstat.
   std::function<std::optional<std::uint64_t>(const file_policy&)> size_of;
@@ -129,6 +134,8 @@ class scheduler {
   void commit(const std::string& journal);
   void nap(wall_clock::duration d);
   std::optional<std::string> due_reason(const watched& w, wall_time now);
+  // A due time trigger waits while the file is smaller than min_size.
+  bool held_back_by_min_size(const file_policy& f);
 
   config config_;
   state_table& state_;

@@ -47,10 +47,15 @@ std::string signal_name(int sig) {
   return abbrev ? std::string("SIG") + abbrev : std::to_string(sig);
 }
 
+struct command_run {
+  std::optional<int> status;  // exit status (>= 0) or -signal; none: killed at its timeout
+  std::string text;           // "ran prog arg (exit status 0)", "killed prog after its timeout of 5s"
+};
+
 // Runs argv directly (no shell) as a weft::process on the loop, so that
 // only the calling task waits: other files' rotations and SIGTERM go on.
 // Past `timeout` the command is killed (SIGKILL). Returns how it ended.
-std::string run_command(const std::vector<std::string>& command, const std::string& path,
+command_run run_command(const std::vector<std::string>& command, const std::string& path,
                         std::chrono::nanoseconds timeout) {
   // The child learns which file rotated from ROTATED_FILE.
   weft::process_options po;
@@ -63,10 +68,26 @@ std::string run_command(const std::vector<std::string>& command, const std::stri
   if (!rc) {
     p.kill(SIGKILL);
     p.wait();
-    throw command_timeout("killed " + join(command, " ") + " after its timeout of " + format_duration(timeout));
+    return {std::nullopt, "killed " + join(command, " ") + " after its timeout of " + format_duration(timeout)};
   }
-  return "ran " + join(command, " ") + " (" +
-         (*rc >= 0 ? "exit status " + std::to_string(*rc) : "killed by " + signal_name(-*rc)) + ")";
+  return {rc, "ran " + join(command, " ") + " (" +
+                  (*rc >= 0 ? "exit status " + std::to_string(*rc) : "killed by " + signal_name(-*rc)) + ")"};
+}
+
+// Runs a prerotate or postrotate hook; true when it exited 0 in time. Logs
+// how it ended (an error when it did not succeed).
+bool run_hook(const char* which, const hook_spec& hook, const std::string& path) {
+  try {
+    command_run c = run_command(hook.command, path, hook.timeout);
+    if (c.status == 0) {
+      log::info(std::string(which) + " of " + path + ": " + c.text);
+      return true;
+    }
+    log::error(std::string(which) + " of " + path + " failed: " + c.text);
+  } catch (const std::exception& e) {
+    log::error(std::string(which) + " of " + path + " failed: " + e.what());
+  }
+  return false;
 }
 
 // The real uid of process `pid`, from /proc.
@@ -137,7 +158,9 @@ service::service(engine_options options, bool dry_run, std::size_t threads)
 
 scheduler_hooks service::hooks() {
   scheduler_hooks h;
-  h.rotate = [this](const file_policy& f, const std::string& reason, wall_time at) { return rotate(f, reason, at); };
+  h.rotate = [this](const file_policy& f, const std::string& reason, wall_time at, unsigned kept_before) {
+    return rotate(f, reason, at, kept_before);
+  };
   if (!dry_run_) {
     std::string dir = engine_.options().state_dir;
     h.save = [this, dir](const state_table& s) {
@@ -177,9 +200,14 @@ scheduler_hooks service::hooks() {
 std::string service::notify(const file_policy& f) {
   if (!f.notify) return {};
   try {
-    std::string did = !f.notify->pidfile.empty()
-                          ? pool_.run([&] { return signal_pidfile(*f.notify); })
-                          : run_command(f.notify->command, f.path, f.notify->timeout);
+    std::string did;
+    if (!f.notify->pidfile.empty()) {
+      did = pool_.run([&] { return signal_pidfile(*f.notify); });
+    } else {
+      command_run c = run_command(f.notify->command, f.path, f.notify->timeout);
+      if (!c.status) throw command_timeout(c.text);
+      did = c.text;
+    }
     log::info("notified " + f.path + ": " + did);
     return did;
   } catch (const writer_gone& e) {
@@ -194,14 +222,18 @@ std::string service::notify(const file_policy& f) {
   }
 }
 
-rotation_result service::rotate(const file_policy& f, const std::string& reason, wall_time at) {
+rotation_result service::rotate(const file_policy& f, const std::string& reason, wall_time at, unsigned kept_before) {
   if (dry_run_) {
-    auto lines = pool_.run([&] { return engine_.describe(f); });
+    auto lines = pool_.run([&] { return engine_.describe(f, kept_before); });
     bool skip = !lines.empty() && lines[0].rfind("would be ", 0) == 0;
     log::info((skip ? "" : "would rotate ") + f.path + " (" + reason + "): " + join(lines, "; "));
     return {skip ? outcome::skipped : outcome::rotated, {}};
   }
-  rotation_report r = pool_.run([&] { return engine_.rotate(f, at); });
+  if (f.prerotate && !run_hook("prerotate", *f.prerotate, f.path)) {
+    log::error("failed to rotate " + f.path + " (" + reason + "): its prerotate command did not succeed");
+    return {outcome::failed, {}};
+  }
+  rotation_report r = pool_.run([&] { return engine_.rotate(f, at, kept_before); });
   switch (r.status) {
     case outcome::skipped:
       (f.missing_ok && r.reason.rfind("missing", 0) == 0 ? log::debug : log::warning)("skipped " + f.path + " (" + reason +
@@ -215,6 +247,7 @@ rotation_result service::rotate(const file_policy& f, const std::string& reason,
   }
   log::info("rotated " + f.path + " (" + reason + "): " + join(r.actions, "; "));
   for (const std::string& w : r.warnings) log::warning(f.dir() + ": " + w);
+  if (f.postrotate) run_hook("postrotate", *f.postrotate, f.path);
   notify(f);
   if (f.compress) {
     compress_report c = pool_.run([&] { return engine_.compress(f, r.directory); });

@@ -28,7 +28,7 @@ class service {
   // task, before the daemon starts. Returns how many it completed.
   std::size_t recover(const config& cfg, state_table& state);
 
-  rotation_result rotate(const file_policy& f, const std::string& reason, wall_time at);
+  rotation_result rotate(const file_policy& f, const std::string& reason, wall_time at, unsigned kept_before);
   // Tells the file's writer (signal through its pidfile, or its command,
   // run on the loop and killed past notify.timeout); logs and returns what
   // happened. From a task.

@@ -17,13 +17,28 @@ std::optional<wall_time> state_table::last(const std::string& path) const {
 
 void state_table::set(const std::string& path, wall_time at) { last_[path] = at; }
 
+unsigned state_table::kept(const std::string& path) const {
+  auto it = kept_.find(path);
+  return it == kept_.end() ? 0 : it->second;
+}
+
+void state_table::set_kept(const std::string& path, unsigned keep) {
+  if (keep == 0) kept_.erase(path);
+  else kept_[path] = keep;
+}
+
 std::string state_table::serialize() const {
-  std::string out = "# rotated state v1: last rotation per file (UTC ns since the epoch, UTC, path)\n";
+  std::string out = "# rotated state v2: last rotation per file (UTC ns since the epoch, UTC, keep=versions, path)\n";
   for (const auto& [path, at] : last_) {
     out += std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count());
     out += ' ';
     out += format_utc(at);
     out += ' ';
+    if (unsigned k = kept(path); k > 0) {
+      out += "keep=";
+      out += std::to_string(k);
+      out += ' ';
+    }
     out += path;
     out += '\n';
   }
@@ -48,8 +63,18 @@ state_table state_table::parse(std::string_view text, std::vector<std::string>* 
     }
     std::size_t sp1 = line.find(' ');
     std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    std::optional<std::uint64_t> keep;  // v2; absent in v1 lines
+    if (sp2 != std::string_view::npos && line.substr(sp2 + 1, 5) == "keep=") {
+      std::size_t sp3 = line.find(' ', sp2 + 1);
+      keep = parse_u64(line.substr(sp2 + 6, sp3 == std::string_view::npos ? 0 : sp3 - sp2 - 6));
+      if (!keep || *keep > 100000) {
+        bad("bad keep=");
+        continue;
+      }
+      sp2 = sp3;
+    }
     if (sp2 == std::string_view::npos || sp2 + 1 >= line.size() || line[sp2 + 1] != '/') {
-      bad("not 'NANOSECONDS UTC /path'");
+      bad("not 'NANOSECONDS UTC [keep=N] /path'");
       continue;
     }
     std::string_view number = line.substr(0, sp1);
@@ -61,7 +86,10 @@ state_table state_table::parse(std::string_view text, std::vector<std::string>* 
     std::string path(line.substr(sp2 + 1));
     wall_time at{std::chrono::duration_cast<wall_clock::duration>(std::chrono::nanoseconds(static_cast<std::int64_t>(*ns)))};
     auto old = table.last(path);
-    if (!old || *old < at) table.set(path, at);
+    if (!old || *old < at) {
+      table.set(path, at);
+      table.set_kept(path, static_cast<unsigned>(keep.value_or(0)));
+    }
   }
   return table;
 }

@@ -2,6 +2,7 @@
 // times of day, signals and decimal numbers (config.hpp states them).
 #include <csignal>
 #include <limits>
+#include <string>
 
 #include "config.hpp"
 
@@ -110,6 +111,129 @@ std::optional<std::chrono::seconds> parse_time_of_day(std::string_view text) {
   if (text[2] != ':' || (text.size() == 8 && text[5] != ':')) return std::nullopt;
   if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 59) return std::nullopt;
   return std::chrono::seconds(h * 3600 + m * 60 + s);
+}
+
+const char* extension_of(compression_method m) noexcept { return m == compression_method::zstd ? ".zst" : ".gz"; }
+
+const char* to_string(calendar_period p) noexcept {
+  switch (p) {
+    case calendar_period::hourly: return "hourly";
+    case calendar_period::daily: return "daily";
+    case calendar_period::weekly: return "weekly";
+    case calendar_period::monthly: return "monthly";
+    case calendar_period::yearly: return "yearly";
+  }
+  return "?";
+}
+
+std::optional<calendar_trigger> parse_calendar(calendar_period period, std::string_view text) {
+  calendar_trigger c;
+  c.period = period;
+  if (period == calendar_period::hourly) {
+    // "MM" or "MM:SS": a time of day in hour 00.
+    if (text.size() != 2 && text.size() != 5) return std::nullopt;
+    auto t = parse_time_of_day("00:" + std::string(text) + (text.size() == 2 ? ":00" : ""));
+    if (!t) return std::nullopt;
+    c.at = *t;
+    return c;
+  }
+  std::string_view date = text.substr(0, text.find(' '));
+  if (date.size() < text.size()) {
+    auto t = parse_time_of_day(text.substr(date.size() + 1));
+    if (!t) return std::nullopt;
+    c.at = *t;
+  }
+  auto number = [](std::string_view s, unsigned lo, unsigned hi) -> std::optional<unsigned> {
+    auto n = parse_u64(s);
+    if (!n || s.size() > 2 || *n < lo || *n > hi) return std::nullopt;
+    return static_cast<unsigned>(*n);
+  };
+  switch (period) {
+    case calendar_period::daily: {
+      auto t = parse_time_of_day(text);
+      if (!t) return std::nullopt;
+      c.at = *t;
+      return c;
+    }
+    case calendar_period::weekly: {
+      static constexpr std::string_view names[] = {"sunday", "monday", "tuesday", "wednesday",
+                                                   "thursday", "friday", "saturday"};
+      std::string lower;
+      for (char ch : date) lower += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+      for (unsigned i = 0; i < 7; ++i) {
+        if (lower == names[i] || (lower.size() == 3 && names[i].substr(0, 3) == lower)) {
+          c.weekday = i;
+          return c;
+        }
+      }
+      return std::nullopt;
+    }
+    case calendar_period::monthly: {
+      auto d = number(date, 1, 31);
+      if (!d) return std::nullopt;
+      c.day = *d;
+      return c;
+    }
+    case calendar_period::yearly: {
+      if (date.size() != 5 || date[2] != '-') return std::nullopt;
+      auto m = number(date.substr(0, 2), 1, 12), d = number(date.substr(3), 1, 31);
+      static constexpr unsigned longest[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+      if (!m || !d || *d > longest[*m - 1]) return std::nullopt;
+      c.month = *m;
+      c.day = *d;
+      return c;
+    }
+    case calendar_period::hourly: break;
+  }
+  return std::nullopt;
+}
+
+bool is_pattern(std::string_view name) {
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '\\') ++i;
+    else if (name[i] == '*' || name[i] == '?' || name[i] == '[') return true;
+  }
+  return false;
+}
+
+std::string unescape_name(std::string_view name) {
+  std::string out;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '\\' && i + 1 < name.size()) ++i;
+    out += name[i];
+  }
+  return out;
+}
+
+bool valid_dateext(std::string_view pattern) {
+  bool conversion = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '/' || pattern[i] == ' ' || pattern[i] == '\n') return false;  // the journal's words
+    if (pattern[i] != '%') continue;
+    if (++i == pattern.size() || std::string_view("YmdHMSs%").find(pattern[i]) == std::string_view::npos) return false;
+    conversion = conversion || pattern[i] != '%';
+  }
+  return conversion;
+}
+
+bool matches_dateext(std::string_view suffix, std::string_view pattern) {
+  std::size_t at = 0;
+  auto digits = [&](std::size_t n) {  // exactly n digits; n == 0: one or more
+    std::size_t start = at;
+    while (at < suffix.size() && suffix[at] >= '0' && suffix[at] <= '9' && (n == 0 || at - start < n)) ++at;
+    return n == 0 ? at > start : at - start == n;
+  };
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '%' && i + 1 < pattern.size() && pattern[i + 1] != '%') {
+      char c = pattern[++i];
+      if (!digits(c == 'Y' ? 4 : c == 's' ? 0 : 2)) return false;
+    } else {
+      if (pattern[i] == '%') ++i;  // "%%"
+      if (at >= suffix.size() || suffix[at] != pattern[i]) return false;
+      ++at;
+    }
+  }
+  return at == suffix.size();
 }
 
 std::optional<int> parse_signal(std::string_view name) {

@@ -8,6 +8,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using rotated::parse_config;
+using rotated_test::config_from;
 
 std::vector<std::string> errors_of(const std::string& text) { return parse_config(text, "c.toml").errors; }
 
@@ -82,7 +83,9 @@ copytruncate = true
   EXPECT_EQ(a.line, 2);
   EXPECT_EQ(a.keep, 7u);
   EXPECT_EQ(a.every, std::chrono::nanoseconds(1h));
-  EXPECT_EQ(a.daily, std::chrono::seconds(9000));
+  ASSERT_TRUE(a.calendar);
+  EXPECT_EQ(a.calendar->period, rotated::calendar_period::daily);
+  EXPECT_EQ(a.calendar->at, std::chrono::seconds(9000));
   EXPECT_EQ(a.max_size, 10u * 1024 * 1024);
   EXPECT_EQ(a.check_every, std::chrono::nanoseconds(30s));
   EXPECT_TRUE(a.compress);
@@ -95,7 +98,8 @@ copytruncate = true
   EXPECT_TRUE(a.missing_ok);
   EXPECT_TRUE(a.not_if_empty);
   const auto& b = cfg.files[1];
-  EXPECT_EQ(b.daily, std::chrono::seconds(0));
+  ASSERT_TRUE(b.calendar);
+  EXPECT_EQ(b.calendar->at, std::chrono::seconds(0));
   EXPECT_EQ(b.max_size, 4096u);
   EXPECT_EQ(b.check_every, std::chrono::nanoseconds(60s));
   EXPECT_EQ(b.notify->command, (std::vector<std::string>{"/usr/bin/systemctl", "reload", "app"}));
@@ -112,26 +116,151 @@ colour = "blue"
 
 [[file]]
 path = "relative.log"
-keep = 0
+keep = -1
 max_size = "1 MiB"
 )");
   ASSERT_EQ(errors.size(), 5u);
   EXPECT_EQ(errors[0].rfind("c.toml:4: 'every': invalid duration \"30 s\"", 0), 0u) << errors[0];
   EXPECT_EQ(errors[1], "c.toml:5: unknown key 'colour' in [[file]]");
   EXPECT_EQ(errors[2], "c.toml:8: 'path' must be an absolute path");
-  EXPECT_EQ(errors[3], "c.toml:9: 'keep' must be between 1 and 100000, not 0");
+  EXPECT_EQ(errors[3], "c.toml:9: 'keep' must be between 0 and 100000, not -1");
   EXPECT_EQ(errors[4].rfind("c.toml:10: 'max_size': invalid size \"1 MiB\"", 0), 0u) << errors[4];
+}
+
+TEST(rotated_config, calendar_triggers_hourly_weekly_monthly_yearly_and_their_defaults) {
+  using rotated::calendar_period;
+  auto cal = [](const std::string& line) {
+    auto cfg = config_from("[[file]]\npath = \"/a\"\nkeep = 2\n" + line + "\n");
+    return *cfg.files[0].calendar;
+  };
+  auto expect = [](calendar_period p, int at, unsigned weekday, unsigned day, unsigned month) {
+    return rotated::calendar_trigger{p, std::chrono::seconds(at), weekday, day, month};
+  };
+  EXPECT_EQ(cal("hourly = true"), expect(calendar_period::hourly, 0, 0, 1, 1));
+  EXPECT_EQ(cal("hourly = \"15\""), expect(calendar_period::hourly, 900, 0, 1, 1));
+  EXPECT_EQ(cal("hourly = \"59:30\""), expect(calendar_period::hourly, 3570, 0, 1, 1));
+  EXPECT_EQ(cal("weekly = true"), expect(calendar_period::weekly, 0, 0, 1, 1));
+  EXPECT_EQ(cal("weekly = \"Monday\""), expect(calendar_period::weekly, 0, 1, 1, 1));
+  EXPECT_EQ(cal("weekly = \"sat 03:30\""), expect(calendar_period::weekly, 12600, 6, 1, 1));
+  EXPECT_EQ(cal("monthly = true"), expect(calendar_period::monthly, 0, 0, 1, 1));
+  EXPECT_EQ(cal("monthly = \"31 23:59:59\""), expect(calendar_period::monthly, 86399, 0, 31, 1));
+  EXPECT_EQ(cal("yearly = true"), expect(calendar_period::yearly, 0, 0, 1, 1));
+  EXPECT_EQ(cal("yearly = \"02-29 06:00\""), expect(calendar_period::yearly, 21600, 0, 29, 2));
+  EXPECT_EQ(cal("daily = \"23:00\""), expect(calendar_period::daily, 82800, 0, 1, 1));
+}
+
+TEST(rotated_config, bad_calendar_triggers_and_min_size_name_their_line) {
+  auto one = [](const std::string& line) { return errors_of("[[file]]\npath = \"/a\"\nkeep = 2\n" + line + "\n"); };
+  EXPECT_EQ(one("hourly = \"60\""), (std::vector<std::string>{
+                                        "c.toml:4: 'hourly' must be true or \"MM\" or \"MM:SS\" (minute and second of "
+                                        "each hour), not \"60\""}));
+  EXPECT_EQ(one("weekly = \"someday\""), (std::vector<std::string>{
+                                             "c.toml:4: 'weekly' must be true or a weekday and an optional time, e.g. "
+                                             "\"sunday\", \"mon 03:00\", not \"someday\""}));
+  EXPECT_EQ(one("weekly = \"mon 3:00\"").size(), 1u);
+  EXPECT_EQ(one("monthly = \"32\"").size(), 1u);
+  EXPECT_EQ(one("monthly = \"0\"").size(), 1u);
+  EXPECT_EQ(one("yearly = \"02-30\"").size(), 1u);
+  EXPECT_EQ(one("yearly = \"13-01\"").size(), 1u);
+  EXPECT_EQ(one("yearly = \"1-1\"").size(), 1u);
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\nweekly = true\n"),
+            (std::vector<std::string>{"c.toml:5: 'weekly': a file has at most one of hourly, daily, weekly, monthly "
+                                      "and yearly (this one has 'daily')"}));
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nmax_size = 10\nmin_size = \"1MiB\"\n"),
+            (std::vector<std::string>{"c.toml:1: 'min_size' goes with a time trigger ('every', 'hourly' .. 'yearly'), "
+                                      "which it holds back"}));
+  EXPECT_EQ(one("weekly = true\nmin_size = \"1 MiB\"").size(), 1u);
+  auto cfg = config_from("[[file]]\npath = \"/a\"\nkeep = 2\nweekly = true\nmin_size = \"1MiB\"\ncheck_every = \"1h\"\n");
+  EXPECT_EQ(cfg.files[0].min_size, 1u << 20);
+  EXPECT_EQ(cfg.files[0].check_every, std::chrono::nanoseconds(std::chrono::hours(1)));
+}
+
+TEST(rotated_config, prerotate_and_postrotate_take_argv_or_a_table_with_a_timeout) {
+  auto cfg = config_from("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\nprerotate = [\"/usr/bin/prog\", \"x\"]\n"
+                         "postrotate = { command = [\"/usr/sbin/invoke-rc.d\", \"rsyslog\", \"rotate\"], timeout = \"30s\" }\n");
+  const auto& f = cfg.files[0];
+  ASSERT_TRUE(f.prerotate && f.postrotate);
+  EXPECT_EQ(f.prerotate->command, (std::vector<std::string>{"/usr/bin/prog", "x"}));
+  EXPECT_EQ(f.prerotate->timeout, std::chrono::nanoseconds(10s));
+  EXPECT_EQ(f.postrotate->command, (std::vector<std::string>{"/usr/sbin/invoke-rc.d", "rsyslog", "rotate"}));
+  EXPECT_EQ(f.postrotate->timeout, std::chrono::nanoseconds(30s));
+  auto one = [](const std::string& line) { return errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n" + line + "\n"); };
+  EXPECT_EQ(one("prerotate = \"/bin/sh -c x\""),
+            (std::vector<std::string>{"c.toml:5: 'prerotate' must be an array of strings such as [\"/usr/bin/prog\", "
+                                      "\"arg\"] or a table { command = [...], timeout = \"30s\" }"}));
+  EXPECT_EQ(one("postrotate = []"),
+            (std::vector<std::string>{"c.toml:5: 'postrotate' must be a non-empty array of strings (argv; no shell is used)"}));
+  EXPECT_EQ(one("postrotate = { timeout = \"1s\" }"), (std::vector<std::string>{"c.toml:5: 'postrotate' needs a 'command'"}));
+  EXPECT_EQ(one("postrotate = { command = [\"x\"], shell = true }"),
+            (std::vector<std::string>{"c.toml:5: unknown key 'postrotate.shell' (expected command or timeout)"}));
+  auto aged = config_from("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\nmax_age = \"30d\"\n");
+  EXPECT_EQ(aged.files[0].max_age, std::chrono::nanoseconds(24h * 30));
+}
+
+// include_dir: a drop-in directory like logrotate.d. Its NAME.toml files
+// add [[file]] tables in name order; other names and hidden files are
+// skipped; a drop-in holds nothing else; a path watched twice across
+// files is an error naming both; as root, group-writable files are refused.
+TEST(rotated_config, include_dir_adds_the_file_tables_of_its_toml_files) {
+  rotated_test::temp_dir dir;
+  ASSERT_EQ(::mkdir((dir / "rotated.d").c_str(), 0755), 0);
+  rotated_test::write_text(dir / "main.toml", "include_dir = \"" + dir / "rotated.d" + "\"\n", 0644);
+  rotated_test::write_text(dir / "rotated.d/b.toml", "[[file]]\npath = \"/v/b.log\"\nkeep = 2\ndaily = true\n", 0644);
+  rotated_test::write_text(dir / "rotated.d/a.toml", "[[file]]\npath = \"/v/a.log\"\nkeep = 3\nweekly = true\n", 0644);
+  rotated_test::write_text(dir / "rotated.d/c.toml.dpkg-old", "garbage", 0644);
+  rotated_test::write_text(dir / "rotated.d/.hidden.toml", "garbage", 0644);
+  auto r = rotated::load_config(dir / "main.toml", true);
+  for (const auto& e : r.errors) ADD_FAILURE() << e;
+  ASSERT_TRUE(r.value);
+  ASSERT_EQ(r.value->files.size(), 2u);
+  EXPECT_EQ(r.value->files[0].path, "/v/a.log");
+  EXPECT_EQ(r.value->files[1].path, "/v/b.log");
+
+  rotated_test::write_text(dir / "rotated.d/c.toml", "state_dir = \"/s\"\n[[file]]\npath = \"/v/a.log\"\nkeep = 1\ndaily = true\n", 0644);
+  EXPECT_EQ(rotated::load_config(dir / "main.toml", true).errors,
+            (std::vector<std::string>{dir / "rotated.d/c.toml:1: 'state_dir': a drop-in file holds only [[file]] tables"}));
+  rotated_test::write_text(dir / "rotated.d/c.toml", "[[file]]\npath = \"/v/a.log\"\nkeep = 1\ndaily = true\n", 0664);
+  EXPECT_EQ(rotated::load_config(dir / "main.toml", true).errors,
+            (std::vector<std::string>{dir / "rotated.d/c.toml: refusing a configuration writable by group or others "
+                                            "(running as root)"}));
+  EXPECT_EQ(rotated::load_config(dir / "main.toml", false).errors,
+            (std::vector<std::string>{dir / "rotated.d/c.toml:1: '/v/a.log' is watched twice (also in " +
+                                      dir / "rotated.d/a.toml)"}));
+  ASSERT_EQ(::unlink((dir / "rotated.d/c.toml").c_str()), 0);
+  for (const char* name : {"a.toml", "b.toml"}) ASSERT_EQ(::unlink((dir / "rotated.d/" + name).c_str()), 0);
+  EXPECT_EQ(rotated::load_config(dir / "main.toml", false).errors,
+            (std::vector<std::string>{dir / "main.toml:1: no [[file]] table here or in " + dir / "rotated.d" +
+                                      ": nothing to watch"}));
+}
+
+TEST(rotated_config, dateext_takes_true_or_a_pattern_it_can_recognise) {
+  auto f = [](const std::string& line) {
+    return config_from("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n" + line + "\n").files[0].dateext;
+  };
+  EXPECT_EQ(f("dateext = true"), "-%Y%m%d");
+  EXPECT_EQ(f("dateext = \"-%Y-%m-%d_%H%%\""), "-%Y-%m-%d_%H%%");
+  for (const char* bad : {"dateext = \"-%F\"", "dateext = \"-static\"", "dateext = \"/%Y\"", "dateext = \"-%Y%\""})
+    EXPECT_EQ(errors_of(std::string("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n") + bad + "\n").size(), 1u) << bad;
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\ndateext = true\ncopytruncate = true\n"),
+            (std::vector<std::string>{"c.toml:1: 'dateext' goes with neither 'copytruncate' nor 'keep = 0'"}));
+  EXPECT_TRUE(rotated::matches_dateext("-20261206", "-%Y%m%d"));
+  EXPECT_TRUE(rotated::matches_dateext("-1765000000", "-%s"));
+  EXPECT_TRUE(rotated::matches_dateext("-2026-12-06_05%", "-%Y-%m-%d_%H%%"));
+  EXPECT_FALSE(rotated::matches_dateext("-2026120", "-%Y%m%d"));
+  EXPECT_FALSE(rotated::matches_dateext("-20261206.1", "-%Y%m%d"));
+  EXPECT_FALSE(rotated::matches_dateext("", "-%Y%m%d"));
 }
 
 TEST(rotated_config, structural_mistakes_name_their_line) {
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nevery = \"1s\"\n"),
-            (std::vector<std::string>{"c.toml:1: [[file]] needs 'keep' (how many versions to keep, at least 1)"}));
+            (std::vector<std::string>{"c.toml:1: [[file]] needs 'keep' (how many versions to keep; 0: none)"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\n"),
-            (std::vector<std::string>{"c.toml:1: [[file]] /a has no trigger: set 'every', 'daily' or 'max_size'"}));
+            (std::vector<std::string>{"c.toml:1: [[file]] /a has no trigger: set 'every', 'hourly', 'daily', 'weekly', "
+                                      "'monthly', 'yearly' or 'max_size'"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\n[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n"),
             (std::vector<std::string>{"c.toml:5: '/a' is watched twice"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\ncheck_every = \"5s\"\n"),
-            (std::vector<std::string>{"c.toml:5: 'check_every' goes with 'max_size'"}));
+            (std::vector<std::string>{"c.toml:5: 'check_every' goes with 'max_size' or 'min_size'"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\nwatch = true\n"),
             (std::vector<std::string>{"c.toml:5: 'watch' goes with 'max_size'"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\nnotify = { pidfile = \"/p\", command = [\"x\"] }\n"),
@@ -139,12 +268,12 @@ TEST(rotated_config, structural_mistakes_name_their_line) {
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\ncreate = { mode = \"0999\" }\n"),
             (std::vector<std::string>{"c.toml:5: 'create.mode' must be octal digits such as \"0640\", not \"0999\""}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\ncompress = \"xz\"\n"),
-            (std::vector<std::string>{"c.toml:5: 'compress': unknown method \"xz\" (only \"gzip\")"}));
+            (std::vector<std::string>{"c.toml:5: 'compress': unknown method \"xz\" (\"gzip\" or \"zstd\")"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = \"24:00\"\n"),
             (std::vector<std::string>{
-                "c.toml:4: 'daily' must be a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), not \"24:00\""}));
+                "c.toml:4: 'daily' must be true or a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), not \"24:00\""}));
   EXPECT_EQ(errors_of("verbose = true\n[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\n"),
-            (std::vector<std::string>{"c.toml:1: unknown key 'verbose' (expected state_dir or [[file]] tables)"}));
+            (std::vector<std::string>{"c.toml:1: unknown key 'verbose' (expected state_dir, include_dir or [[file]] tables)"}));
   EXPECT_EQ(errors_of("state_dir = \"/s\"\n"), (std::vector<std::string>{"c.toml:1: no [[file]] table: nothing to watch"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = \"3\"\nevery = \"1s\"\n"),
             (std::vector<std::string>{"c.toml:3: 'keep' must be an integer, not a string"}));

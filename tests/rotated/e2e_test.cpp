@@ -347,7 +347,7 @@ TEST(rotated_e2e, malformed_configurations_give_file_line_errors_and_exit_2) {
        {"4: 'max_size': invalid size \"1 GB\" (expected e.g. \"512KiB\", \"1MiB\", \"10MB\", \"100B\")",
         "5: unknown key 'rotate' in [[file]]"}},
       {"[[file]]\npath = \"/tmp/x.log\"\n\nkeep = 3\ndaily = \"25:00\"\n",
-       {"5: 'daily' must be a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), not \"25:00\""}},
+       {"5: 'daily' must be true or a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), not \"25:00\""}},
       {"[[file]\npath = \"/tmp/x.log\"\n", {"1: "}},  // a TOML syntax error: the parser's message
   };
   for (const auto& c : cases) {
@@ -403,6 +403,42 @@ TEST(rotated_e2e, sighup_with_a_broken_configuration_keeps_the_daemon_running_on
   std::size_t a_after = rotations_of(a);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(rotations_of(a), a_after);  // a.log is no longer watched
+  ::kill(daemon, SIGTERM);
+  auto status = wait_exit(daemon, 10s);
+  ASSERT_TRUE(status) << output();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << output();
+}
+
+// A change of time zone (the zone file replaced, as timedatectl or a
+// tzdata upgrade does) is followed on SIGHUP: the reload's line is stamped,
+// and reports the local time, under the new zone, also when the
+// configuration cannot be reloaded. No clock is waited for: the stamps
+// carry the UTC offset.
+TEST(rotated_e2e, sighup_follows_a_changed_time_zone_file) {
+  temp_dir dir;
+  std::string zone = dir / "localtime";
+  auto install = [&](const char* name) {
+    write_text(zone + ".new", read_text(std::string("/usr/share/zoneinfo/") + name).value());
+    ASSERT_EQ(::rename((zone + ".new").c_str(), zone.c_str()), 0);
+  };
+  install("Etc/GMT+5");  // UTC-05:00 all year (POSIX sign)
+  write_text(dir / "a.log", "");
+  std::string conf = write_config(dir, "[[file]]\npath = \"" + dir / "a.log" + "\"\nkeep = 2\ndaily = true\n");
+  std::string outp = dir / "rotated.out";
+  pid_t daemon = start_rotated({"--config", conf, "--foreground", "--state-dir", dir / "state"}, outp, {{"TZ", zone}});
+  auto output = [&] { return read_text(outp).value_or(""); };
+  // "2026-12-07T03:00:00.123-05:00 reloaded ...; local time 2026-12-07T03:00:00-05:00"
+  const std::regex started(R"(\.\d{3}-05:00 started: watching 1 file)");
+  ASSERT_TRUE(wait_until([&] { return std::regex_search(output(), started); }, 5s)) << output();
+  install("Asia/Tokyo");
+  ::kill(daemon, SIGHUP);
+  const std::regex reloaded(R"(\.\d{3}\+09:00 reloaded .*; local time \S+\+09:00\n)");
+  ASSERT_TRUE(wait_until([&] { return std::regex_search(output(), reloaded); }, 5s)) << output();
+  install("Etc/GMT-3");  // UTC+03:00
+  write_config(dir, "[[file]]\npath = \"" + dir / "a.log" + "\"\nkeep = 2\ndaily = \"25:00\"\n");
+  ::kill(daemon, SIGHUP);
+  const std::regex kept(R"(\.\d{3}\+03:00 restarted the triggers on the previous configuration; local time \S+\+03:00\n)");
+  ASSERT_TRUE(wait_until([&] { return std::regex_search(output(), kept); }, 5s)) << output();
   ::kill(daemon, SIGTERM);
   auto status = wait_exit(daemon, 10s);
   ASSERT_TRUE(status) << output();
@@ -481,6 +517,59 @@ TEST(rotated_e2e, once_catches_up_from_the_state_and_dry_run_changes_nothing) {
   // Right after, nothing is due any more.
   auto again = run_rotated(args);
   EXPECT_NE(again.second.find("summary: 0 rotated, 0 skipped, 0 failed"), std::string::npos) << again.second;
+}
+
+// Only versions rotated made are removed: with keep = 9 an app.log.10 is
+// somebody else's; when keep shrinks to 2, the state's record of the 9
+// versions the last rotation kept lets it drop .3 to .9, and still not .10.
+TEST(rotated_e2e, keep_9_never_removes_an_unrelated_app_log_10_and_a_smaller_keep_drops_only_its_own) {
+  temp_dir dir;
+  std::string log = dir / "app.log";
+  write_text(log + ".10", "not rotated's\n");
+  auto conf = [&](int keep) {
+    return write_config(dir, "[[file]]\npath = \"" + log + "\"\nkeep = " + std::to_string(keep) + "\nevery = \"1h\"\n");
+  };
+  std::vector<std::string> args{"--config", conf(9), "--force", "--state-dir", dir / "state"};
+  for (int gen = 1; gen <= 10; ++gen) {
+    write_text(log, "gen " + std::to_string(gen) + "\n");
+    auto [rc, out] = run_rotated(args);
+    ASSERT_EQ(rc, 0) << out;
+  }
+  EXPECT_EQ(read_text(log + ".9"), "gen 2\n");
+  EXPECT_EQ(read_text(log + ".10"), "not rotated's\n");
+  conf(2);
+  write_text(log, "gen 11\n");
+  auto [rc, out] = run_rotated(args);
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.10", "app.log.2",
+                                                             "rotated.toml", "state"}));
+  EXPECT_EQ(read_text(log + ".1"), "gen 11\n");
+  EXPECT_EQ(read_text(log + ".2"), "gen 10\n");
+  EXPECT_EQ(read_text(log + ".10"), "not rotated's\n");
+}
+
+// --import-logrotate over logrotate.d files in the style of Debian's
+// packages: its output is a configuration that --check accepts, alone and
+// all together; an unreadable file exits 2.
+TEST(rotated_e2e, import_logrotate_output_passes_check) {
+  temp_dir dir;
+  const std::string fixtures = ROTATED_FIXTURES;
+  std::vector<std::pair<std::vector<std::string>, int>> runs = {
+      {{"logrotate"}, 2}, {{"rsyslog"}, 6}, {{"nginx"}, 1}, {{"apt"}, 2}, {{"dpkg"}, 2},
+      {{"logrotate", "rsyslog", "nginx", "apt", "dpkg"}, 13}};
+  for (const auto& [names, files] : runs) {
+    std::vector<std::string> args{"--import-logrotate"};
+    for (const auto& n : names) args.push_back(fixtures + "/" + n);
+    auto [rc, out] = run_rotated(args);
+    ASSERT_EQ(rc, 0) << out;
+    write_text(dir / "imported.toml", out, 0600);
+    auto [crc, cout] = run_rotated({"--config", dir / "imported.toml", "--check"});
+    EXPECT_EQ(crc, 0) << cout << "\n---\n" << out;
+    EXPECT_EQ(cout, dir / "imported.toml" + ": valid, " + std::to_string(files) + " file(s)\n");
+  }
+  auto [rc, out] = run_rotated({"--import-logrotate", dir / "missing"});
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find(dir / "missing: cannot read"), std::string::npos) << out;
 }
 
 TEST(rotated_e2e, the_bundled_example_and_demo_configurations_are_valid) {

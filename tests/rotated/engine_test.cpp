@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <cstring>
@@ -12,8 +13,10 @@
 #include <weft/loop.hpp>
 
 #include "engine.hpp"
+#include "engine_internal.hpp"
 #include "fs.hpp"
 #include "gzip.hpp"
+#include "zstd.hpp"
 #include "journal.hpp"
 #include "service.hpp"
 #include "state.hpp"
@@ -36,7 +39,9 @@ rotated::file_policy policy(const std::string& path, unsigned keep, bool compres
   return f;
 }
 
-std::optional<std::string> gunzip(const std::string& path) {
+// The contents of a compressed file, through `decompress` (gunzip_fd, unzstd_fd).
+std::optional<std::string> decompressed(const std::string& path,
+                                        std::uint64_t (*decompress)(int, int, const std::string&)) {
   int in = ::open(path.c_str(), O_RDONLY);
   if (in < 0) return std::nullopt;
   rotated::unique_fd in_guard(in);
@@ -44,9 +49,11 @@ std::optional<std::string> gunzip(const std::string& path) {
   std::string out_path = scratch / "out";
   int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT, 0600);
   rotated::unique_fd out_guard(out);
-  rotated::gunzip_fd(in, out, path);
+  decompress(in, out, path);
   return read_text(out_path);
 }
+
+std::optional<std::string> gunzip(const std::string& path) { return decompressed(path, rotated::gunzip_fd); }
 
 void write_gz(const std::string& path, const std::string& text) {
   temp_dir scratch;
@@ -445,14 +452,201 @@ TEST(rotated_engine, a_smaller_keep_drops_the_versions_beyond_it) {
   auto f = policy(dir / "a.log", 5);
   for (int gen = 0; gen < 6; ++gen) {
     write_text(f.path, std::to_string(gen));
-    ASSERT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+    ASSERT_EQ(e.rotate(f, rotated::wall_clock::now(), gen == 0 ? 0 : 5).status, rotated::outcome::rotated);
   }
   f.keep = 2;
   write_text(f.path, "6");
-  ASSERT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  ASSERT_EQ(e.rotate(f, rotated::wall_clock::now(), 5).status, rotated::outcome::rotated);
   EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"a.log", "a.log.1", "a.log.2"}));
   EXPECT_EQ(read_text(f.path + ".1"), "6");
   EXPECT_EQ(read_text(f.path + ".2"), "5");
+}
+
+// keep = 0 (logrotate's `rotate 0`): the contents leave at each rotation,
+// no version is kept, the versions of a larger keep before go too, a fresh
+// file takes the path; a crash after any step recovers to the same.
+TEST(rotated_engine, keep_0_drops_the_contents_and_every_version_rotated_made) {
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 0);
+  write_text(f.path, "old\n", 0640);
+  write_text(f.path + ".1", "v1");
+  write_text(f.path + ".2.gz", "v2");
+  write_text(f.path + ".3", "not rotated's");
+  auto e = make_engine(state);
+  EXPECT_EQ(e.describe(f, 2), (std::vector<std::string>{"would drop app.log.1", "would drop app.log.2.gz",
+                                                        "would drop app.log", "would create app.log (mode 0640, owner " +
+                                                            std::to_string(::getuid()) + ":" + std::to_string(::getgid()) + ")"}));
+  auto r = e.rotate(f, rotated::wall_clock::now(), 2);
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.3"}));
+  EXPECT_EQ(read_text(f.path), "");
+  for (int crash_after = 0; crash_after < 3; ++crash_after) {
+    SCOPED_TRACE(crash_after);
+    write_text(f.path, "again\n");
+    auto crashing = make_engine(state, crash_after);
+    EXPECT_THROW(crashing.rotate(f, rotated::wall_clock::now(), 0), rotated::simulated_crash);
+    auto restarted = make_engine(state);
+    for (const auto& rec : restarted.recover()) restarted.finish(rec.journal);
+    EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.3"}));
+    EXPECT_EQ(read_text(f.path), "");
+  }
+}
+
+// Only versions rotated made may be removed. With keep = 9 rotated never
+// makes an app.log.10, so one that is there is somebody else's file: it
+// (and its .gz, and whatever follows) stays byte for byte, whatever the
+// state says the last rotation kept.
+TEST(rotated_engine, keep_9_leaves_an_unrelated_version_10_alone) {
+  for (unsigned kept_before : {0u, 9u}) {
+    SCOPED_TRACE(kept_before);
+    temp_dir dir, state;
+    auto e = make_engine(state);
+    auto f = policy(dir / "app.log", 9);
+    write_text(f.path, "live");
+    for (int v = 1; v <= 9; ++v) write_text(f.path + "." + std::to_string(v), "v" + std::to_string(v));
+    write_text(f.path + ".10", "not rotated's");
+    write_text(f.path + ".10.gz", "not rotated's either");
+    write_text(f.path + ".11", "nor this");
+    auto r = e.rotate(f, rotated::wall_clock::now(), kept_before);
+    ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+    EXPECT_EQ(read_text(f.path + ".10"), "not rotated's");
+    EXPECT_EQ(read_text(f.path + ".10.gz"), "not rotated's either");
+    EXPECT_EQ(read_text(f.path + ".11"), "nor this");
+    EXPECT_EQ(read_text(f.path + ".1"), "live");
+    for (int v = 2; v <= 9; ++v) EXPECT_EQ(read_text(f.path + "." + std::to_string(v)), "v" + std::to_string(v - 1));
+    EXPECT_EQ(list_dir(dir.path()).size(), 1u + 9u + 3u);  // v9 dropped, nothing else
+  }
+}
+
+// keep shrank while no record of the larger one survived (a state from
+// before the record existed): the versions beyond the new keep cannot be
+// told from somebody else's files, so they stay.
+TEST(rotated_engine, a_smaller_keep_without_the_larger_one_recorded_drops_nothing_beyond_it) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "a.log", 2);
+  write_text(f.path, "live");
+  for (int v = 1; v <= 4; ++v) write_text(f.path + "." + std::to_string(v), "v" + std::to_string(v));
+  ASSERT_EQ(e.rotate(f, rotated::wall_clock::now(), 0).status, rotated::outcome::rotated);
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"a.log", "a.log.1", "a.log.2", "a.log.3", "a.log.4"}));
+  EXPECT_EQ(read_text(f.path + ".2"), "v1");
+  EXPECT_EQ(read_text(f.path + ".3"), "v3");
+  EXPECT_EQ(read_text(f.path + ".4"), "v4");
+}
+
+std::optional<std::string> unzstd(const std::string& path) { return decompressed(path, rotated::unzstd_fd); }
+
+// compress = "zstd" makes NAME.i.zst (levels 1..19); a change of method
+// loses nothing: the gzipped versions made before shift on beside the new
+// zstd ones, and the oldest leaves whatever its form.
+TEST(rotated_engine, zstd_compresses_versions_and_a_change_from_gzip_keeps_every_version) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 5, true);
+  for (int gen = 1; gen <= 5; ++gen) {
+    if (gen == 3) {
+      f.method = rotated::compression_method::zstd;
+      f.compress_level = 19;
+    }
+    write_text(f.path, "gen " + std::to_string(gen) + "\n");
+    auto r = e.rotate(f, rotated::wall_clock::now());
+    ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+    auto c = e.compress(f, r.directory);
+    EXPECT_TRUE(c.errors.empty()) << c.errors.front();
+  }
+  EXPECT_EQ(list_dir(dir.path()),
+            (std::vector<std::string>{"app.log", "app.log.1", "app.log.2.zst", "app.log.3.zst", "app.log.4.zst",
+                                      "app.log.5.gz"}));
+  EXPECT_EQ(read_text(f.path + ".1"), "gen 5\n");
+  EXPECT_EQ(unzstd(f.path + ".2.zst"), "gen 4\n");
+  EXPECT_EQ(unzstd(f.path + ".4.zst"), "gen 2\n");
+  EXPECT_EQ(gunzip(f.path + ".5.gz"), "gen 1\n");
+  write_text(f.path, "gen 6\n");
+  ASSERT_EQ(e.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  EXPECT_FALSE(exists(f.path + ".5.gz"));  // the oldest leaves, gzipped or not
+  EXPECT_EQ(unzstd(f.path + ".5.zst"), "gen 2\n");
+}
+
+// dateext (logrotate's dateext/dateformat): versions are named by the
+// rotation's local date and never shift; the oldest beyond keep leave,
+// the newest stays plain and the older are compressed; a second rotation
+// the same day is skipped (the name exists); names that do not fit the
+// pattern are not rotated's and stay; a crash after any step recovers.
+TEST(rotated_engine, dateext_names_versions_by_date_and_keeps_the_newest_k) {
+  rotated_test::tz_scope tz("America/New_York");
+  temp_dir dir, state;
+  auto f = policy(dir / "app.log", 2, true);
+  f.dateext = "-%Y%m%d";
+  write_text(f.path + "-notadate", "not rotated's");
+  write_text(f.path + "-2026120", "nor this");
+  auto e = make_engine(state);
+  const char* days[] = {"2026-12-01T12:00:00Z", "2026-12-02T12:00:00Z", "2026-12-03T12:00:00Z"};
+  for (int k = 0; k < 3; ++k) {
+    write_text(f.path, std::string("day ") + std::to_string(k + 1) + "\n");
+    auto r = e.rotate(f, rotated_test::utc(days[k]));
+    ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+    auto c = e.compress(f, r.directory);
+    EXPECT_TRUE(c.errors.empty()) << c.errors.front();
+  }
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log-2026120", "app.log-20261202.gz",
+                                                             "app.log-20261203", "app.log-notadate"}));
+  EXPECT_EQ(gunzip(f.path + "-20261202.gz"), "day 2\n");
+  EXPECT_EQ(read_text(f.path + "-20261203"), "day 3\n");
+  write_text(f.path, "same day\n");
+  auto again = e.rotate(f, rotated_test::utc("2026-12-03T20:00:00Z"));
+  EXPECT_EQ(again.status, rotated::outcome::skipped);
+  EXPECT_EQ(again.reason, "app.log-20261203 exists already (a dateext pattern coarser than the trigger?)");
+  for (int crash_after = 0; crash_after < 4; ++crash_after) {
+    SCOPED_TRACE(crash_after);
+    write_text(f.path, "day " + std::to_string(4 + crash_after) + "\n");
+    auto at = rotated_test::utc(days[0]) + std::chrono::hours(24 * (3 + crash_after));
+    auto crashing = make_engine(state, crash_after);
+    EXPECT_THROW(crashing.rotate(f, at), rotated::simulated_crash);
+    auto restarted = make_engine(state);
+    for (const auto& rec : restarted.recover()) restarted.finish(rec.journal);
+    EXPECT_EQ(read_text(f.path), "");
+    EXPECT_EQ(read_text(f.path + rotated::detail::date_suffix(f.dateext, at)), "day " + std::to_string(4 + crash_after) + "\n");
+    EXPECT_EQ(list_dir(dir.path()).size(), 5u);  // app.log, two dated versions, the two strangers
+  }
+}
+
+void set_mtime(const std::string& path, rotated::wall_time t) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  timespec times[2] = {{ns / 1000000000, ns % 1000000000}, {ns / 1000000000, ns % 1000000000}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+}
+
+// max_age (logrotate's maxage): each rotation removes the versions 2..keep
+// last written more than max_age before it, plain or compressed; the one
+// just made (.1) and younger ones stay, and so does what is not rotated's.
+TEST(rotated_engine, max_age_removes_the_versions_last_written_longer_ago) {
+  using namespace std::chrono_literals;
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 5);
+  f.max_age = 24h * 10;
+  const rotated::wall_time at = rotated_test::utc("2026-06-30T00:00:00Z");
+  write_text(f.path, "live");
+  set_mtime(f.path, at - 24h * 40);  // .1 after the rotation, however old
+  write_text(f.path + ".1", "one");
+  set_mtime(f.path + ".1", at - 24h * 9);
+  write_text(f.path + ".2.gz", "two");
+  set_mtime(f.path + ".2.gz", at - 24h * 10 - 1s);
+  write_text(f.path + ".3", "three");
+  set_mtime(f.path + ".3", at - 24h * 30);
+  write_text(f.path + ".9", "not rotated's");
+  set_mtime(f.path + ".9", at - 24h * 300);
+  auto dry = e.describe(f);
+  auto r = e.rotate(f, at);
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2", "app.log.9"}));
+  EXPECT_EQ(read_text(f.path + ".1"), "live");
+  EXPECT_EQ(read_text(f.path + ".2"), "one");
+  EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "removed app.log.3.gz (older than max_age 10d)"),
+            r.actions.end());
+  EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "removed app.log.4 (older than max_age 10d)"),
+            r.actions.end());
+  EXPECT_NE(std::find(dry.begin(), dry.end(), "would remove app.log.3 (older than max_age 10d)"), dry.end());
 }
 
 // chattr +a on the live file makes its rename to .1 fail with EPERM (the
@@ -909,6 +1103,41 @@ TEST(rotated_service, a_notify_command_is_killed_at_its_timeout_without_holding_
   });
 }
 
+// prerotate runs before the rotation and holds it back unless it exits 0
+// (a hung one is killed at its timeout, on the loop: virtual time here);
+// postrotate runs after it, with ROTATED_FILE naming the file.
+TEST(rotated_service, prerotate_must_succeed_for_the_rotation_and_postrotate_runs_after_it) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  auto f = policy(dir / "a.log", 2);
+  write_text(f.path, "old\n");
+  {
+    weft::loop lp({.virtual_time = true});
+    lp.run_until_complete([&] {
+      rotated::service svc(o, false, 1);
+      f.prerotate = rotated::hook_spec{{"sleep", "30"}, std::chrono::seconds(2)};
+      auto start = lp.now();
+      EXPECT_EQ(svc.rotate(f, "test", rotated::wall_clock::now(), 0).status, rotated::outcome::failed);
+      EXPECT_EQ(lp.now() - start, std::chrono::seconds(2));
+    });
+  }
+  weft::loop lp;  // real time: the hooks below exit long before their timeout
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 1);
+    f.prerotate = rotated::hook_spec{{"false"}, std::chrono::seconds(30)};
+    EXPECT_EQ(svc.rotate(f, "test", rotated::wall_clock::now(), 0).status, rotated::outcome::failed);
+    EXPECT_EQ(read_text(f.path), "old\n");  // not rotated so far
+    f.prerotate = rotated::hook_spec{{"/bin/sh", "-c", "test -s \"$ROTATED_FILE\""}, std::chrono::seconds(30)};
+    f.postrotate = rotated::hook_spec{{"/bin/sh", "-c", "cat \"$ROTATED_FILE.1\" > \"$ROTATED_FILE.seen\""},
+                                      std::chrono::seconds(30)};
+    EXPECT_EQ(svc.rotate(f, "test", rotated::wall_clock::now(), 0).status, rotated::outcome::rotated);
+  });
+  EXPECT_EQ(read_text(f.path), "");
+  EXPECT_EQ(read_text(f.path + ".1"), "old\n");
+  EXPECT_EQ(read_text(f.path + ".seen"), "old\n");
+}
+
 TEST(rotated_service, the_state_is_saved_only_once_the_rotated_directories_are_synced) {
   temp_dir dir, state;
   rotated::engine_options o;
@@ -920,7 +1149,7 @@ TEST(rotated_service, the_state_is_saved_only_once_the_rotated_directories_are_s
     rotated::service svc(o, false, 1);
     rotated::scheduler_hooks h = svc.hooks();
     rotated::wall_time at = rotated::wall_clock::now();
-    EXPECT_EQ(h.rotate(f, "test", at).status, rotated::outcome::rotated);
+    EXPECT_EQ(h.rotate(f, "test", at, 0).status, rotated::outcome::rotated);
     EXPECT_EQ(svc.rotation_engine().unsynced_directories(), 1u);
     rotated::state_table table;
     table.set(f.path, at);

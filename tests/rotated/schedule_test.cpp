@@ -19,6 +19,60 @@ using rotated_test::utc;
 
 std::string local(rotated::wall_time t) { return rotated::format_local(t); }
 
+// Copies tzdata's `zone` to `path` through a rename, as a package upgrade
+// or timedatectl replaces a zone file.
+void install_zone(const std::string& path, const std::string& zone) {
+  auto data = rotated_test::read_text("/usr/share/zoneinfo/" + zone);
+  ASSERT_TRUE(data) << "tzdata lacks " << zone;
+  rotated_test::write_text(path + ".new", *data);
+  ASSERT_EQ(::rename((path + ".new").c_str(), path.c_str()), 0);
+}
+
+const std::time_t noon_2026_01_01 = 1767268800;  // 2026-01-01T12:00:00Z
+
+// glibc reads a zone once: after the file that TZ names is replaced,
+// neither localtime_r nor tzset() looks at it again. refresh_time_zone()
+// (what the daemon does on SIGHUP) does.
+TEST(rotated_civil_time, refresh_time_zone_reads_a_replaced_zone_file_that_tz_names) {
+  rotated_test::temp_dir dir;
+  const std::string zone = dir / "localtime";
+  install_zone(zone, "America/New_York");
+  tz_scope tz(zone.c_str());
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01).utc_offset, -5h);
+  install_zone(zone, "Asia/Tokyo");
+  ::tzset();
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01).utc_offset, -5h) << "glibc now re-reads a zone on tzset(): "
+                                                                   "docs/rotated.md (SIGNALS) needs a word";
+  rotated::refresh_time_zone();
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01).utc_offset, 9h);
+  EXPECT_EQ(local(utc("2026-01-01T00:00:00Z")), "2026-01-01T09:00:00+09:00");
+}
+
+TEST(rotated_civil_time, refresh_time_zone_reads_a_replaced_zone_under_tzdir) {
+  rotated_test::temp_dir dir;
+  ASSERT_EQ(::mkdir((dir / "Test").c_str(), 0755), 0);
+  install_zone(dir / "Test/Zone", "Europe/London");
+  rotated_test::env_scope tzdir("TZDIR", dir.path().c_str());
+  tz_scope tz("Test/Zone");
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01).utc_offset, 0h);
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01 + 181 * 86400).utc_offset, 1h);  // 2026-07-01, BST
+  install_zone(dir / "Test/Zone", "America/Havana");
+  rotated::refresh_time_zone();
+  EXPECT_EQ(rotated::local_of(noon_2026_01_01).utc_offset, -5h);
+}
+
+// wall_time holds nanoseconds in 64 bits: a year beyond what it can count
+// is refused, not wrapped (found by tests/fuzz/config_parser_fuzz).
+TEST(rotated_civil_time, iso8601_refuses_instants_beyond_what_wall_time_holds) {
+  tz_scope tz("America/New_York");
+  EXPECT_FALSE(rotated::parse_iso8601("6026-03-29"));
+  EXPECT_FALSE(rotated::parse_iso8601("0226-03-08T02:30:00-05:00"));
+  EXPECT_FALSE(rotated::parse_iso8601("2262-04-12T00:00:00Z"));
+  EXPECT_FALSE(rotated::parse_iso8601("1677-09-01"));
+  EXPECT_EQ(rotated::format_utc(utc("2262-01-01T00:00:00Z")), "2262-01-01T00:00:00Z");
+  EXPECT_EQ(rotated::format_utc(utc("1678-01-01T00:00:00Z")), "1678-01-01T00:00:00Z");
+}
+
 TEST(rotated_civil_time, iso8601_with_offsets_and_local_readings) {
   tz_scope tz("America/New_York");
   EXPECT_EQ(rotated::format_utc(utc("2026-03-08T05:00:00Z")), "2026-03-08T05:00:00Z");
@@ -50,9 +104,9 @@ TEST(rotated_civil_time, a_repeated_local_reading_resolves_to_its_first_occurren
 TEST(rotated_schedule, new_york_spring_forward_day_lasts_23_hours_between_midnights) {
   tz_scope tz("America/New_York");
   auto f = config_from("[[file]]\npath = \"/l\"\nkeep = 1\ndaily = \"00:00\"\n").files[0];
-  auto a = *rotated::daily_due(f, utc("2026-03-07T12:00:00Z"));
-  auto b = *rotated::daily_due(f, a);
-  auto c = *rotated::daily_due(f, b);
+  auto a = *rotated::calendar_due(f, utc("2026-03-07T12:00:00Z"));
+  auto b = *rotated::calendar_due(f, a);
+  auto c = *rotated::calendar_due(f, b);
   EXPECT_EQ(local(a), "2026-03-08T00:00:00-05:00");
   EXPECT_EQ(local(b), "2026-03-09T00:00:00-04:00");
   EXPECT_EQ(local(c), "2026-03-10T00:00:00-04:00");
@@ -63,8 +117,8 @@ TEST(rotated_schedule, new_york_spring_forward_day_lasts_23_hours_between_midnig
 TEST(rotated_schedule, new_york_fall_back_day_lasts_25_hours_between_midnights) {
   tz_scope tz("America/New_York");
   auto f = config_from("[[file]]\npath = \"/l\"\nkeep = 1\ndaily = \"00:00\"\n").files[0];
-  auto a = *rotated::daily_due(f, utc("2026-10-31T12:00:00Z"));
-  auto b = *rotated::daily_due(f, a);
+  auto a = *rotated::calendar_due(f, utc("2026-10-31T12:00:00Z"));
+  auto b = *rotated::calendar_due(f, a);
   EXPECT_EQ(local(a), "2026-11-01T00:00:00-04:00");
   EXPECT_EQ(local(b), "2026-11-02T00:00:00-05:00");
   EXPECT_EQ(b - a, 25h);
@@ -74,17 +128,88 @@ TEST(rotated_schedule, havana_midnight_that_does_not_exist_rotates_at_the_first_
   tz_scope tz("America/Havana");
   // 2026-03-07 23:59:59 CST is followed by 2026-03-08 01:00:00 CDT.
   auto f = config_from("[[file]]\npath = \"/l\"\nkeep = 1\ndaily = \"00:00\"\n").files[0];
-  auto a = *rotated::daily_due(f, utc("2026-03-07T12:00:00Z"));
-  auto b = *rotated::daily_due(f, a);
+  auto a = *rotated::calendar_due(f, utc("2026-03-07T12:00:00Z"));
+  auto b = *rotated::calendar_due(f, a);
   EXPECT_EQ(local(a), "2026-03-08T01:00:00-04:00");
   EXPECT_EQ(rotated::format_utc(a), "2026-03-08T05:00:00Z");
   EXPECT_EQ(local(b), "2026-03-09T00:00:00-04:00");
   // And 2026-11-01 has two midnights (00:59:59 CDT falls back to 00:00
   // CST): the date rotates once, at the first.
-  auto c = *rotated::daily_due(f, utc("2026-10-31T12:00:00Z"));
-  auto d = *rotated::daily_due(f, c);
+  auto c = *rotated::calendar_due(f, utc("2026-10-31T12:00:00Z"));
+  auto d = *rotated::calendar_due(f, c);
   EXPECT_EQ(local(c), "2026-11-01T00:00:00-04:00");
   EXPECT_EQ(local(d), "2026-11-02T00:00:00-05:00");
+}
+
+// Successive firings of a calendar trigger from `from`, as local times.
+std::vector<std::string> firings(const std::string& line, const char* from, int count) {
+  auto f = config_from("[[file]]\npath = \"/l\"\nkeep = 1\n" + line + "\n").files[0];
+  std::vector<std::string> out;
+  rotated::wall_time t = utc(from);
+  for (int i = 0; i < count; ++i) {
+    t = *rotated::calendar_due(f, t);
+    out.push_back(local(t));
+  }
+  return out;
+}
+
+TEST(rotated_schedule, weekly_fires_on_its_weekday_at_local_time_across_both_new_york_changes) {
+  tz_scope tz("America/New_York");
+  // 2026-03-08 and 2026-11-01 are Sundays: the changes themselves.
+  EXPECT_EQ(firings("weekly = \"sunday 02:30\"", "2026-03-01T12:00:00-05:00", 3),
+            (std::vector<std::string>{"2026-03-08T03:00:00-04:00", "2026-03-15T02:30:00-04:00",
+                                      "2026-03-22T02:30:00-04:00"}));
+  EXPECT_EQ(firings("weekly = \"sun 01:30\"", "2026-10-25T12:00:00-04:00", 2),
+            (std::vector<std::string>{"2026-11-01T01:30:00-04:00", "2026-11-08T01:30:00-05:00"}));
+  auto f = config_from("[[file]]\npath = \"/l\"\nkeep = 1\nweekly = \"monday\"\n").files[0];
+  auto a = *rotated::calendar_due(f, utc("2026-03-01T12:00:00-05:00"));
+  auto b = *rotated::calendar_due(f, a);
+  EXPECT_EQ(local(a), "2026-03-02T00:00:00-05:00");
+  EXPECT_EQ(b - a, 7 * 24h - 1h);  // the week with the spring-forward lasts 167 hours
+}
+
+TEST(rotated_schedule, monthly_fires_on_its_day_or_the_last_day_of_a_shorter_month) {
+  tz_scope tz("America/New_York");
+  EXPECT_EQ(firings("monthly = \"31 04:00\"", "2026-01-01", 5),
+            (std::vector<std::string>{"2026-01-31T04:00:00-05:00", "2026-02-28T04:00:00-05:00",
+                                      "2026-03-31T04:00:00-04:00", "2026-04-30T04:00:00-04:00",
+                                      "2026-05-31T04:00:00-04:00"}));
+  EXPECT_EQ(firings("monthly = true", "2026-10-15", 2),
+            (std::vector<std::string>{"2026-11-01T00:00:00-04:00", "2026-12-01T00:00:00-05:00"}));
+  // Exactly at a firing: the next month's.
+  EXPECT_EQ(firings("monthly = true", "2026-11-01T00:00:00-04:00", 1), (std::vector<std::string>{"2026-12-01T00:00:00-05:00"}));
+}
+
+TEST(rotated_schedule, yearly_fires_on_its_date_and_february_29th_in_common_years_on_the_28th) {
+  tz_scope tz("Europe/London");
+  EXPECT_EQ(firings("yearly = \"02-29 12:00\"", "2027-01-01", 3),
+            (std::vector<std::string>{"2027-02-28T12:00:00+00:00", "2028-02-29T12:00:00+00:00",
+                                      "2029-02-28T12:00:00+00:00"}));
+  EXPECT_EQ(firings("yearly = \"03-29 01:30\"", "2026-01-01", 1),  // in London's 2026 gap: its end
+            (std::vector<std::string>{"2026-03-29T02:00:00+01:00"}));
+  EXPECT_EQ(firings("yearly = true", "2026-06-01", 1), (std::vector<std::string>{"2027-01-01T00:00:00+00:00"}));
+}
+
+// Hourly rotates once per real hour at the local minute: the fall-back's
+// repeated 01:xx twice (two hours of writes), the skipped 02:xx never.
+TEST(rotated_schedule, hourly_fires_once_per_real_hour_at_its_local_minute_across_dst) {
+  tz_scope tz("America/New_York");
+  EXPECT_EQ(firings("hourly = \"15\"", "2026-03-08T00:20:00-05:00", 3),
+            (std::vector<std::string>{"2026-03-08T01:15:00-05:00", "2026-03-08T03:15:00-04:00",
+                                      "2026-03-08T04:15:00-04:00"}));
+  EXPECT_EQ(firings("hourly = true", "2026-11-01T00:30:00-04:00", 3),
+            (std::vector<std::string>{"2026-11-01T01:00:00-04:00", "2026-11-01T01:00:00-05:00",
+                                      "2026-11-01T02:00:00-05:00"}));
+}
+
+// Lord Howe moves its clocks by 30 minutes: the minute of the hour still
+// holds at every firing.
+TEST(rotated_schedule, hourly_keeps_its_minute_where_dst_shifts_by_half_an_hour) {
+  tz_scope tz("Australia/Lord_Howe");
+  // 2026-04-05 02:00 LHDT (+11) falls back to 01:30 LHST (+10:30).
+  auto got = firings("hourly = \"45\"", "2026-04-05T00:00:00+11:00", 4);
+  EXPECT_EQ(got, (std::vector<std::string>{"2026-04-05T00:45:00+11:00", "2026-04-05T01:45:00+11:00",
+                                           "2026-04-05T01:45:00+10:30", "2026-04-05T02:45:00+10:30"}));
 }
 
 // Runs --schedule's listing over a local year; checks each date once.
@@ -171,13 +296,13 @@ every = "6h"
                                 return true;
                               });
   EXPECT_EQ(lines, (std::vector<std::string>{
-                       "/a 2026-01-01T00:00:00Z daily",  // a firing exactly at FROM counts
+                       "/a 2026-01-01T00:00:00Z calendar",  // a firing exactly at FROM counts
                        "/b 2026-01-01T06:00:00Z interval",
                        "/a 2026-01-01T10:00:00Z interval",
                        "/b 2026-01-01T12:00:00Z interval",
                        "/b 2026-01-01T18:00:00Z interval",
                        "/a 2026-01-01T20:00:00Z interval",
-                       "/a 2026-01-02T00:00:00Z daily",
+                       "/a 2026-01-02T00:00:00Z calendar",
                        "/b 2026-01-02T00:00:00Z interval",
                        "/b 2026-01-02T06:00:00Z interval",
                        "/a 2026-01-02T10:00:00Z interval",

@@ -25,6 +25,7 @@ struct recorded {
   std::string path;
   wall_time at;
   std::string reason;
+  unsigned kept_before = 0;  // what the state said the last rotation kept
 };
 
 // Runs a scheduler from `start` (the virtual wall clock) for `span` of
@@ -38,8 +39,8 @@ struct harness {
   std::function<void(rotated::scheduler&)> during;  // runs as a task beside it
 
   explicit harness(const std::string& toml) : cfg(config_from(toml)) {
-    hooks.rotate = [this](const rotated::file_policy& f, const std::string& reason, wall_time at) {
-      rotations.push_back({f.path, at, reason});
+    hooks.rotate = [this](const rotated::file_policy& f, const std::string& reason, wall_time at, unsigned kept_before) {
+      rotations.push_back({f.path, at, reason, kept_before});
       return rotated::rotation_result{rotated::outcome::rotated, {}};
     };
   }
@@ -91,6 +92,52 @@ every = "20s"
   for (const auto& r : h.rotations) seen.push_back(r.path + "@" + rotated::format_utc(r.at).substr(14, 5));
   EXPECT_EQ(seen, (std::vector<std::string>{"/v/file2@00:20", "/v/file1@00:30", "/v/file2@00:40", "/v/file1@01:00",
                                             "/v/file2@01:00"}));
+}
+
+// Each rotation is told what the state says the previous one kept, and
+// the state then records the file's keep: the first knows nothing (0), the
+// next ones the keep, and after a reload with a smaller keep the rotation
+// learns the larger one (so that it drops exactly rotated's own versions).
+TEST(rotated_scheduler, each_rotation_learns_what_the_last_one_kept_and_the_state_records_keep) {
+  harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 9\nevery = \"30s\"\n");
+  h.during = [&](rotated::scheduler& s) {
+    weft::sleep_for(61s);
+    s.reload(config_from("[[file]]\npath = \"/v/a.log\"\nkeep = 2\nevery = \"30s\"\n"));
+  };
+  h.run(utc("2026-01-01T00:00:00Z"), 2min + 1s);
+  std::vector<unsigned> kept;
+  for (const auto& r : h.rotations) kept.push_back(r.kept_before);
+  EXPECT_EQ(kept, (std::vector<unsigned>{0, 9, 9, 2}));
+  EXPECT_EQ(h.state.kept("/v/a.log"), 2u);
+}
+
+TEST(rotated_scheduler, weekly_and_monthly_rotate_at_local_times_on_virtual_time) {
+  tz_scope tz("America/New_York");
+  harness h("[[file]]\npath = \"/v/w.log\"\nkeep = 5\nweekly = \"sunday 02:30\"\n"
+            "[[file]]\npath = \"/v/m.log\"\nkeep = 5\nmonthly = \"31\"\n");
+  h.run(utc("2026-02-20T12:00:00-05:00"), 24h * 30);
+  std::vector<std::string> seen;
+  for (const auto& r : h.rotations) seen.push_back(r.path + " " + rotated::format_local(r.at) + " " + r.reason);
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "/v/w.log 2026-02-22T02:30:00-05:00 weekly", "/v/m.log 2026-02-28T00:00:00-05:00 monthly",
+                      "/v/w.log 2026-03-01T02:30:00-05:00 weekly", "/v/w.log 2026-03-08T03:00:00-04:00 weekly",
+                      "/v/w.log 2026-03-15T02:30:00-04:00 weekly", "/v/w.log 2026-03-22T02:30:00-04:00 weekly"}));
+}
+
+// min_size holds a due time trigger back (logrotate's minsize: time AND
+// size): checked every check_every, it rotates at the first check that
+// finds the file big enough, and the next period counts from there.
+TEST(rotated_scheduler, min_size_holds_a_due_weekly_rotation_back_until_the_file_is_big_enough) {
+  tz_scope tz("UTC");
+  harness h("[[file]]\npath = \"/v/w.log\"\nkeep = 5\nweekly = \"monday\"\nmin_size = \"1KiB\"\ncheck_every = \"1h\"\n");
+  std::uint64_t size = 10;
+  h.hooks.size_of = [&](const rotated::file_policy&) { return std::optional<std::uint64_t>(size); };
+  h.during = [&](rotated::scheduler&) {
+    weft::sleep_for(24h * 2 + 4h + 30min);  // Tuesday 04:30
+    size = 1024;
+  };
+  h.run(utc("2026-01-04T00:00:00Z"), 24h * 14);  // a Sunday, for two weeks
+  EXPECT_EQ(h.local_times(), (std::vector<std::string>{"2026-01-06T05:00:00+00:00", "2026-01-12T00:00:00+00:00"}));
 }
 
 TEST(rotated_scheduler, daily_across_the_new_york_spring_forward_rotates_once_on_the_23_hour_day) {
@@ -241,7 +288,7 @@ TEST(rotated_scheduler, a_failed_rotation_leaves_the_state_and_is_retried_a_minu
   tz_scope tz("UTC");
   harness h("[[file]]\npath = \"/v/d.log\"\nkeep = 5\ndaily = \"00:00\"\n");
   int attempts = 0;
-  h.hooks.rotate = [&](const rotated::file_policy& f, const std::string& reason, wall_time at) {
+  h.hooks.rotate = [&](const rotated::file_policy& f, const std::string& reason, wall_time at, unsigned) {
     h.rotations.push_back({f.path, at, reason});
     return rotated::rotation_result{++attempts == 1 ? rotated::outcome::failed : rotated::outcome::rotated, {}};
   };
@@ -284,9 +331,9 @@ TEST(rotated_scheduler, size_rotates_only_when_strictly_bigger_than_the_threshol
   };
   resize(0);
   auto real_rotate = h.hooks.rotate;
-  h.hooks.rotate = [&](const rotated::file_policy& f, const std::string& reason, wall_time at) {
+  h.hooks.rotate = [&](const rotated::file_policy& f, const std::string& reason, wall_time at, unsigned) {
     resize(0);  // what a rotation leaves at the path: a fresh, empty file
-    return real_rotate(f, reason, at);
+    return real_rotate(f, reason, at, 0);
   };
   wall_time start = utc("2026-01-01T00:00:00Z");
   // Checks at 0, 10, 20, ... s; the file changes between them.
@@ -330,11 +377,11 @@ TEST(rotated_scheduler, with_watch_a_write_wakes_the_size_check_early_at_most_on
     return static_cast<std::uint64_t>(st.st_size);
   };
   auto real_rotate = h.hooks.rotate;
-  h.hooks.rotate = [&](const rotated::file_policy& f, const std::string& reason, wall_time at) {
+  h.hooks.rotate = [&](const rotated::file_policy& f, const std::string& reason, wall_time at, unsigned) {
     // As a real rotation: the file moves away and a new one takes its path.
     EXPECT_EQ(::rename(f.path.c_str(), (f.path + ".1").c_str()), 0);
     rotated_test::write_text(f.path, "");
-    return real_rotate(f, reason, at);
+    return real_rotate(f, reason, at, 0);
   };
   auto append = [&](std::size_t n) {
     int fd = ::open(path.c_str(), O_WRONLY | O_APPEND);
@@ -369,7 +416,7 @@ TEST(rotated_scheduler, with_watch_a_write_wakes_the_size_check_early_at_most_on
 TEST(rotated_scheduler, a_rotation_in_progress_finishes_when_the_daemon_stops) {
   harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\n");
   bool finished = false;
-  h.hooks.rotate = [&](const rotated::file_policy&, const std::string&, wall_time) {
+  h.hooks.rotate = [&](const rotated::file_policy&, const std::string&, wall_time, unsigned) {
     weft::sleep_for(5s);  // a slow rotation (on the executor, really)
     finished = true;
     return rotated::rotation_result{rotated::outcome::rotated, {}};
@@ -446,7 +493,7 @@ TEST(rotated_scheduler, a_dry_run_changes_no_state) {
 TEST(rotated_scheduler, the_state_is_saved_after_each_rotation_and_journals_finish_after_it) {
   harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\n");
   std::vector<std::string> events;
-  h.hooks.rotate = [&](const rotated::file_policy&, const std::string&, wall_time at) {
+  h.hooks.rotate = [&](const rotated::file_policy&, const std::string&, wall_time at, unsigned) {
     return rotated::rotation_result{rotated::outcome::rotated, "j@" + rotated::format_utc(at).substr(17, 2)};
   };
   h.hooks.save = [&](const rotated::state_table& s) {
@@ -464,7 +511,7 @@ TEST(rotated_scheduler, the_state_is_saved_after_each_rotation_and_journals_fini
 TEST(rotated_scheduler, journals_whose_save_failed_finish_after_the_next_save_that_succeeds) {
   harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\n");
   std::vector<std::string> events;
-  h.hooks.rotate = [&](const rotated::file_policy&, const std::string&, wall_time at) {
+  h.hooks.rotate = [&](const rotated::file_policy&, const std::string&, wall_time at, unsigned) {
     return rotated::rotation_result{rotated::outcome::rotated, "j@" + rotated::format_utc(at).substr(17, 2)};
   };
   int saves = 0;
@@ -482,7 +529,7 @@ TEST(rotated_scheduler, the_daemon_prepares_each_file_at_start_and_after_each_ro
   harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\nmax_size = \"1MiB\"\ncheck_every = \"4s\"\n"
             "[[file]]\npath = \"/v/b.log\"\nkeep = 3\nevery = \"100s\"\n");
   std::vector<std::string> events;
-  h.hooks.rotate = [&](const rotated::file_policy& f, const std::string&, wall_time) {
+  h.hooks.rotate = [&](const rotated::file_policy& f, const std::string&, wall_time, unsigned) {
     events.push_back("rotate " + f.path);
     return rotated::rotation_result{rotated::outcome::rotated, {}};
   };

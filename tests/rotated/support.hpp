@@ -25,24 +25,33 @@
 
 namespace rotated_test {
 
-// Sets TZ (and tzset) for its scope; restores the previous value.
-class tz_scope {
+// Sets an environment variable for its scope (unset: nullptr) and restores
+// the previous value; re-reads the time zone after each change, so that it
+// serves TZ and TZDIR alike.
+class env_scope {
  public:
-  explicit tz_scope(const char* zone) {
-    if (const char* old = std::getenv("TZ")) old_ = old;
-    ::setenv("TZ", zone, 1);
-    ::tzset();
+  env_scope(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    set(value);
   }
-  ~tz_scope() {
-    if (old_) ::setenv("TZ", old_->c_str(), 1);
-    else ::unsetenv("TZ");
-    ::tzset();
-  }
-  tz_scope(const tz_scope&) = delete;
-  tz_scope& operator=(const tz_scope&) = delete;
+  ~env_scope() { set(old_ ? old_->c_str() : nullptr); }
+  env_scope(const env_scope&) = delete;
+  env_scope& operator=(const env_scope&) = delete;
 
  private:
+  void set(const char* value) {
+    if (value) ::setenv(name_.c_str(), value, 1);
+    else ::unsetenv(name_.c_str());
+    rotated::refresh_time_zone();
+  }
+  std::string name_;
   std::optional<std::string> old_;
+};
+
+// TZ for its scope.
+class tz_scope : public env_scope {
+ public:
+  explicit tz_scope(const char* zone) : env_scope("TZ", zone) {}
 };
 
 // A fresh directory under TMPDIR (or /tmp), removed with its contents.

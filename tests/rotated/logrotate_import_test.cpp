@@ -1,0 +1,137 @@
+// rotated --import-logrotate: logrotate directives to TOML, each one
+// translated or named with the reason, on fixtures in the style of the
+// logrotate.d files Debian's packages install (tests/rotated/logrotate.d).
+#include <gtest/gtest.h>
+
+#include "logrotate_import.hpp"
+#include "support.hpp"
+
+#ifndef ROTATED_FIXTURES
+#error "ROTATED_FIXTURES must name tests/rotated/logrotate.d"
+#endif
+
+namespace {
+
+using rotated_test::temp_dir;
+using rotated_test::write_text;
+
+std::string fixture(const char* name) { return std::string(ROTATED_FIXTURES) + "/" + name; }
+
+// The translation parses as a configuration, with `files` entries.
+rotated::config parsed(const rotated::import_result& r, std::size_t files) {
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(r.files, files);
+  auto c = rotated::parse_config(r.toml, "imported.toml");
+  for (const auto& e : c.errors) ADD_FAILURE() << e << "\n" << r.toml;
+  if (!c.value) throw std::runtime_error("not a valid configuration");
+  EXPECT_EQ(c.value->files.size(), files);
+  return *c.value;
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST(rotated_import, dpkg_translates_completely) {
+  auto r = rotated::import_logrotate({fixture("dpkg")});
+  auto cfg = parsed(r, 2);
+  const auto& f = cfg.files[0];
+  EXPECT_EQ(f.path, "/var/log/dpkg.log");
+  EXPECT_EQ(f.keep, 12u);
+  ASSERT_TRUE(f.calendar);
+  EXPECT_EQ(f.calendar->period, rotated::calendar_period::monthly);
+  EXPECT_TRUE(f.compress && f.missing_ok && f.not_if_empty);
+  EXPECT_EQ(f.create.mode, mode_t(0644));
+  EXPECT_EQ(f.create.owner, uid_t(0));
+  EXPECT_EQ(cfg.files[1].path, "/var/log/alternatives.log");
+  EXPECT_EQ(r.toml.find("# untranslated"), std::string::npos) << r.toml;
+}
+
+TEST(rotated_import, rsyslog_gives_one_entry_per_file_and_names_sharedscripts) {
+  auto r = rotated::import_logrotate({fixture("rsyslog")});
+  auto cfg = parsed(r, 6);
+  for (const auto& f : cfg.files) {
+    EXPECT_EQ(f.keep, 4u);
+    EXPECT_EQ(f.calendar->period, rotated::calendar_period::weekly);
+    ASSERT_TRUE(f.postrotate);
+    EXPECT_EQ(f.postrotate->command, (std::vector<std::string>{"/usr/lib/rsyslog/rsyslog-rotate"}));
+  }
+  EXPECT_EQ(cfg.files[5].path, "/var/log/cron.log");
+  EXPECT_TRUE(has_line(r.toml, "# untranslated `sharedscripts`: rotated runs the scripts once per file rotated, not "
+                               "once per block"))
+      << r.toml;
+}
+
+TEST(rotated_import, nginx_keeps_its_pattern_and_names_the_shell_prerotate) {
+  auto r = rotated::import_logrotate({fixture("nginx")});
+  auto cfg = parsed(r, 1);
+  const auto& f = cfg.files[0];
+  EXPECT_TRUE(f.pattern);
+  EXPECT_EQ(f.path, "/var/log/nginx/*.log");
+  EXPECT_EQ(f.keep, 14u);
+  EXPECT_EQ(f.calendar->period, rotated::calendar_period::daily);
+  EXPECT_FALSE(f.prerotate);
+  ASSERT_TRUE(f.postrotate);
+  EXPECT_EQ(f.postrotate->command, (std::vector<std::string>{"invoke-rc.d", "nginx", "rotate"}));
+  EXPECT_TRUE(has_line(r.toml, "# untranslated `prerotate`: a shell script, and rotated runs no shell; were it wanted:"))
+      << r.toml;
+  EXPECT_TRUE(has_line(r.toml, "#  prerotate = [\"/bin/sh\", \"-c\", \"if [ -d /etc/logrotate.d/httpd-prerotate ]; then "
+                               "run-parts /etc/logrotate.d/httpd-prerotate; fi\"]"))
+      << r.toml;
+}
+
+TEST(rotated_import, apt_and_logrotate_name_what_differs) {
+  auto apt = rotated::import_logrotate({fixture("apt")});
+  parsed(apt, 2);
+  EXPECT_TRUE(has_line(apt.toml, "# untranslated `compress` without `delaycompress`: rotated leaves FILE.1 "
+                                 "uncompressed all the same"))
+      << apt.toml;
+  auto lr = rotated::import_logrotate({fixture("logrotate")});
+  auto cfg = parsed(lr, 2);
+  EXPECT_EQ(cfg.files[0].path, "/var/log/wtmp");
+  EXPECT_EQ(cfg.files[0].keep, 1u);
+  EXPECT_EQ(cfg.files[0].min_size, 1u << 20);
+  EXPECT_EQ(cfg.files[0].create.mode, mode_t(0664));
+}
+
+// Globals apply to the blocks after them, includes are followed (files of
+// a directory in name order, taboo extensions skipped), and directives
+// without an equivalent are named with their line and reason.
+TEST(rotated_import, globals_includes_and_untranslatable_directives) {
+  temp_dir dir;
+  ASSERT_EQ(::mkdir((dir / "d").c_str(), 0755), 0);
+  write_text(dir / "d/b", "/var/log/b.log {\n  daily\n}\n");
+  write_text(dir / "d/a", "/var/log/a.log {\n  rotate 2\n  dateyesterday\n  olddir /var/log/old\n  mail root\n  dateext\n"
+                          "  dateformat -%Y-%m-%d\n}\n");
+  write_text(dir / "d/a.dpkg-old", "/var/log/old.log {\n}\n");
+  write_text(dir / "main.conf", "weekly\nrotate 5\nfrobnicate\ninclude " + dir / "d" + "\n/var/log/a.log {\n}\n"
+                                "/var/log/c.log /var/*/x.log {\n  size 100k\n  maxsize 1M\n  copytruncate\n}\n");
+  auto r = rotated::import_logrotate({dir / "main.conf"});
+  auto cfg = parsed(r, 3);
+  EXPECT_EQ(cfg.files[0].path, "/var/log/a.log");
+  EXPECT_EQ(cfg.files[0].keep, 2u);
+  EXPECT_EQ(cfg.files[0].calendar->period, rotated::calendar_period::weekly);
+  EXPECT_EQ(cfg.files[1].path, "/var/log/b.log");
+  EXPECT_EQ(cfg.files[1].keep, 5u);
+  EXPECT_EQ(cfg.files[1].calendar->period, rotated::calendar_period::daily);
+  EXPECT_EQ(cfg.files[2].path, "/var/log/c.log");
+  EXPECT_FALSE(cfg.files[2].calendar);
+  EXPECT_EQ(cfg.files[2].max_size, 100u * 1024);
+  EXPECT_TRUE(cfg.files[2].copytruncate);
+  const std::string a = dir / "d/a";
+  for (const std::string& line : std::vector<std::string>{
+           "# untranslated `frobnicate` (" + dir / "main.conf" + ":3): no rotated equivalent",
+        "# untranslated `dateyesterday` (" + a + ":3): rotated dates a version by the time of its rotation",
+        "dateext = \"-%Y-%m-%d\"",
+        "# untranslated `olddir /var/log/old` (" + a + ":4): rotated keeps versions beside the file; olddir is not "
+                                                       "supported",
+        "# untranslated `mail root` (" + a + ":5): rotated never mails a dropped version",
+        "# untranslated path \"/var/log/a.log\": named by an earlier block, whose settings rotated keeps",
+        "# untranslated path \"/var/*/x.log\": a pattern in a directory name; rotated takes patterns in the file "
+        "name only",
+        "# untranslated `maxsize` with `size`: size alone decides, as in logrotate"})
+    EXPECT_TRUE(has_line(r.toml, line)) << line << "\n---\n" << r.toml;
+  EXPECT_EQ(r.toml.find("old.log"), std::string::npos);
+}
+
+}  // namespace
