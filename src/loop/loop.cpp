@@ -60,7 +60,7 @@ loop_core::loop_core(weft::loop& o, const loop_options& opts) : facade(o), optio
 void loop_core::take_remote() {
   std::vector<std::function<void()>> batch;
   {
-    std::lock_guard<std::mutex> lock(remote_mutex);
+    lock_guard lock(remote_mutex);
     batch.swap(remote);
     remote_pending.store(false, std::memory_order_relaxed);
   }

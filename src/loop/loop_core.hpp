@@ -15,12 +15,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <typeinfo>
 #include <vector>
 
+#include "annotated_mutex.hpp"
 #include "debug/registry.hpp"
 #include "loop/reactor_epoll.hpp"
 #include "loop/timer_heap.hpp"
@@ -183,8 +183,8 @@ class loop_core : public scheduler_state {
   // every task has finished.
   std::shared_ptr<void> default_executor;
 
-  std::mutex remote_mutex;  // guards remote
-  std::vector<std::function<void()>> remote;
+  annotated_mutex remote_mutex;
+  std::vector<std::function<void()>> remote WEFT_GUARDED_BY(remote_mutex);
   std::atomic<bool> remote_pending{false};
 
  private:

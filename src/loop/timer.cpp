@@ -147,7 +147,7 @@ void loop::call_soon_threadsafe(std::function<void()> callback) {
   if (!callback) throw std::invalid_argument("weft: empty callback");
   bool was_pending;
   {
-    std::lock_guard<std::mutex> lock(core_->remote_mutex);
+    detail::lock_guard lock(core_->remote_mutex);
     core_->remote.push_back(std::move(callback));
     was_pending = core_->remote_pending.exchange(true, std::memory_order_release);
   }
