@@ -87,11 +87,11 @@ class future {
   }
   // Completes the future with an exception (not null: std::invalid_argument).
   // invalid_state if it is done already.
-  void set_exception(std::exception_ptr error) {
+  void set_exception(const std::exception_ptr& error) {
     detail::future_state<T>* s = checked("future::set_exception");
     if (!error) throw std::invalid_argument("weft: future::set_exception of a null exception");
     detail::check_pending(s, "future::set_exception");
-    detail::complete_future(s, std::move(error));
+    detail::complete_future(s, error);
   }
   // Completes a pending future as cancelled: its waiters get
   // weft::cancelled. Returns false (and does nothing) if it is done.
