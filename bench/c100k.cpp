@@ -37,7 +37,7 @@ using namespace std::chrono_literals;
 
 struct options {
   long connections = 100'000;
-  long sources = 0;  // 0: one per 25,000 connections
+  long sources = 0;                   // 0: one per 25,000 connections
   double max_rss_per_connection = 0;  // KiB; 0: no limit
 };
 
@@ -46,7 +46,8 @@ options parse(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--connections") == 0) o.connections = std::strtol(argv[i + 1], nullptr, 10);
     else if (std::strcmp(argv[i], "--sources") == 0) o.sources = std::strtol(argv[i + 1], nullptr, 10);
-    else if (std::strcmp(argv[i], "--max-rss-per-connection") == 0) o.max_rss_per_connection = std::strtod(argv[i + 1], nullptr);
+    else if (std::strcmp(argv[i], "--max-rss-per-connection") == 0)
+      o.max_rss_per_connection = std::strtod(argv[i + 1], nullptr);
     else {
       std::fprintf(stderr, "usage: c100k [--connections N] [--sources K] [--max-rss-per-connection KIB]\n");
       std::exit(2);
@@ -71,7 +72,8 @@ bool enough_descriptors(rlim_t needed) {
   lim.rlim_cur = lim.rlim_max;
   if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) return false;
   if (lim.rlim_cur >= needed) return true;
-  std::fprintf(stderr, "c100k: needs %llu descriptors, the hard limit is %llu (raise it as root: ulimit -Hn, prlimit)\n",
+  std::fprintf(stderr,
+               "c100k: needs %llu descriptors, the hard limit is %llu (raise it as root: ulimit -Hn, prlimit)\n",
                static_cast<unsigned long long>(needed), static_cast<unsigned long long>(lim.rlim_cur));
   return false;
 }
@@ -136,8 +138,8 @@ int main(int argc, char** argv) {
   lp.run_until_complete([&] {
     auto listener = weft::net::tcp_listener::bind(weft::net::address::ipv4("127.0.0.1", 0));
     std::uint16_t port = listener.local_address().port();
-    auto srv = weft::net::serve(std::move(listener), echo,
-                                {.max_connections = static_cast<std::size_t>(opt.connections)});
+    auto srv =
+        weft::net::serve(std::move(listener), echo, {.max_connections = static_cast<std::size_t>(opt.connections)});
     long before = rss_kib();
     auto t0 = std::chrono::steady_clock::now();
     std::vector<int> clients;

@@ -21,8 +21,8 @@ namespace {
 using namespace std::chrono_literals;
 
 void set_per_yield(benchmark::State& state) {
-  state.counters["ns_per_yield"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * 2, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_yield"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2,
+                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void BM_yield_pingpong(benchmark::State& state) {
@@ -72,7 +72,8 @@ void BM_timers(benchmark::State& state) {
     lp.run_until_complete([&] {
       std::vector<weft::task<void>> sleepers;
       sleepers.reserve(n);
-      for (auto d : delays) sleepers.push_back(weft::spawn([d] { weft::sleep_for(d); }, {.stack = weft::stack_mode::dense}));
+      for (auto d : delays)
+        sleepers.push_back(weft::spawn([d] { weft::sleep_for(d); }, {.stack = weft::stack_mode::dense}));
       for (auto& t : sleepers) t.join();
     });
   }

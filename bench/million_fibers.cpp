@@ -161,8 +161,8 @@ int run(const options& opt) {
   double per_fiber = static_cast<double>(rss_suspended - rss_before) / static_cast<double>(opt.count);
   double pte_per_fiber = static_cast<double>(pte_suspended - pte_before) * 1024.0 / static_cast<double>(opt.count);
 
-  std::printf("million_fibers: %zu fibers, stack mode %s, each suspended once then resumed to completion\n",
-              opt.count, std::string(weft::to_string(opt.mode)).c_str());
+  std::printf("million_fibers: %zu fibers, stack mode %s, each suspended once then resumed to completion\n", opt.count,
+              std::string(weft::to_string(opt.mode)).c_str());
   std::printf("stacks:         %zu guarded, %zu dense (unguarded), %zu KiB each; guard regions %s (%zu KiB guard)\n",
               guarded, dense, weft::default_stack_size(opt.mode) / 1024,
               weft::stack_guard_regions() ? "yes" : "no, Linux < 6.13", weft::stack_guard_size() / 1024);
@@ -171,8 +171,8 @@ int run(const options& opt) {
               rss_suspended, rss_after);
   std::printf("RSS per fiber:  %.2f KiB while suspended (page tables apart: %.0f bytes of VmPTE per fiber)\n",
               per_fiber, pte_per_fiber);
-  std::printf("time:           %.3f s create + run to suspend, %.3f s resume to completion, %.3f s destroy\n",
-              create_s, finish_s, destroy_s);
+  std::printf("time:           %.3f s create + run to suspend, %.3f s resume to completion, %.3f s destroy\n", create_s,
+              finish_s, destroy_s);
 
   bool ok = suspended == opt.count && first_halves == opt.count && second_halves == opt.count &&
             finished == opt.count && guarded + dense == opt.count;

@@ -111,8 +111,7 @@ void register_switch_benchmarks() {
   // hits all of them alike.
   if (weft::context_backend() == "asm")
     benchmark::RegisterBenchmark("BM_switch_roundtrip/asm", BM_switch_roundtrip_weft);
-  else
-    benchmark::RegisterBenchmark("BM_switch_roundtrip/weft_boost_backend", BM_switch_roundtrip_weft);
+  else benchmark::RegisterBenchmark("BM_switch_roundtrip/weft_boost_backend", BM_switch_roundtrip_weft);
   benchmark::RegisterBenchmark("BM_switch_roundtrip/boost_fcontext", BM_switch_roundtrip_fcontext);
   benchmark::RegisterBenchmark("BM_switch_roundtrip/ucontext", BM_switch_roundtrip_ucontext);
 #if defined(__x86_64__)

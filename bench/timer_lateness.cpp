@@ -96,8 +96,9 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--warmup") == 0) warmup = std::strtod(argv[i + 1], nullptr);
   }
   if (tasks < 1 || threads < 1 || threads > tasks || !(seconds > 0) || !(warmup >= 0 && warmup < seconds)) {
-    std::fprintf(stderr,
-                 "usage: timer_lateness [--tasks N] [--seconds D] [--threads T] [--warmup W], 1 <= T <= N, 0 <= W < D\n");
+    std::fprintf(
+        stderr,
+        "usage: timer_lateness [--tasks N] [--seconds D] [--threads T] [--warmup W], 1 <= T <= N, 0 <= W < D\n");
     return 2;
   }
   std::vector<loop_result> per_loop(static_cast<std::size_t>(threads));
@@ -126,8 +127,7 @@ int main(int argc, char** argv) {
   };
   std::printf("tasks: %ld, threads: %ld, seconds: %.0f, warm-up left out: %.0f s, wake-ups: %zu\n", tasks, threads,
               seconds, warmup, late_ns.size());
-  std::printf("set-up (spawning every task, not measured): %.1f ms\n",
-              duration<double, std::milli>(set_up).count());
+  std::printf("set-up (spawning every task, not measured): %.1f ms\n", duration<double, std::milli>(set_up).count());
   std::printf("lateness (us): p50 %.1f, p99 %.1f, p99.9 %.1f, max %.1f\n", pct(0.5), pct(0.99), pct(0.999),
               static_cast<double>(late_ns.back()) / 1000.0);
   return 0;

@@ -37,10 +37,10 @@ enum { histogram_buckets = 1000000, max_in_flight = 64 };
 
 struct connection {
   int fd;
-  size_t to_send;      /* bytes of queued messages not yet written */
-  size_t sent_in_msg;  /* bytes of the message at the head of the send queue already written */
-  size_t received;     /* bytes of the oldest outstanding echo already read */
-  unsigned head, count;              /* ring of send times of messages written in full */
+  size_t to_send;       /* bytes of queued messages not yet written */
+  size_t sent_in_msg;   /* bytes of the message at the head of the send queue already written */
+  size_t received;      /* bytes of the oldest outstanding echo already read */
+  unsigned head, count; /* ring of send times of messages written in full */
   uint64_t sent_at[max_in_flight];
   int want_out;
 };
@@ -141,7 +141,7 @@ static void on_readable(int ep, struct connection* c, char* buf, size_t cap) {
         ++measured;
         ++histogram[us < histogram_buckets ? us : histogram_buckets - 1];
       }
-      c->to_send += message_bytes;  /* keep the same number in flight */
+      c->to_send += message_bytes; /* keep the same number in flight */
     }
     update_interest(ep, c, flush(c) != 0);
     if ((size_t)r < cap) return;
@@ -150,7 +150,8 @@ static void on_readable(int ep, struct connection* c, char* buf, size_t cap) {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    fprintf(stderr, "usage: %s HOST PORT CONNECTIONS SECONDS [MESSAGE_BYTES [IN_FLIGHT [WARMUP_SECONDS [SERVER_PID]]]]\n",
+    fprintf(stderr,
+            "usage: %s HOST PORT CONNECTIONS SECONDS [MESSAGE_BYTES [IN_FLIGHT [WARMUP_SECONDS [SERVER_PID]]]]\n",
             argv[0]);
     return 2;
   }
@@ -223,8 +224,7 @@ int main(int argc, char** argv) {
   }
   double elapsed = (double)(t - measure_start) / 1e9;
   double cpu_us = -1;
-  if (server_pid > 0)
-    cpu_us = (double)(cpu_ticks(server_pid) - ticks_start) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+  if (server_pid > 0) cpu_us = (double)(cpu_ticks(server_pid) - ticks_start) * 1e6 / (double)sysconf(_SC_CLK_TCK);
   uint64_t rank = (measured * 99 + 99) / 100, seen = 0, p99 = histogram_buckets;
   for (uint64_t us = 0; us < histogram_buckets; ++us) {
     seen += histogram[us];

@@ -45,6 +45,6 @@ int main() {
     loop.stop();
   });
   loop.run_forever();
-  std::printf("%.2f s  run_forever returned; task done: %s, cancelled callback: %s\n", at(),
-              task.done() ? "yes" : "no", dropped.cancelled() ? "yes" : "no");
+  std::printf("%.2f s  run_forever returned; task done: %s, cancelled callback: %s\n", at(), task.done() ? "yes" : "no",
+              dropped.cancelled() ? "yes" : "no");
 }

@@ -145,8 +145,7 @@ int main() {
   const fs::path file1 = dir / "file1", file2 = dir / "file2", file3 = dir / "file3", file4 = dir / "file4";
 
   using namespace std::chrono;
-  weft::loop loop({.virtual_time = true,
-                   .virtual_wall_start = sys_days(year(2024) / January / 1) + 23h + 58min + 45s});
+  weft::loop loop({.virtual_time = true, .virtual_wall_start = sys_days(year(2024) / January / 1) + 23h + 58min + 45s});
   event_loop = &loop;
   std::printf("%s  start, one thread\n", wall_clock().c_str());
   create_task("writer", [=] { append_lines({file1, file2, file3, file4}); });

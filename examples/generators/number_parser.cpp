@@ -32,26 +32,28 @@
 #include <string>
 
 weft::generator<void, char, int> parse_number() {
-  return weft::generator<void, char, int>([](weft::yielder<void, char>& y) {
-    std::string digits;
-    for (;;) {
-      char ch = y.yield().value_or('\0');
-      if (std::isdigit(static_cast<unsigned char>(ch)))
-        digits += ch;
-      else
-        break;
-    }
-    return std::stoi(digits);
-  }, {.name = "parse_number"});
+  return weft::generator<void, char, int>(
+      [](weft::yielder<void, char>& y) {
+        std::string digits;
+        for (;;) {
+          char ch = y.yield().value_or('\0');
+          if (std::isdigit(static_cast<unsigned char>(ch))) digits += ch;
+          else break;
+        }
+        return std::stoi(digits);
+      },
+      {.name = "parse_number"});
 }
 
 weft::generator<void, char> parser() {
-  return weft::generator<void, char>([](weft::yielder<void, char>& y) {
-    for (;;) {
-      int result = y.yield_from(parse_number());
-      std::printf("Parsed number:  %d\n", result);
-    }
-  }, {.name = "parser"});
+  return weft::generator<void, char>(
+      [](weft::yielder<void, char>& y) {
+        for (;;) {
+          int result = y.yield_from(parse_number());
+          std::printf("Parsed number:  %d\n", result);
+        }
+      },
+      {.name = "parser"});
 }
 
 int main() {

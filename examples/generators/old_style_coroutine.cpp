@@ -15,10 +15,12 @@
 #include "sleep_loop.hpp"
 
 sleep_loop::task old_style_coroutine() {
-  return sleep_loop::task([](sleep_loop::yielder& y) {
-    y.yield_from(sleep_loop::sleep(1));  // delegate to another generator
-    std::printf("Execution completed\n");
-  }, {.name = "old_style_coroutine"});
+  return sleep_loop::task(
+      [](sleep_loop::yielder& y) {
+        y.yield_from(sleep_loop::sleep(1));  // delegate to another generator
+        std::printf("Execution completed\n");
+      },
+      {.name = "old_style_coroutine"});
 }
 
 int main() {

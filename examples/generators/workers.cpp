@@ -29,12 +29,14 @@
 #include <string>
 
 weft::generator<std::string> task1() {
-  return weft::generator<std::string>([](weft::yielder<std::string>& y) {
-    for (;;) {
-      y.yield("Worker A tired, let B work a while.");
-      std::printf("Worker A do some work for a while...\n");
-    }
-  }, {.name = "worker A"});
+  return weft::generator<std::string>(
+      [](weft::yielder<std::string>& y) {
+        for (;;) {
+          y.yield("Worker A tired, let B work a while.");
+          std::printf("Worker A do some work for a while...\n");
+        }
+      },
+      {.name = "worker A"});
 }
 
 void task2(weft::generator<std::string>& t, int rounds) {

@@ -96,9 +96,5 @@ int main(int argc, char** argv) {
   }
   room everyone(static_cast<std::size_t>(f.number("queue")));
   return examples::serve_until_signal(
-      f,
-      [&](weft::net::tcp_stream& conn) {
-        everyone.serve(conn);
-      },
-      {}, std::chrono::milliseconds(100));
+      f, [&](weft::net::tcp_stream& conn) { everyone.serve(conn); }, {}, std::chrono::milliseconds(100));
 }

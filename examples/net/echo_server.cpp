@@ -15,12 +15,12 @@
 
 int main(int argc, char** argv) {
   examples::flags f(argc, argv, examples::server_flags({}));
-  return examples::serve_until_signal(
-      f,
-      [](weft::net::tcp_stream& conn) {
-        conn.set_nodelay(true);
-        std::array<std::byte, 64 * 1024> buf;
-        while (std::size_t n = conn.read_some(buf)) conn.write_all(std::span(buf).first(n));
-      },
-      {});
+  return examples::serve_until_signal(f,
+                                      [](weft::net::tcp_stream& conn) {
+                                        conn.set_nodelay(true);
+                                        std::array<std::byte, 64 * 1024> buf;
+                                        while (std::size_t n = conn.read_some(buf))
+                                          conn.write_all(std::span(buf).first(n));
+                                      },
+                                      {});
 }

@@ -142,7 +142,7 @@ class connection {
     if (!rel || root_ < 0) return append_error(out_, 404, r);
     if (rel->empty() || rel->back() == '/') *rel += "index.html";
     file_descriptor file{open_beneath(root_, *rel)};
-    struct stat st{};
+    struct stat st {};
     if (file.fd >= 0 && ::fstat(file.fd, &st) == 0 && S_ISDIR(st.st_mode)) {
       ::close(file.fd);
       file.fd = open_beneath(root_, *rel + "/index.html");

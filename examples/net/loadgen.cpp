@@ -117,8 +117,8 @@ int main(int argc, char** argv) {
                      {"requests", {"0", "stop after this many answers (0: use --duration)"}},
                      {"size", {"64", "echo: bytes per request"}},
                      {"path", {"/", "http: the path to GET"}}});
-  if (f.text("port").empty() || (f.text("mode") != "echo" && f.text("mode") != "http") ||
-      f.number("connections") < 1 || f.number("size") < 1 || f.number("duration") < 1 || f.number("requests") < 0) {
+  if (f.text("port").empty() || (f.text("mode") != "echo" && f.text("mode") != "http") || f.number("connections") < 1 ||
+      f.number("size") < 1 || f.number("duration") < 1 || f.number("requests") < 0) {
     std::fprintf(stderr, "loadgen: need --port, --mode echo|http, and positive counts (--help)\n");
     return 2;
   }
@@ -173,8 +173,7 @@ int main(int argc, char** argv) {
               static_cast<double>(lat.size()) / seconds, percentile_us(lat, 50), percentile_us(lat, 90),
               percentile_us(lat, 99), percentile_us(lat, 99.9), percentile_us(lat, 100));
   if (st.failed_connections > 0) {
-    std::fprintf(stderr, "loadgen: %zu connections failed; first: %s\n", st.failed_connections,
-                 st.first_error.c_str());
+    std::fprintf(stderr, "loadgen: %zu connections failed; first: %s\n", st.failed_connections, st.first_error.c_str());
     return 1;
   }
   return 0;

@@ -20,8 +20,8 @@
 
 int main(int argc, char** argv) {
   examples::flags f(argc, argv,
-                    examples::server_flags({{"cert", {"", "certificate chain (PEM), leaf first"}},
-                                            {"key", {"", "private key (PEM)"}}}));
+                    examples::server_flags(
+                        {{"cert", {"", "certificate chain (PEM), leaf first"}}, {"key", {"", "private key (PEM)"}}}));
   auto ctx = [&]() -> std::optional<examples::tls_context> {
     try {
       return examples::tls_context::server(f.text("cert"), f.text("key"));
@@ -31,18 +31,19 @@ int main(int argc, char** argv) {
     }
   }();
   if (!ctx) return 2;
-  return examples::serve_until_signal(
-      f,
-      [&](weft::net::tcp_stream& conn) {
-        conn.set_nodelay(true);
-        examples::tls_stream tls(conn, *ctx);
-        try {
-          std::array<std::byte, 16 * 1024> buf;
-          while (std::size_t n = tls.read_some(buf)) weft::write_all(tls, std::span(buf).first(n));
-          tls.close();
-        } catch (const examples::tls_error& e) {
-          std::fprintf(stderr, "tls_echo_server: %s: %s\n", conn.peer_address().to_string().c_str(), e.what());
-        }
-      },
-      {});
+  return examples::serve_until_signal(f,
+                                      [&](weft::net::tcp_stream& conn) {
+                                        conn.set_nodelay(true);
+                                        examples::tls_stream tls(conn, *ctx);
+                                        try {
+                                          std::array<std::byte, 16 * 1024> buf;
+                                          while (std::size_t n = tls.read_some(buf))
+                                            weft::write_all(tls, std::span(buf).first(n));
+                                          tls.close();
+                                        } catch (const examples::tls_error& e) {
+                                          std::fprintf(stderr, "tls_echo_server: %s: %s\n",
+                                                       conn.peer_address().to_string().c_str(), e.what());
+                                        }
+                                      },
+                                      {});
 }

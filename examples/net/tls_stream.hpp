@@ -198,7 +198,8 @@ class tls_stream {
     std::string what = "tls";
     if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) what += ": unexpected eof while reading";
     long verify = SSL_get_verify_result(ssl_.get());
-    tls_error e(what, verify == X509_V_OK ? std::string() : std::string(" (") + X509_verify_cert_error_string(verify) + ")");
+    tls_error e(what,
+                verify == X509_V_OK ? std::string() : std::string(" (") + X509_verify_cert_error_string(verify) + ")");
     try {
       flush();
     } catch (const std::system_error&) {

@@ -57,7 +57,8 @@ std::string stale_reason(int dirfd, const std::string& name, const journal& j) {
     }
     auto there = identity_at(dirfd, name + s.to);
     if (is_journaled_file(s, there)) continue;  // done
-    if (!there && (is_held(s.to) || (j.compress && compressed_since(dirfd, name + s.to)))) continue;  // and dropped, or compressed
+    if (!there && (is_held(s.to) || (j.compress && compressed_since(dirfd, name + s.to))))
+      continue;  // and dropped, or compressed
     return "the file journaled as " + from + " is neither there nor at " + name + s.to;
   }
   return {};
@@ -257,7 +258,8 @@ rotation_report engine::rotate(const file_policy& f, wall_time at, unsigned kept
     for (const std::string& suffix : aged_versions(dirfd.get(), f, at)) {
       // The rotation is done whatever happens here: a failure is a warning.
       if (::unlinkat(dirfd.get(), (name + suffix).c_str(), 0) == 0)
-        report.actions.push_back("removed " + name + suffix + " (older than max_age " + format_duration(*f.max_age) + ")");
+        report.actions.push_back("removed " + name + suffix + " (older than max_age " + format_duration(*f.max_age) +
+                                 ")");
       else if (errno != ENOENT)
         report.warnings.push_back("cannot remove " + name + suffix + " (older than max_age): " + std::strerror(errno));
     }

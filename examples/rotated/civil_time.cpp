@@ -34,8 +34,9 @@ std::string format_offset(long off) {
 local_reading local_of(std::time_t instant) {
   std::tm tm{};
   ::localtime_r(&instant, &tm);
-  return {year{tm.tm_year + 1900} / month{static_cast<unsigned>(tm.tm_mon + 1)} / day{static_cast<unsigned>(tm.tm_mday)},
-          seconds(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec), seconds(tm.tm_gmtoff)};
+  return {
+      year{tm.tm_year + 1900} / month{static_cast<unsigned>(tm.tm_mon + 1)} / day{static_cast<unsigned>(tm.tm_mday)},
+      seconds(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec), seconds(tm.tm_gmtoff)};
 }
 
 void refresh_time_zone() {
@@ -202,7 +203,8 @@ std::optional<wall_time> parse_iso8601(std::string_view text) {
   // the margin covers any UTC offset.
   constexpr std::int64_t limit = duration_cast<seconds>(wall_clock::duration::max()).count() - 2 * 86400;
   if (reading > limit || reading < -limit) return std::nullopt;
-  if (i == text.size()) return wall_time(seconds(first_instant_at_or_after(reading))) + duration_cast<wall_clock::duration>(frac);
+  if (i == text.size())
+    return wall_time(seconds(first_instant_at_or_after(reading))) + duration_cast<wall_clock::duration>(frac);
   long off = 0;
   if (expect('Z') || expect('z')) {
     off = 0;

@@ -166,7 +166,7 @@ compress_report engine::compress(const file_policy& f, directory_handle director
       gzip_sizes sizes;
       try {
         sizes = f.method == compression_method::zstd ? zstd_fd(in, out, f.compress_level, plain)
-                                                      : gzip_fd(in, out, plain, f.compress_level);
+                                                     : gzip_fd(in, out, plain, f.compress_level);
         if (current_fsuid() == 0 && ::fchown(out, st.st_uid, st.st_gid) != 0) throw_errno(errno, "fchown " + temp);
         if (::fchmod(out, st.st_mode & 07777) != 0) throw_errno(errno, "fchmod " + temp);
         fsync_fd(out, temp);
@@ -199,8 +199,8 @@ compress_report engine::compress(const file_policy& f, directory_handle director
                      static_cast<std::uint64_t>(st.st_ino)) &&
           ::unlinkat(dirfd.get(), plain.c_str(), 0) != 0)
         throw_errno(errno, "unlink " + plain);
-      report.done.push_back(plain + " -> " + gz + " (" + std::to_string(sizes.in) + " -> " +
-                            std::to_string(sizes.out) + " bytes)");
+      report.done.push_back(plain + " -> " + gz + " (" + std::to_string(sizes.in) + " -> " + std::to_string(sizes.out) +
+                            " bytes)");
       checkpoint();
     } catch (const simulated_crash&) {
       throw;

@@ -21,7 +21,7 @@ namespace rotated {
 
 struct notify_spec {
   // Exactly one of the two is set.
-  std::string pidfile;               // signal the process whose pid it holds
+  std::string pidfile;  // signal the process whose pid it holds
   // Who besides root may own the pidfile and the process it names
   // (`user = "www-data"`); unset: root (or rotated's own user) only.
   std::optional<uid_t> user;
@@ -74,7 +74,7 @@ struct file_policy {
   // name() is a glob pattern (patterns.hpp); expand_patterns() turns the
   // entry into one per matching file before anything is rotated.
   bool pattern = false;
-  int line = 0;      // of the [[file]] header, for messages
+  int line = 0;       // of the [[file]] header, for messages
   unsigned keep = 1;  // 0: the file's contents are dropped at each rotation, no version kept
   // Triggers; at least one is set.
   std::optional<std::chrono::nanoseconds> every;
@@ -91,7 +91,7 @@ struct file_policy {
   // long before it (logrotate's maxage).
   std::optional<std::chrono::nanoseconds> max_age;
   std::chrono::nanoseconds check_every = std::chrono::seconds(60);
-  bool watch = false;  // also check when inotify reports a write (at most once a second)
+  bool watch = false;     // also check when inotify reports a write (at most once a second)
   bool compress = false;  // versions 2..keep compressed with `method`
   compression_method method = compression_method::gzip;
   int compress_level = 0;  // 0: the method's default; gzip 1..9, zstd 1..19
@@ -146,8 +146,8 @@ std::optional<std::chrono::seconds> parse_time_of_day(std::string_view text);  /
 // "D [HH:MM[:SS]]" with D 1..31 (monthly), "MM-DD [HH:MM[:SS]]" (yearly),
 // "MM[:SS]" (hourly). Omitted times are 00:00.
 std::optional<calendar_trigger> parse_calendar(calendar_period period, std::string_view text);
-std::optional<int> parse_signal(std::string_view name);                       // "HUP", "SIGUSR1", ...
-std::optional<std::uint64_t> parse_u64(std::string_view text);                // decimal digits, no overflow
+std::optional<int> parse_signal(std::string_view name);         // "HUP", "SIGUSR1", ...
+std::optional<std::uint64_t> parse_u64(std::string_view text);  // decimal digits, no overflow
 // A dateext pattern rotated can both format and recognise: literal
 // characters (no '/') and %Y %m %d %H %M %S %s %%, at least one conversion.
 bool valid_dateext(std::string_view pattern);

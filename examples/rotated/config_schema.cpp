@@ -115,11 +115,11 @@ std::optional<calendar_period> calendar_key(std::string_view key) {
 // `true` (the period's start: minute 0, midnight, Sunday, the 1st, January
 // 1st) or parse_calendar's string.
 std::optional<calendar_trigger> want_calendar(reporter& r, calendar_period period, const toml::node& n) {
-  static constexpr const char* forms[] = {
-      "\"MM\" or \"MM:SS\" (minute and second of each hour)", "a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59)",
-      "a weekday and an optional time, e.g. \"sunday\", \"mon 03:00\"",
-      "a day of the month 1..31 and an optional time, e.g. \"1\", \"15 04:00\"",
-      "a date MM-DD and an optional time, e.g. \"01-01\", \"07-01 06:00\""};
+  static constexpr const char* forms[] = {"\"MM\" or \"MM:SS\" (minute and second of each hour)",
+                                          "a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59)",
+                                          "a weekday and an optional time, e.g. \"sunday\", \"mon 03:00\"",
+                                          "a day of the month 1..31 and an optional time, e.g. \"1\", \"15 04:00\"",
+                                          "a date MM-DD and an optional time, e.g. \"01-01\", \"07-01 06:00\""};
   const std::string key = to_string(period);
   if (n.is_boolean()) {
     if (!*n.value<bool>()) return std::nullopt;
@@ -152,7 +152,8 @@ std::vector<std::string> want_argv(reporter& r, const std::string& key, const to
 std::optional<std::uint32_t> want_id(reporter& r, std::string_view key, const toml::node& n, std::string_view what) {
   auto s = want_string(r, key, n);
   if (!s) return std::nullopt;
-  if (auto id = parse_u64(*s); id && *id < std::numeric_limits<std::uint32_t>::max()) return static_cast<std::uint32_t>(*id);
+  if (auto id = parse_u64(*s); id && *id < std::numeric_limits<std::uint32_t>::max())
+    return static_cast<std::uint32_t>(*id);
   if (what == "user") {
     if (struct passwd* pw = ::getpwnam(s->c_str())) return pw->pw_uid;
   } else if (struct group* gr = ::getgrnam(s->c_str())) {
@@ -204,8 +205,9 @@ std::string normalise_path(const std::string& raw, std::string& why) {
 void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
   const toml::table* t = n.as_table();
   if (t == nullptr) {
-    r.at(n, "'notify' must be a table such as { pidfile = \"/run/app.pid\", signal = \"HUP\" } or "
-            "{ command = [\"prog\", \"arg\"] }");
+    r.at(n,
+         "'notify' must be a table such as { pidfile = \"/run/app.pid\", signal = \"HUP\" } or "
+         "{ command = [\"prog\", \"arg\"] }");
     return;
   }
   notify_spec spec;
@@ -240,8 +242,8 @@ void parse_notify(reporter& r, const toml::node& n, file_policy& f) {
       has_command = true;
       spec.command = want_argv(r, "notify.command", v);
     } else {
-      r.at(static_cast<int>(k.source().begin.line), "unknown key 'notify." + std::string(key) +
-                                                         "' (expected pidfile, signal, user, command or timeout)");
+      r.at(static_cast<int>(k.source().begin.line),
+           "unknown key 'notify." + std::string(key) + "' (expected pidfile, signal, user, command or timeout)");
     }
   }
   if (has_pidfile == has_command) {
@@ -263,8 +265,9 @@ std::optional<hook_spec> parse_hook(reporter& r, const std::string& key, const t
   }
   const toml::table* t = n.as_table();
   if (t == nullptr) {
-    r.at(n, "'" + key + "' must be an array of strings such as [\"/usr/bin/prog\", \"arg\"] or a table "
-                        "{ command = [...], timeout = \"30s\" }");
+    r.at(n, "'" + key +
+                "' must be an array of strings such as [\"/usr/bin/prog\", \"arg\"] or a table "
+                "{ command = [...], timeout = \"30s\" }");
     return std::nullopt;
   }
   bool has_command = false;
@@ -345,8 +348,11 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
     } else if (key == "every") {
       f.every = want_duration(r, key, v);
     } else if (auto period = calendar_key(key)) {
-      if (f.calendar) r.at(key_line, "'" + std::string(key) + "': a file has at most one of hourly, daily, weekly, "
-                                     "monthly and yearly (this one has '" + to_string(f.calendar->period) + "')");
+      if (f.calendar)
+        r.at(key_line, "'" + std::string(key) +
+                           "': a file has at most one of hourly, daily, weekly, "
+                           "monthly and yearly (this one has '" +
+                           to_string(f.calendar->period) + "')");
       else f.calendar = want_calendar(r, *period, v);
     } else if (key == "max_size") {
       f.max_size = want_size(r, key, v);
@@ -357,8 +363,11 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
         if (*v.value<bool>()) f.dateext = "-%Y%m%d";
       } else if (auto s = want_string(r, key, v)) {
         if (valid_dateext(*s)) f.dateext = *s;
-        else r.at(v, "'dateext' must be true or a pattern of %Y %m %d %H %M %S %s and other characters but '/', "
-                     "with at least one conversion, such as \"-%Y%m%d\", not \"" + *s + "\"");
+        else
+          r.at(v,
+               "'dateext' must be true or a pattern of %Y %m %d %H %M %S %s and other characters but '/', "
+               "with at least one conversion, such as \"-%Y%m%d\", not \"" +
+                   *s + "\"");
       }
     } else if (key == "max_age") {
       f.max_age = want_duration(r, key, v);
@@ -414,11 +423,13 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
   if (!has_keep) r.at(f.line, "[[file]] needs 'keep' (how many versions to keep; 0: none)");
   if (r.errors.size() == errors_before) {
     if (!f.every && !f.calendar && !f.max_size)
-      r.at(f.line, "[[file]] " + f.path + " has no trigger: set 'every', 'hourly', 'daily', 'weekly', 'monthly', "
-                                          "'yearly' or 'max_size'");
+      r.at(f.line, "[[file]] " + f.path +
+                       " has no trigger: set 'every', 'hourly', 'daily', 'weekly', 'monthly', "
+                       "'yearly' or 'max_size'");
     if (f.min_size && !f.every && !f.calendar)
       r.at(f.line, "'min_size' goes with a time trigger ('every', 'hourly' .. 'yearly'), which it holds back");
-    if (has_check_every && !f.max_size && !f.min_size) r.at(check_every_line, "'check_every' goes with 'max_size' or 'min_size'");
+    if (has_check_every && !f.max_size && !f.min_size)
+      r.at(check_every_line, "'check_every' goes with 'max_size' or 'min_size'");
     if (has_watch && !f.max_size) r.at(watch_line, "'watch' goes with 'max_size'");
     if (f.copytruncate && !f.create.enabled)
       r.at(f.line, "'copytruncate' keeps the file in place; 'create = false' makes no sense with it");
@@ -429,8 +440,7 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
       r.at(f.line, "'dateext' goes with neither 'copytruncate' nor 'keep = 0'");
     if (f.keep == 0 && f.copytruncate)
       r.at(f.line, "'keep = 0' with 'copytruncate' would only truncate the file; not supported");
-    if (f.compress && f.keep < 2)
-      r.at(f.line, "'compress' applies to versions 2 and up, so it needs keep >= 2");
+    if (f.compress && f.keep < 2) r.at(f.line, "'compress' applies to versions 2 and up, so it needs keep >= 2");
   }
   if (r.errors.size() != errors_before) return std::nullopt;
   return f;
@@ -552,8 +562,9 @@ void load_drop_ins(config& cfg, bool as_root, std::vector<std::string>& errors) 
     return;
   }
   if (as_root && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
-    errors.push_back(dir + ": refusing a drop-in directory not owned by root or writable by group or others "
-                           "(running as root)");
+    errors.push_back(dir +
+                     ": refusing a drop-in directory not owned by root or writable by group or others "
+                     "(running as root)");
     return;
   }
   int listing = ::dup(dirfd.get());
@@ -592,9 +603,7 @@ void load_drop_ins(config& cfg, bool as_root, std::vector<std::string>& errors) 
 
 }  // namespace
 
-config_result parse_config(std::string_view text, const std::string& source) {
-  return parse_text(text, source, false);
-}
+config_result parse_config(std::string_view text, const std::string& source) { return parse_text(text, source, false); }
 
 config_result load_config(const std::string& path, bool as_root) {
   config_result result;

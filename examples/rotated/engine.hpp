@@ -70,16 +70,16 @@ const char* to_string(outcome o) noexcept;
 
 struct rotation_report {
   outcome status = outcome::failed;
-  std::string reason;                // why skipped or failed
-  std::vector<std::string> actions;  // what was done, for the log
-  std::vector<std::string> warnings; // what was lost or left, for the log
-  std::string journal;               // its journal record: engine::finish it once the state is saved
-  directory_handle directory;        // the directory it worked in: pass to compress() and prepare()
+  std::string reason;                 // why skipped or failed
+  std::vector<std::string> actions;   // what was done, for the log
+  std::vector<std::string> warnings;  // what was lost or left, for the log
+  std::string journal;                // its journal record: engine::finish it once the state is saved
+  directory_handle directory;         // the directory it worked in: pass to compress() and prepare()
 };
 
 struct compress_report {
-  std::vector<std::string> done;    // "app.log.2 -> app.log.2.gz (10240 -> 1234 bytes)"
-  std::vector<std::string> errors;  // each left its version uncompressed
+  std::vector<std::string> done;      // "app.log.2 -> app.log.2.gz (10240 -> 1234 bytes)"
+  std::vector<std::string> errors;    // each left its version uncompressed
   std::vector<std::string> deferred;  // still open by a writer: left for a later pass
 };
 

@@ -42,14 +42,13 @@ inline constexpr std::string_view held_tail = ".rotated-drop";
 std::string held(const std::string& suffix);
 bool is_held(const std::string& suffix);
 
-
 // Who does the work in a directory (docs/rotated.md, SECURITY). As root, a
 // directory that a user other than root can write is worked in with its
 // owner's identity (setfsuid/setfsgid, logrotate's `su`) or refused, as the
 // file's entry says; one that a non-root group or (without
 // allow_world_writable) anybody can write is refused.
 struct directory_access {
-  std::string refusal;  // non-empty: do nothing there, for this reason
+  std::string refusal;                        // non-empty: do nothing there, for this reason
   std::optional<std::pair<uid_t, gid_t>> as;  // the identity to act with
 };
 directory_access access_for(int dirfd, const file_policy& f, bool as_root);

@@ -87,7 +87,8 @@ rotated::config make_files(const std::string& dir, int count, const std::string&
 
 int idle(int files, int seconds, const std::string& check_every) {
   scratch s;
-  rotated::config cfg = make_files(s.dir, files, "max_size = \"10MiB\"\ncheck_every = \"" + check_every + "\"\ndaily = \"00:00\"\n", 0);
+  rotated::config cfg =
+      make_files(s.dir, files, "max_size = \"10MiB\"\ncheck_every = \"" + check_every + "\"\ndaily = \"00:00\"\n", 0);
   auto period = *rotated::parse_duration(check_every);
   rotated::engine_options eo;
   eo.state_dir = s.dir + "/state";
@@ -122,8 +123,8 @@ int idle(int files, int seconds, const std::string& check_every) {
     std::printf("  CPU between checks: %.3f%% (%.1f ms over %.1f s)\n", 100 * (c2 - c1) / secs(w2 - w1),
                 (c2 - c1) * 1000, secs(w2 - w1));
     std::printf("  CPU over %.0f s including %d check rounds: %.3f%% (%.0f ms of CPU)\n", secs(w3 - whole_w0),
-                static_cast<int>(std::lround(secs(w3 - whole_w0) / secs(period))), 100 * (c3 - whole_c0) / secs(w3 - whole_w0),
-                (c3 - whole_c0) * 1000);
+                static_cast<int>(std::lround(secs(w3 - whole_w0) / secs(period))),
+                100 * (c3 - whole_c0) / secs(w3 - whole_w0), (c3 - whole_c0) * 1000);
     std::printf("  RSS: %.1f MiB (%.1f MiB before starting; peak %.1f MiB)\n", proc_status_mib("VmRSS:"), rss_before,
                 proc_status_mib("VmHWM:"));
     std::printf("  rotations: %zu\n", sched.totals().rotated);
@@ -168,8 +169,9 @@ int burst(int files, std::size_t threads) {
     auto ms = [&](rotated::wall_time t) { return std::chrono::duration<double, std::milli>(t - due).count(); };
     std::sort(done.begin(), done.end());
     std::sort(durable.begin(), durable.end());
-    std::printf("burst: %d files due at the same instant (interval), %zu rotated, %zu durable, rotation pool of %zu threads\n",
-                files, done.size(), durable.size(), svc.pool_threads());
+    std::printf(
+        "burst: %d files due at the same instant (interval), %zu rotated, %zu durable, rotation pool of %zu threads\n",
+        files, done.size(), durable.size(), svc.pool_threads());
     if (!done.empty()) {
       std::printf("  first rotation completed %.0f ms after the due instant\n", ms(done.front()));
       std::printf("  half completed after %.0f ms\n", ms(done[done.size() / 2]));
@@ -188,7 +190,8 @@ int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   try {
     if (mode == "idle")
-      return idle(argc > 2 ? std::atoi(argv[2]) : 10000, argc > 3 ? std::atoi(argv[3]) : 30, argc > 4 ? argv[4] : "10s");
+      return idle(argc > 2 ? std::atoi(argv[2]) : 10000, argc > 3 ? std::atoi(argv[3]) : 30,
+                  argc > 4 ? argv[4] : "10s");
     if (mode == "burst")
       return burst(argc > 2 ? std::atoi(argv[2]) : 1000, argc > 3 ? static_cast<std::size_t>(std::atoi(argv[3])) : 0);
   } catch (const std::exception& e) {

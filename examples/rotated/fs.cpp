@@ -72,8 +72,10 @@ unique_fd open_directory_no_symlinks(const std::string& path) {
     int fd = ::openat(at.get(), parts[k].c_str(), flags);
     if (fd < 0) {
       int err = errno;
-      throw_errno(err, "open directory " + path +
-                           (err == ELOOP || err == ENOTDIR ? " (" + parts[k] + " is not a directory; symlinks are not followed)" : ""));
+      throw_errno(
+          err, "open directory " + path +
+                   (err == ELOOP || err == ENOTDIR ? " (" + parts[k] + " is not a directory; symlinks are not followed)"
+                                                   : ""));
     }
     at = unique_fd(fd);
   }

@@ -46,7 +46,8 @@ bool is_journaled_file(const journal_step& s, const std::optional<file_identity>
 std::string held(const std::string& suffix) { return suffix + std::string(held_tail); }
 
 bool is_held(const std::string& suffix) {
-  return suffix.size() >= held_tail.size() && suffix.compare(suffix.size() - held_tail.size(), held_tail.size(), held_tail) == 0;
+  return suffix.size() >= held_tail.size() &&
+         suffix.compare(suffix.size() - held_tail.size(), held_tail.size(), held_tail) == 0;
 }
 
 std::string octal(mode_t m) {
@@ -142,13 +143,15 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
         if (auto s = stat_at(dirfd, name + suffix); s && !S_ISDIR(s->st_mode)) {
           auto id = identity_at(dirfd, name + suffix);
           if (!id) throw_errno(ESTALE, name + suffix + " changed during the rotation");
-          holds.push_back({journal_step::move, suffix, held(suffix), id->dev, id->ino, id->btime_ns, id->size, id->mtime_ns});
+          holds.push_back(
+              {journal_step::move, suffix, held(suffix), id->dev, id->ino, id->btime_ns, id->size, id->mtime_ns});
         }
       }
     }
     j.steps = holds;
     auto own = identity_at(dirfd, name);
-    if (!own || own->ino != static_cast<std::uint64_t>(st->st_ino)) throw_errno(ESTALE, name + " changed during the rotation");
+    if (!own || own->ino != static_cast<std::uint64_t>(st->st_ino))
+      throw_errno(ESTALE, name + " changed during the rotation");
     j.steps.push_back({journal_step::move, "", target, own->dev, own->ino, own->btime_ns, own->size, own->mtime_ns});
     for (journal_step drop : holds) {
       drop.kind = journal_step::drop;
@@ -188,7 +191,8 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
   std::size_t held_count = 0;
   for (std::size_t k = 0; k < std::size(version_forms) && f.keep > 0; ++k)
     if (versions[f.keep][k]) {
-      add(journal_step::move, slot(f.keep, version_forms[k]), held(slot(f.keep, version_forms[k])), *versions[f.keep][k]);
+      add(journal_step::move, slot(f.keep, version_forms[k]), held(slot(f.keep, version_forms[k])),
+          *versions[f.keep][k]);
       ++held_count;
     }
   // Beyond keep, only the versions rotated made: those up to what the
@@ -205,7 +209,8 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
   }
   for (unsigned i = f.keep; i-- > 1;)
     for (std::size_t k = 0; k < std::size(version_forms); ++k)
-      if (versions[i][k]) add(journal_step::move, slot(i, version_forms[k]), slot(i + 1, version_forms[k]), *versions[i][k]);
+      if (versions[i][k])
+        add(journal_step::move, slot(i, version_forms[k]), slot(i + 1, version_forms[k]), *versions[i][k]);
   if (f.keep == 0) {
     // keep = 0: the file itself leaves like a version (held, then dropped).
     add(journal_step::move, "", held(""), *st);

@@ -290,8 +290,9 @@ class translator {
       for (std::size_t i = 2; i < w.size() && i < 4; ++i) {
         const bool user = i == 2;
         if (!known(user, w[i])) {
-          note(s, where, all, std::string("no ") + (user ? "user" : "group") + " named " + w[i] +
-                                  " on this machine; left to the file's own");
+          note(s, where, all,
+               std::string("no ") + (user ? "user" : "group") + " named " + w[i] +
+                   " on this machine; left to the file's own");
           continue;
         }
         t += std::string(t.empty() ? "" : ", ") + (user ? "owner = " : "group = ") + quoted(w[i]);
@@ -351,9 +352,9 @@ class translator {
     while (struct dirent* e = ::readdir(d.get())) {
       std::string n = e->d_name;
       if (n[0] == '.') continue;
-      static const char* taboo[] = {".dpkg-old", ".dpkg-dist", ".dpkg-new", ".dpkg-bak", ".dpkg-del", ".ucf-old",
-                                    ".ucf-dist", ".ucf-new", ".rpmsave", ".rpmorig", ".rpmnew", ".disabled",
-                                    ".swp", ",v", ".cfsaved", ".rhn-cfg-tmp-", "~"};
+      static const char* taboo[] = {".dpkg-old", ".dpkg-dist", ".dpkg-new", ".dpkg-bak",     ".dpkg-del", ".ucf-old",
+                                    ".ucf-dist", ".ucf-new",   ".rpmsave",  ".rpmorig",      ".rpmnew",   ".disabled",
+                                    ".swp",      ",v",         ".cfsaved",  ".rhn-cfg-tmp-", "~"};
       bool skip = false;
       for (const char* t : taboo) {
         std::string ts = t;
@@ -378,7 +379,8 @@ class translator {
       line("daily = true");
       notes.push_back("(no interval): logrotate rotates at each of its runs, daily from cron on Debian");
     }
-    if (!s.max_size.empty() && !s.size_only.empty()) notes.push_back("`maxsize` with `size`: size alone decides, as in logrotate");
+    if (!s.max_size.empty() && !s.size_only.empty())
+      notes.push_back("`maxsize` with `size`: size alone decides, as in logrotate");
     else if (!s.max_size.empty()) line("max_size = " + s.max_size);
     if (!s.min_size.empty()) {
       if (!s.size_only.empty()) notes.push_back("`minsize` with `size`: size alone decides, as in logrotate");
@@ -408,8 +410,8 @@ class translator {
     hook(line, notes, "prerotate", s.prerotate, false);
     hook(line, notes, "postrotate", s.postrotate, true);
     bool many = paths.size() > 1 || std::any_of(paths.begin(), paths.end(), [](const std::string& p) {
-      return is_pattern(p.substr(p.rfind('/') + 1));
-    });
+                  return is_pattern(p.substr(p.rfind('/') + 1));
+                });
     if (s.sharedscripts && many && (!s.prerotate.empty() || !s.postrotate.empty()))
       notes.push_back("`sharedscripts`: rotated runs the scripts once per file rotated, not once per block");
     for (const std::string& p : paths) {
@@ -418,10 +420,8 @@ class translator {
       if (path.find('/') != std::string::npos &&
           path.substr(0, path.rfind('/')).find_first_of("*?[") != std::string::npos)
         why = "a pattern in a directory name; rotated takes patterns in the file name only";
-      else if (path.empty() || path[0] != '/')
-        why = "not an absolute path";
-      else if (!seen_paths_.insert(path).second)
-        why = "named by an earlier block, whose settings rotated keeps";
+      else if (path.empty() || path[0] != '/') why = "not an absolute path";
+      else if (!seen_paths_.insert(path).second) why = "named by an earlier block, whose settings rotated keeps";
       if (!why.empty()) {
         body_ += "\n# from " + where + "\n# untranslated path " + quoted(path) + ": " + why + "\n";
         continue;

@@ -20,9 +20,9 @@
 namespace rotated {
 
 struct import_result {
-  std::string toml;                  // the configuration, comments included
-  std::size_t files = 0;             // [[file]] tables in it
-  std::vector<std::string> errors;   // files that could not be read
+  std::string toml;                 // the configuration, comments included
+  std::size_t files = 0;            // [[file]] tables in it
+  std::vector<std::string> errors;  // files that could not be read
 };
 
 import_result import_logrotate(const std::vector<std::string>& paths);

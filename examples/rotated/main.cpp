@@ -81,8 +81,7 @@ rotated::unique_fd lock_state_dir(const std::string& state_dir, bool wait) {
   for (;;) {
     if (unique_fd lock = try_lock_directory(state_dir)) return lock;
     if (!wait) {
-      log::error("another rotated is running on the state directory " + state_dir +
-                 "; exiting (--wait waits for it)");
+      log::error("another rotated is running on the state directory " + state_dir + "; exiting (--wait waits for it)");
       return {};
     }
     sigset_t stop;
@@ -106,12 +105,15 @@ rotated::config with_matches(const rotated::config& cfg) {
 int run(const options& opt, rotated::config cfg) {
   using namespace rotated;
   bool one_shot = opt.once || opt.force || opt.dry_run;
-  std::string state_dir = !opt.state_dir.empty() ? opt.state_dir : !cfg.state_dir.empty() ? cfg.state_dir : default_state_dir;
+  std::string state_dir = !opt.state_dir.empty()   ? opt.state_dir
+                          : !cfg.state_dir.empty() ? cfg.state_dir
+                                                   : default_state_dir;
   bool as_root = ::geteuid() == 0;
   engine_options eo;
   eo.state_dir = state_dir;
   eo.as_root = as_root;
-  if (const char* d = std::getenv("ROTATED_DEBUG_STEP_DELAY_US")) eo.step_delay = std::chrono::microseconds(std::atoll(d));
+  if (const char* d = std::getenv("ROTATED_DEBUG_STEP_DELAY_US"))
+    eo.step_delay = std::chrono::microseconds(std::atoll(d));
 
   unique_fd lock;
   if (!opt.dry_run) {
@@ -131,11 +133,14 @@ int run(const options& opt, rotated::config cfg) {
     dopts.dry_run = opt.dry_run;
     scheduler d(cfg, state, svc.hooks(), dopts);
     if (one_shot) {
-      log::info(std::string(opt.dry_run ? "dry run" : opt.force ? "forced run" : "one run") + " over " +
-                std::to_string(cfg.files.size()) + " file(s) from " + cfg.source);
+      log::info(std::string(opt.dry_run ? "dry run"
+                            : opt.force ? "forced run"
+                                        : "one run") +
+                " over " + std::to_string(cfg.files.size()) + " file(s) from " + cfg.source);
       run_summary s = d.run_once(opt.force);
-      log::info(std::string("summary: ") + std::to_string(s.rotated) + (opt.dry_run ? " would rotate, " : " rotated, ") +
-                std::to_string(s.skipped) + " skipped, " + std::to_string(s.failed) + " failed");
+      log::info(std::string("summary: ") + std::to_string(s.rotated) +
+                (opt.dry_run ? " would rotate, " : " rotated, ") + std::to_string(s.skipped) + " skipped, " +
+                std::to_string(s.failed) + " failed");
       return s.failed == 0 ? exit_ok : exit_runtime;
     }
     weft::signal_set signals({SIGHUP, SIGINT, SIGTERM});
@@ -198,8 +203,8 @@ int main(int argc, char** argv) {
                  "Print every time-triggered rotation between two ISO 8601 instants (TZ honoured), then exit")
       ->expected(2)
       ->type_name("FROM UNTIL");
-  app.add_option("--state-dir", opt.state_dir, std::string("Where the state and journals live (default ") +
-                                                   default_state_dir + ")");
+  app.add_option("--state-dir", opt.state_dir,
+                 std::string("Where the state and journals live (default ") + default_state_dir + ")");
   app.add_option("--log-level", opt.log_level, "error, warning, info or debug")
       ->check(CLI::IsMember({"error", "warning", "info", "debug"}));
   try {

@@ -25,10 +25,10 @@ using namespace std::chrono_literals;
 struct scheduler::watched {
   explicit watched(file_policy f) : policy(std::move(f)), lock(policy.path), modified(policy.path) {}
   file_policy policy;
-  weft::mutex lock;      // held for a whole rotation: a file's triggers never overlap
-  weft::event modified;  // `watch`: set when inotify reports a write
-  int wd = -1;           // its inotify watch, on the inode now at the path
-  bool prepared = false;  // hooks.prepare done since the last rotation
+  weft::mutex lock;            // held for a whole rotation: a file's triggers never overlap
+  weft::event modified;        // `watch`: set when inotify reports a write
+  int wd = -1;                 // its inotify watch, on the inode now at the path
+  bool prepared = false;       // hooks.prepare done since the last rotation
   directory_handle directory;  // its last rotation's, until hooks.prepare takes it
 };
 
@@ -85,7 +85,8 @@ void scheduler::start() {
   if (any_watch) {
     if (inotify_fd_ < 0) inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (inotify_fd_ < 0)
-      log::error(std::string("inotify unavailable (") + std::strerror(errno) + "); size checks keep their interval only");
+      log::error(std::string("inotify unavailable (") + std::strerror(errno) +
+                 "); size checks keep their interval only");
     else tasks_.push_back(weft::spawn([this] { run_inotify(); }, {.name = "inotify"}));
   }
   for (auto& w : files_) {
@@ -170,8 +171,8 @@ void scheduler::prepare(watched& w) {
   } catch (const weft::cancelled&) {
     throw;
   } catch (const std::exception& e) {
-    log::warning("cannot prepare the next rotation of " + w.policy.path + " (it will create its file then): " +
-                 e.what());
+    log::warning("cannot prepare the next rotation of " + w.policy.path +
+                 " (it will create its file then): " + e.what());
   }
 }
 
@@ -220,7 +221,8 @@ void scheduler::run_timed(watched& w, trigger_kind kind) {
       if (state_.last(f.path).value_or(last) != last) continue;  // another trigger rotated meanwhile
       now = wall_now();
       std::string reason = trigger;
-      bool late = now - due > std::max<wall_clock::duration>(2s, std::chrono::duration_cast<wall_clock::duration>(options_.max_nap));
+      bool late = now - due > std::max<wall_clock::duration>(
+                                  2s, std::chrono::duration_cast<wall_clock::duration>(options_.max_nap));
       if (late) reason = "catch-up: " + reason + " rotation was due " + format_local(due);
       if (!future.empty()) reason = future;
       wall_time at = now;
@@ -228,9 +230,10 @@ void scheduler::run_timed(watched& w, trigger_kind kind) {
         at = due;  // on time: the next period starts from the deadline, without drift
       if (rotate_now(w, reason, at) == outcome::failed) {
         // Again a minute later (a period, when shorter), not in a tight loop.
-        auto retry = kind == trigger_kind::interval
-                         ? std::min<wall_clock::duration>(60s, std::chrono::duration_cast<wall_clock::duration>(*f.every))
-                         : wall_clock::duration(60s);
+        auto retry =
+            kind == trigger_kind::interval
+                ? std::min<wall_clock::duration>(60s, std::chrono::duration_cast<wall_clock::duration>(*f.every))
+                : wall_clock::duration(60s);
         nap(retry);
       }
     } catch (const weft::cancelled&) {
@@ -323,7 +326,7 @@ void scheduler::run_size(watched& w) {
 outcome scheduler::rotate_now(watched& w, const std::string& reason, wall_time at) {
   weft::cancellation_shield shield;  // a rotation that has begun finishes
   rotation_result r = hooks_.rotate(w.policy, reason, at, state_.kept(w.policy.path));
-  w.prepared = false;  // its spare, if any, is the fresh file now
+  w.prepared = false;                              // its spare, if any, is the fresh file now
   if (!tasks_.empty()) w.directory = r.directory;  // daemon mode: prepare() follows
   switch (r.status) {
     case outcome::rotated: ++totals_.rotated; break;

@@ -49,7 +49,7 @@ namespace rotated {
 
 struct rotation_result {
   outcome status = outcome::failed;
-  std::string journal;  // handed to hooks.finish once the state is saved
+  std::string journal;           // handed to hooks.finish once the state is saved
   directory_handle directory{};  // the directory it worked in, for hooks.prepare
 };
 

@@ -236,8 +236,8 @@ rotation_result service::rotate(const file_policy& f, const std::string& reason,
   rotation_report r = pool_.run([&] { return engine_.rotate(f, at, kept_before); });
   switch (r.status) {
     case outcome::skipped:
-      (f.missing_ok && r.reason.rfind("missing", 0) == 0 ? log::debug : log::warning)("skipped " + f.path + " (" + reason +
-                                                                                       "): " + r.reason);
+      (f.missing_ok && r.reason.rfind("missing", 0) == 0 ? log::debug : log::warning)("skipped " + f.path + " (" +
+                                                                                      reason + "): " + r.reason);
       return {outcome::skipped, {}};
     case outcome::failed:
       log::error("failed to rotate " + f.path + " (" + reason + "): " + r.reason +
@@ -269,8 +269,8 @@ std::size_t service::recover(const config& cfg, state_table& state) {
       continue;
     }
     ++completed;
-    log::info("recovered " + r.path + " (a rotation interrupted at " + format_local(r.at) + "): " +
-              (r.actions.empty() ? std::string("nothing was left to do") : join(r.actions, "; ")));
+    log::info("recovered " + r.path + " (a rotation interrupted at " + format_local(r.at) +
+              "): " + (r.actions.empty() ? std::string("nothing was left to do") : join(r.actions, "; ")));
     auto last = state.last(r.path);
     if (!last || *last < r.at) state.set(r.path, r.at);
   }

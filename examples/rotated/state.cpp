@@ -84,7 +84,8 @@ state_table state_table::parse(std::string_view text, std::vector<std::string>* 
       continue;
     }
     std::string path(line.substr(sp2 + 1));
-    wall_time at{std::chrono::duration_cast<wall_clock::duration>(std::chrono::nanoseconds(static_cast<std::int64_t>(*ns)))};
+    wall_time at{
+        std::chrono::duration_cast<wall_clock::duration>(std::chrono::nanoseconds(static_cast<std::int64_t>(*ns)))};
     auto old = table.last(path);
     if (!old || *old < at) {
       table.set(path, at);

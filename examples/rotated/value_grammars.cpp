@@ -82,16 +82,15 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   auto number = parse_u64(text.substr(0, j));
   if (!number) return std::nullopt;
   std::string_view suffix = text.substr(j);
-  static constexpr std::pair<std::string_view, std::uint64_t> units[] = {
-      {"B", 1},
-      {"KB", 1000ull},
-      {"KiB", 1ull << 10},
-      {"MB", 1000ull * 1000},
-      {"MiB", 1ull << 20},
-      {"GB", 1000ull * 1000 * 1000},
-      {"GiB", 1ull << 30},
-      {"TB", 1000ull * 1000 * 1000 * 1000},
-      {"TiB", 1ull << 40}};
+  static constexpr std::pair<std::string_view, std::uint64_t> units[] = {{"B", 1},
+                                                                         {"KB", 1000ull},
+                                                                         {"KiB", 1ull << 10},
+                                                                         {"MB", 1000ull * 1000},
+                                                                         {"MiB", 1ull << 20},
+                                                                         {"GB", 1000ull * 1000 * 1000},
+                                                                         {"GiB", 1ull << 30},
+                                                                         {"TB", 1000ull * 1000 * 1000 * 1000},
+                                                                         {"TiB", 1ull << 40}};
   for (auto [name, mult] : units) {
     if (suffix == name) {
       if (*number > std::numeric_limits<std::uint64_t>::max() / mult) return std::nullopt;
@@ -156,7 +155,7 @@ std::optional<calendar_trigger> parse_calendar(calendar_period period, std::stri
       return c;
     }
     case calendar_period::weekly: {
-      static constexpr std::string_view names[] = {"sunday", "monday", "tuesday", "wednesday",
+      static constexpr std::string_view names[] = {"sunday",   "monday", "tuesday", "wednesday",
                                                    "thursday", "friday", "saturday"};
       std::string lower;
       for (char ch : date) lower += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
@@ -239,7 +238,7 @@ bool matches_dateext(std::string_view suffix, std::string_view pattern) {
 std::optional<int> parse_signal(std::string_view name) {
   if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
   static constexpr std::pair<std::string_view, int> signals[] = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},  {"USR2", SIGUSR2},
       {"TERM", SIGTERM}, {"ALRM", SIGALRM}, {"CONT", SIGCONT}, {"WINCH", SIGWINCH}};
   for (auto [n, s] : signals)
     if (n == name) return s;

@@ -49,27 +49,35 @@ template <class R>
 struct executor_result {
   std::optional<R> value;
   template <class F>
-  void store(F& fn) { value.emplace(std::invoke(fn)); }
+  void store(F& fn) {
+    value.emplace(std::invoke(fn));
+  }
   R take() { return std::move(*value); }
 };
 template <class R>
 struct executor_result<R&> {
   R* ref = nullptr;
   template <class F>
-  void store(F& fn) { ref = &std::invoke(fn); }
+  void store(F& fn) {
+    ref = &std::invoke(fn);
+  }
   R& take() { return *ref; }
 };
 template <class R>
 struct executor_result<R&&> {
   R* ref = nullptr;
   template <class F>
-  void store(F& fn) { ref = &static_cast<R&>(std::invoke(fn)); }
+  void store(F& fn) {
+    ref = &static_cast<R&>(std::invoke(fn));
+  }
   R&& take() { return std::move(*ref); }
 };
 template <>
 struct executor_result<void> {
   template <class F>
-  void store(F& fn) { std::invoke(fn); }
+  void store(F& fn) {
+    std::invoke(fn);
+  }
   void take() {}
 };
 }  // namespace detail

@@ -92,8 +92,8 @@ struct exclusive_use {
 };
 
 // `exclusive`: null for an ordinary fiber.
-fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options,
-                            std::source_location where, const exclusive_use* exclusive = nullptr);
+fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options, std::source_location where,
+                            const exclusive_use* exclusive = nullptr);
 
 // A fiber that runs one job after another (the loop's task workers) takes
 // each job's identity as it starts: a fresh id, the job's name (empty for
@@ -147,8 +147,8 @@ class fiber {
   std::uint64_t id() const noexcept;
   std::string_view name() const noexcept;
   std::source_location created_at() const noexcept;  // where the fiber was made
-  stack_mode stack() const noexcept;         // guarded (has a guard) or dense (a canary only)
-  std::size_t stack_size() const noexcept;   // usable bytes
+  stack_mode stack() const noexcept;                 // guarded (has a guard) or dense (a canary only)
+  std::size_t stack_size() const noexcept;           // usable bytes
 
   // Bytes of stack the fiber has touched so far: an upper bound, counted
   // in resident pages from the top (mincore). A pooled stack keeps the

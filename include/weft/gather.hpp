@@ -181,8 +181,7 @@ class completion_watch {
 void gather_wait(task_base* const* tasks, std::size_t count, bool stop_at_first_error);
 
 // wait's core: the indices of the done tasks, in completion order.
-std::vector<std::size_t> wait_done(task_base* const* tasks, std::size_t count, return_when when,
-                                   loop_time deadline);
+std::vector<std::size_t> wait_done(task_base* const* tasks, std::size_t count, return_when when, loop_time deadline);
 
 template <class X>
 struct is_task : std::false_type {};
@@ -377,7 +376,8 @@ auto make_gather_future(Children children, bool return_exceptions, Collect) {
   });
   for_each_task(s->children, [&](auto& t) {
     ++s->unfinished;
-    t.add_done_callback([f](auto& child) { static_cast<state_t*>(access::state(f))->child_done(access::state(child)); });
+    t.add_done_callback(
+        [f](auto& child) { static_cast<state_t*>(access::state(f))->child_done(access::state(child)); });
   });
   if (s->unfinished == 0) s->finish();  // asyncio: gather() of nothing is done at once
   return f;
@@ -413,14 +413,12 @@ auto gather_future(return_exceptions_t, A&&... args) {
 // The same over a vector of tasks: a future of a vector.
 template <class T>
 auto gather_future(std::vector<task<T>> tasks) {
-  return detail::make_gather_future(std::move(tasks), false,
-                                    [](auto& ts) { return detail::gather_values(ts); });
+  return detail::make_gather_future(std::move(tasks), false, [](auto& ts) { return detail::gather_values(ts); });
 }
 
 template <class T>
 auto gather_future(return_exceptions_t, std::vector<task<T>> tasks) {
-  return detail::make_gather_future(std::move(tasks), true,
-                                    [](auto& ts) { return detail::gather_outcomes(ts); });
+  return detail::make_gather_future(std::move(tasks), true, [](auto& ts) { return detail::gather_outcomes(ts); });
 }
 
 template <class T>
@@ -450,8 +448,7 @@ template <class T>
 class completion_order {
  public:
   completion_order(std::vector<task<T>> tasks, std::optional<loop::duration> timeout)
-      : tasks_(std::move(tasks)),
-        deadline_(timeout ? detail::loop_now() + *timeout : detail::no_deadline) {
+      : tasks_(std::move(tasks)), deadline_(timeout ? detail::loop_now() + *timeout : detail::no_deadline) {
     states_.reserve(tasks_.size());
     for (auto& t : tasks_) states_.push_back(detail::access::state(t));
     watch_ = std::make_unique<detail::completion_watch>(states_.data(), states_.size());
@@ -513,7 +510,7 @@ class completion_order {
   std::vector<detail::task_base*> states_;
   detail::loop_time deadline_;
   std::unique_ptr<detail::completion_watch> watch_;  // destroyed before tasks_
-  std::size_t handed_out_ = 0;  // tasks, and timeouts raised in their place
+  std::size_t handed_out_ = 0;                       // tasks, and timeouts raised in their place
   bool expired_ = false;
 };
 

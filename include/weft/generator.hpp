@@ -108,8 +108,7 @@ struct generator_frame;
 // A callable that can be a generator<Y, S, R>'s body.
 template <class F, class G>
 concept generator_body =
-    !std::is_same_v<std::remove_cvref_t<F>, G> &&
-    std::is_invocable_v<std::decay_t<F>&, typename G::yielder_type&> &&
+    !std::is_same_v<std::remove_cvref_t<F>, G> && std::is_invocable_v<std::decay_t<F>&, typename G::yielder_type&> &&
     (std::is_void_v<typename G::return_type>
          ? std::is_void_v<std::invoke_result_t<std::decay_t<F>&, typename G::yielder_type&>>
          : std::is_convertible_v<std::invoke_result_t<std::decay_t<F>&, typename G::yielder_type&>,
@@ -233,8 +232,10 @@ class generator : private detail::generator_base {
     port_->generator_ = this;
   }
 
-  generator(generator&& other) noexcept(std::is_nothrow_move_constructible_v<std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>);
-  generator& operator=(generator&& other) noexcept(std::is_nothrow_move_assignable_v<std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>);
+  generator(generator&& other) noexcept(
+      std::is_nothrow_move_constructible_v<std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>);
+  generator& operator=(generator&& other) noexcept(
+      std::is_nothrow_move_assignable_v<std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>);
   generator(const generator&) = delete;
   generator& operator=(const generator&) = delete;
 

@@ -90,11 +90,11 @@ struct loop_options {
 // What the loop reports through its exception handler: an exception nobody
 // retrieved, an exception in a callback, or a slow task (error null).
 struct exception_report {
-  std::string message;       // one line, e.g. "Task exception was never retrieved"
-  std::string task_name;     // empty for callbacks
-  std::exception_ptr error;  // null for diagnostics that are not errors
+  std::string message;                             // one line, e.g. "Task exception was never retrieved"
+  std::string task_name;                           // empty for callbacks
+  std::exception_ptr error;                        // null for diagnostics that are not errors
   std::chrono::steady_clock::duration duration{};  // a slow task: how long it ran
-  std::source_location spawned_at{};  // the task's spawn call; line 0 for callbacks
+  std::source_location spawned_at{};               // the task's spawn call; line 0 for callbacks
 };
 
 class loop {
@@ -232,7 +232,8 @@ timer_handle call_at(loop::time_point when, std::function<void()> callback, std:
 inline void yield_now() {
   detail::scheduler_state* s = detail::current_scheduler;
   detail::task_base* t = s != nullptr ? s->running : nullptr;
-  if (t == nullptr || t->cancel_requested || detail::this_thread.current != detail::access::control(t->fib)) [[unlikely]] {
+  if (t == nullptr || t->cancel_requested || detail::this_thread.current != detail::access::control(t->fib))
+      [[unlikely]] {
     detail::yield_slow();
     return;
   }

@@ -26,7 +26,7 @@ struct resolve_hints {
   int family = AF_UNSPEC;  // AF_INET, AF_INET6
   int socktype = 0;        // SOCK_STREAM, SOCK_DGRAM
   int protocol = 0;
-  int flags = 0;           // AI_NUMERICHOST, AI_PASSIVE, AI_ADDRCONFIG, ...
+  int flags = 0;  // AI_NUMERICHOST, AI_PASSIVE, AI_ADDRCONFIG, ...
 };
 
 // One result of getaddrinfo, ready for socket()/connect()/bind().

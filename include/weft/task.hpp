@@ -177,8 +177,8 @@ class task : public any_task {
 // postpones the running task's own cancellation instead.
 template <class T>
 T shield(task<T> t) {
-  if (!t.done() && detail::await_task(detail::access::state(t), detail::no_deadline, true) ==
-                       detail::wake_reason::cancelled)
+  if (!t.done() &&
+      detail::await_task(detail::access::state(t), detail::no_deadline, true) == detail::wake_reason::cancelled)
     throw cancelled();
   return t.result();
 }

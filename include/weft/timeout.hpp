@@ -37,7 +37,7 @@ namespace weft {
 // it must not outlive that task's run() call (its timer refers to it).
 class timeout_scope {
  public:
-  timeout_scope();                                 // no deadline
+  timeout_scope();                                // no deadline
   explicit timeout_scope(loop::time_point when);  // asyncio.timeout_at(when)
   explicit timeout_scope(loop::duration d);       // asyncio.timeout(d)
   ~timeout_scope();

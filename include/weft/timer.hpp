@@ -31,7 +31,7 @@ class timer_handle {
   std::chrono::steady_clock::time_point when() const noexcept;
 
  private:
-  friend struct detail::access;  // the adopting constructor
+  friend struct detail::access;                                 // the adopting constructor
   explicit timer_handle(detail::callback_node* node) noexcept;  // adopts a reference
 
   detail::callback_node* node_ = nullptr;

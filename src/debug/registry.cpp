@@ -26,7 +26,8 @@ __asm__(
     ".pushsection \".debug_gdb_scripts\", \"MS\", %progbits, 1\n"
     ".byte 4\n"
     ".ascii \"weft_gdb.py\\n\"\n"
-    ".incbin \"" WEFT_GDB_SCRIPT "\"\n"
+    ".incbin \"" WEFT_GDB_SCRIPT
+    "\"\n"
     ".byte 0\n"
     ".popsection\n");
 #endif

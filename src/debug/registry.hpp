@@ -44,9 +44,9 @@ class loop_registration {
   }
 
   loop_core* const core;
-  loop_registration* prev = nullptr;  // guarded by the list's mutex
-  loop_registration* next = nullptr;  // guarded by the list's mutex
-  const int dump_signal;              // 0: none
+  loop_registration* prev = nullptr;        // guarded by the list's mutex
+  loop_registration* next = nullptr;        // guarded by the list's mutex
+  const int dump_signal;                    // 0: none
   std::atomic<bool> dump_requested{false};  // set by the signal handler, any thread
 
  private:

@@ -187,7 +187,7 @@ class executor_pool {
   std::condition_variable work_cv_;  // a job was queued, or stopping_
   std::deque<std::shared_ptr<job_record>> queue_ WEFT_GUARDED_BY(mutex_);
   std::vector<std::thread> threads_ WEFT_GUARDED_BY(mutex_);  // joined by the destructor alone
-  std::size_t idle_ WEFT_GUARDED_BY(mutex_) = 0;  // threads not running a job (waiting, or about to)
+  std::size_t idle_ WEFT_GUARDED_BY(mutex_) = 0;              // threads not running a job (waiting, or about to)
   bool stopping_ WEFT_GUARDED_BY(mutex_) = false;
 };
 

@@ -166,8 +166,8 @@ void throw_if_destroying() {
   if (std::uncaught_exceptions() == 0) throw forced_unwind{};
 }
 
-fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options,
-                            std::source_location where, const exclusive_use* exclusive) {
+fiber_control* create_fiber(const body_ops& ops, void* body, const fiber_options& options, std::source_location where,
+                            const exclusive_use* exclusive) {
   stack_allocation stack = allocate_stack(options.stack, options.stack_size);
   install_overflow_handler();
   fiber_control* f;
@@ -204,12 +204,14 @@ namespace {
 void relabel_fiber(fiber_control* f, std::string_view name, std::source_location where) {
   f->id = next_fiber_id();
   f->created_at = where;
-  if (!name.empty() || !f->name.empty()) [[unlikely]] rename_fiber(f, name);  // last: a tail call
+  if (!name.empty() || !f->name.empty()) [[unlikely]]
+    rename_fiber(f, name);  // last: a tail call
 }
 
 void destroy_fiber(fiber_control* f) noexcept {
   if (f == nullptr) return;
-  if (f->home_thread != running_thread()) fail(f, "a fiber was destroyed on a thread other than the one that created it");
+  if (f->home_thread != running_thread())
+    fail(f, "a fiber was destroyed on a thread other than the one that created it");
   if (f->state == fiber_state::running) fail(f, "a running fiber was destroyed (from inside itself?)");
   if (f->state == fiber_state::created) f->ops->destroy(f->body);
   f->unwinding = true;

@@ -28,7 +28,7 @@
 namespace weft::detail {
 namespace {
 
-struct sigaction previous_segv{};
+struct sigaction previous_segv {};
 constexpr std::size_t alt_stack_size = 64 * 1024;
 
 struct line_writer {
@@ -106,7 +106,7 @@ void install_alt_stack() {
 }
 
 void install_process_handler() {
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_sigaction = &on_segv;
   sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
   sigemptyset(&sa.sa_mask);

@@ -74,8 +74,7 @@ void throw_no_exception(const fiber_control& f) {
 }
 
 void throw_no_return_value(const fiber_control& f) {
-  throw invalid_state("weft: yield_from in " + generator_label(f) +
-                         ": the delegate ended without returning a value");
+  throw invalid_state("weft: yield_from in " + generator_label(f) + ": the delegate ended without returning a value");
 }
 
 void yield_outside_body(const fiber_control* f) noexcept {
@@ -175,8 +174,8 @@ void default_unraisable_hook(const unraisable& report) noexcept {
     std::fprintf(stderr, "weft: %s ignored generator_exit while being destroyed; unwinding it (created at %s)\n",
                  label.c_str(), where.c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "weft: %s threw while being closed by its destructor: %s (created at %s)\n",
-                 label.c_str(), e.what(), where.c_str());
+    std::fprintf(stderr, "weft: %s threw while being closed by its destructor: %s (created at %s)\n", label.c_str(),
+                 e.what(), where.c_str());
   } catch (...) {
     std::fprintf(stderr, "weft: %s threw a non-std exception while being closed by its destructor (created at %s)\n",
                  label.c_str(), where.c_str());

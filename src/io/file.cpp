@@ -85,13 +85,9 @@ std::string read_file(const std::filesystem::path& path) {
   });
 }
 
-void write_file(const std::filesystem::path& path, std::string_view data) {
-  put_file(path, data, O_TRUNC, "write");
-}
+void write_file(const std::filesystem::path& path, std::string_view data) { put_file(path, data, O_TRUNC, "write"); }
 
-void append_file(const std::filesystem::path& path, std::string_view data) {
-  put_file(path, data, O_APPEND, "append");
-}
+void append_file(const std::filesystem::path& path, std::string_view data) { put_file(path, data, O_APPEND, "append"); }
 
 int open(const std::filesystem::path& path, int flags, ::mode_t mode) {
   int fd = -1;

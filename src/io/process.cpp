@@ -32,7 +32,9 @@ namespace weft {
 
 namespace {
 
-[[noreturn]] void throw_errno(int err, const char* what) { throw std::system_error(err, std::generic_category(), what); }
+[[noreturn]] void throw_errno(int err, const char* what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
 
 // Owns what spawn() builds until the process object takes it.
 struct spawn_attributes {
@@ -63,9 +65,7 @@ struct fd_pair {
   int take(int end) { return std::exchange(fd[end], -1); }
 };
 
-int return_code(const siginfo_t& info) {
-  return info.si_code == CLD_EXITED ? info.si_status : -info.si_status;
-}
+int return_code(const siginfo_t& info) { return info.si_code == CLD_EXITED ? info.si_status : -info.si_status; }
 
 }  // namespace
 

@@ -15,8 +15,7 @@
 namespace weft {
 
 std::vector<resolved_address> resolve(std::string_view host_view, std::string_view service_view, resolve_hints hints) {
-  if (host_view.empty() && service_view.empty())
-    throw std::invalid_argument("weft: resolve needs a host or a service");
+  if (host_view.empty() && service_view.empty()) throw std::invalid_argument("weft: resolve needs a host or a service");
   std::string host(host_view);
   std::string service(service_view);
   return run_in_executor([&] {

@@ -39,7 +39,9 @@ void check_signal(int s) {
     throw std::invalid_argument("weft: signal " + std::to_string(s) + " (SIGKILL/SIGSTOP) cannot be caught");
 }
 
-[[noreturn]] void throw_errno(int err, const char* what) { throw std::system_error(err, std::generic_category(), what); }
+[[noreturn]] void throw_errno(int err, const char* what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
 
 // Gives up this thread's holds on `signals`; discards what is pending of
 // those no longer held, then unblocks them (unless they must stay blocked).

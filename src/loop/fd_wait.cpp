@@ -14,9 +14,7 @@ namespace detail {
 
 namespace {
 
-wait_kind kind_of(io_direction dir) {
-  return dir == io_direction::read ? wait_kind::readable : wait_kind::writable;
-}
+wait_kind kind_of(io_direction dir) { return dir == io_direction::read ? wait_kind::readable : wait_kind::writable; }
 
 // The outcome of a park on an fd.
 bool woken(wake_reason why, const io_waiter& w) {
@@ -55,7 +53,8 @@ io_registration* attach_fd(int fd) { return running_task().loop->reactor.attach(
 bool wait_registered(io_registration& reg, io_direction dir, loop_time deadline, std::string_view what) {
   task_base& t = running_task();
   reactor_epoll& reactor = t.loop->reactor;
-  if (reg.reactor != &reactor) throw invalid_state("weft: a socket is used from a loop other than the one that made it");
+  if (reg.reactor != &reactor)
+    throw invalid_state("weft: a socket is used from a loop other than the one that made it");
   io_waiter w;
   w.task = &t;
   reactor.add_waiter(reg, dir, w);

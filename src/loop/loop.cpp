@@ -126,8 +126,9 @@ bool loop_core::turn() {
   std::optional<std::chrono::nanoseconds> timeout;
   if (!ready.empty() || returning()) timeout = std::chrono::nanoseconds::zero();
   else if (!timers.empty())
-    timeout = options.virtual_time ? std::chrono::nanoseconds::zero()
-                                   : std::chrono::duration_cast<std::chrono::nanoseconds>(timers.top_deadline() - now());
+    timeout = options.virtual_time
+                  ? std::chrono::nanoseconds::zero()
+                  : std::chrono::duration_cast<std::chrono::nanoseconds>(timers.top_deadline() - now());
   else if (reactor.watched() == 0 && keep_alive_count.load(std::memory_order_acquire) == 0 && options.detect_deadlock)
     return true;
 
@@ -219,8 +220,8 @@ loop::~loop() {
   } else {
     // No turn can run here, so the tasks get no grace: they are unwound at
     // once (their destructors run) and the loop reports it.
-    core.report({"Loop destroyed while another loop runs on its thread: its tasks were unwound without a turn",
-                 "", nullptr});
+    core.report(
+        {"Loop destroyed while another loop runs on its thread: its tasks were unwound without a turn", "", nullptr});
     core.tasks.for_each([](detail::task_base* t) { detail::cancel_task(t); });
   }
   core.finish_close();

@@ -71,9 +71,7 @@ class loop_core : public scheduler_state {
  public:
   explicit loop_core(weft::loop& facade, const loop_options& options);
 
-  loop_time now() const noexcept {
-    return options.virtual_time ? virtual_now : loop_clock::now();
-  }
+  loop_time now() const noexcept { return options.virtual_time ? virtual_now : loop_clock::now(); }
 
   void push_ready(runnable* r) noexcept { ready.push_back(r); }
   // Moves a parked task to the run queue; a no-op if it is not parked.
@@ -160,9 +158,9 @@ class loop_core : public scheduler_state {
   loop_options options;
   timer_heap timers;
   reactor_epoll reactor;
-  list<task_base> tasks;  // unfinished
-  list<task_base> held;   // finished, referenced by handles
-  list<future_base> futures;  // every future made on this loop and not yet destroyed
+  list<task_base> tasks;                  // unfinished
+  list<task_base> held;                   // finished, referenced by handles
+  list<future_base> futures;              // every future made on this loop and not yet destroyed
   std::uint64_t done_callbacks_made = 0;  // the last done_callback_id handed out
   // The `done` of run_until_complete's task or future: once true, don't block.
   const task_phase* awaited = nullptr;
@@ -189,7 +187,7 @@ class loop_core : public scheduler_state {
 
  private:
   void take_remote();
-  void worker_main(bool poolable);  // the body of every worker
+  void worker_main(bool poolable);    // the body of every worker
   std::vector<task_base*> io_ready_;  // reused by every poll
   // Workers suspended between tasks, each with a default stack. Capacity
   // for all it may hold is reserved with the first poolable worker, so
@@ -209,8 +207,7 @@ extern constinit thread_local loop_core* current_core;
 // a run.
 class running_scope {
  public:
-  explicit running_scope(loop_core& core)
-      : core_(core), previous_(current_core), slack_(core.options.timer_slack) {
+  explicit running_scope(loop_core& core) : core_(core), previous_(current_core), slack_(core.options.timer_slack) {
     core.check_thread("running a loop");
     if (core.closed) throw invalid_state("weft: the loop is closed");
     if (core.is_running) throw invalid_state("weft: the loop is already running");
@@ -232,6 +229,5 @@ class running_scope {
   loop_core* previous_;
   timer_slack_scope slack_;
 };
-
 
 }  // namespace weft::detail

@@ -187,7 +187,7 @@ void yield_slow() {
 loop* loop::current() noexcept { return detail::current_core ? &detail::current_core->facade : nullptr; }
 
 any_task current_task() {
-  detail::running_loop("current_task");  // invalid_state outside a running loop
+  detail::running_loop("current_task");                  // invalid_state outside a running loop
   detail::task_base* t = detail::current_core->running;  // null in a callback
   return t != nullptr ? detail::access::make<any_task>(t) : any_task();
 }

@@ -104,7 +104,7 @@ void loop::start_task(detail::task_base* t, const task_options& options, std::so
   t->loop = &core;
   t->home_thread = core.home_thread;
   t->spawned_at = where;
-  ++t->refs;  // the loop's, until the task finishes
+  ++t->refs;                                    // the loop's, until the task finishes
   t->id = detail::access::control(t->fib)->id;  // inline, unlike fiber::id()
   if (!options.name.empty()) t->name = options.name;
   core.tasks.push_back(t);

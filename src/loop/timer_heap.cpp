@@ -42,7 +42,8 @@ void timer_heap::push(timer_node* node) {
 }
 
 void timer_heap::erase(timer_node* node) noexcept {
-  WEFT_DASSERT(node->armed() && slots_[node->slot].node == node, "timer_heap::erase of a timer that is not in this heap");
+  WEFT_DASSERT(node->armed() && slots_[node->slot].node == node,
+               "timer_heap::erase of a timer that is not in this heap");
   std::size_t i = slots_[node->slot].index;
   release_slot(node->slot);
   entry last = heap_.back();

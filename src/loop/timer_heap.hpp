@@ -34,7 +34,7 @@ namespace weft::detail {
 struct timer_node {
   loop_time deadline{};
   std::uint64_t seq = 0;
-  std::uint32_t slot = no_slot;  // the heap's slot table entry while armed
+  std::uint32_t slot = no_slot;         // the heap's slot table entry while armed
   void (*fire)(timer_node*) = nullptr;  // called once, after removal from the heap
 
   static constexpr std::uint32_t no_slot = static_cast<std::uint32_t>(-1);

@@ -250,8 +250,7 @@ std::size_t request_parser::feed(std::string_view data) {
     std::string_view rest = data.substr(used);
     switch (state_) {
       case state::done:
-      case state::failed:
-        return used;
+      case state::failed: return used;
       case state::request_line:
         // +2: the CR LF, which the limit does not count.
         used += take_line(rest, limits_.max_request_line + 2, 414, complete);

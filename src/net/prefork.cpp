@@ -84,7 +84,7 @@ struct prefork_supervisor::state : std::enable_shared_from_this<state> {
     unix_stream control;  // the supervisor's end; the worker writes one byte when ready
     loop::time_point started{};
     bool exited = false;
-    bool stopping = false;  // SIGTERM (or SIGKILL) sent
+    bool stopping = false;    // SIGTERM (or SIGKILL) sent
     timer_handle kill_timer;  // SIGKILL once stop_grace has passed
     task<void> watcher;
   };

@@ -23,7 +23,7 @@ struct server::state {
   task<void> acceptor;
   std::list<task<void>> live;  // unfinished connection tasks
   std::size_t accepted = 0;
-  event slot_free{"server.slot"};   // set when a connection ends
+  event slot_free{"server.slot"};     // set when a connection ends
   event all_ended{"server.drained"};  // set while `live` is empty
   bool stopped = false;
 };

@@ -134,12 +134,14 @@ void socket::connect(const address& a, timeout t) {
 }
 
 int socket::accept_fd(timeout t) {
-  return socket_io::run(*this, io_direction::read, detail::deadline_of(t ? t : read_timeout_), "weft: accept", [](int fd) {
-    for (;;) {
-      int c = sys.accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (c >= 0 || errno != ECONNABORTED) return c;  // a connection reset before we took it: next
-    }
-  });
+  return socket_io::run(*this, io_direction::read, detail::deadline_of(t ? t : read_timeout_), "weft: accept",
+                        [](int fd) {
+                          for (;;) {
+                            int c = sys.accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                            if (c >= 0 || errno != ECONNABORTED)
+                              return c;  // a connection reset before we took it: next
+                          }
+                        });
 }
 
 namespace {
@@ -175,9 +177,8 @@ void socket::set_linger(bool on, int seconds) {
 namespace {
 
 std::size_t recv_some(socket& s, std::span<std::byte> into, detail::loop_time deadline) {
-  return static_cast<std::size_t>(socket_io::run(s, io_direction::read, deadline, "weft: recv", [into](int fd) {
-    return sys.recv(fd, into.data(), into.size(), 0);
-  }));
+  return static_cast<std::size_t>(socket_io::run(s, io_direction::read, deadline, "weft: recv",
+                                                 [into](int fd) { return sys.recv(fd, into.data(), into.size(), 0); }));
 }
 
 std::size_t send_some(socket& s, std::span<const std::byte> data, detail::loop_time deadline) {
@@ -263,19 +264,19 @@ void stream_socket::shutdown_read() {
 // --- datagram_socket --------------------------------------------------------
 
 std::size_t datagram_socket::send_to(std::span<const std::byte> data, const address& to, timeout t) {
-  return static_cast<std::size_t>(
-      socket_io::run(*this, io_direction::write, detail::deadline_of(t ? t : write_timeout_), "weft: sendto", [&](int fd) {
-        return sys.sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, to.data(), to.size());
-      }));
+  return static_cast<std::size_t>(socket_io::run(
+      *this, io_direction::write, detail::deadline_of(t ? t : write_timeout_), "weft: sendto",
+      [&](int fd) { return sys.sendto(fd, data.data(), data.size(), MSG_NOSIGNAL, to.data(), to.size()); }));
 }
 
 datagram datagram_socket::receive_from(std::span<std::byte> into, timeout t) {
   sockaddr_storage from{};
   socklen_t len = 0;
-  auto n = socket_io::run(*this, io_direction::read, detail::deadline_of(t ? t : read_timeout_), "weft: recvfrom", [&](int fd) {
-    len = sizeof from;
-    return sys.recvfrom(fd, into.data(), into.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
-  });
+  auto n = socket_io::run(
+      *this, io_direction::read, detail::deadline_of(t ? t : read_timeout_), "weft: recvfrom", [&](int fd) {
+        len = sizeof from;
+        return sys.recvfrom(fd, into.data(), into.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+      });
   return {static_cast<std::size_t>(n), address::from_sockaddr(reinterpret_cast<sockaddr*>(&from), len)};
 }
 

@@ -106,8 +106,7 @@ bool cross_cancel(cross_task_base* s) {
 void cross_join(cross_task_base* s, std::unique_lock<std::mutex>& lock) {
   while (!s->done) {
     cross_waiter w;
-    if (cross_wait(lock, s->joiners, w, {wait_kind::primitive, "cross_task.join", s->name}) ==
-        wake_reason::cancelled) {
+    if (cross_wait(lock, s->joiners, w, {wait_kind::primitive, "cross_task.join", s->name}) == wake_reason::cancelled) {
       // As a local join: the cancellation goes on to the joined task, and
       // the join waits for its outcome.
       lock.unlock();

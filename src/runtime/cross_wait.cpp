@@ -20,9 +20,7 @@ namespace {
 // copy owns a reference to the token.
 struct wake_message {
   explicit wake_message(cross_wake_token* t) noexcept : token(t) {}
-  wake_message(const wake_message& o) noexcept : token(o.token) {
-    token->refs.fetch_add(1, std::memory_order_relaxed);
-  }
+  wake_message(const wake_message& o) noexcept : token(o.token) { token->refs.fetch_add(1, std::memory_order_relaxed); }
   wake_message(wake_message&& o) noexcept : token(std::exchange(o.token, nullptr)) {}
   wake_message& operator=(const wake_message&) = delete;
   ~wake_message() {

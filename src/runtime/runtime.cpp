@@ -61,9 +61,9 @@ std::size_t available_cpus() {
 struct runtime::shared {
   std::mutex mutex;
   std::condition_variable changed;
-  std::size_t started = 0;  // loop threads that have made (or failed to make) their loop
-  std::size_t closed = 0;   // loops closed, loop 0 included
-  std::size_t loops = 0;    // loops that will close: 1 + the threads started
+  std::size_t started = 0;        // loop threads that have made (or failed to make) their loop
+  std::size_t closed = 0;         // loops closed, loop 0 included
+  std::size_t loops = 0;          // loops that will close: 1 + the threads started
   std::exception_ptr loop_error;  // the first exception that escaped a loop thread
   cpu_set_t cpus{};
   std::optional<loop::keep_alive> keep_loop0;  // during run()

@@ -129,8 +129,8 @@ bool probe_guard_regions() noexcept {
   std::size_t page = detail::page_size();
   void* p = ::mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return false;
-  bool ok = ::madvise(p, page, madv_guard_install) == 0 && ::madvise(p, page, madv_populate_read) != 0 &&
-            errno == EFAULT;
+  bool ok =
+      ::madvise(p, page, madv_guard_install) == 0 && ::madvise(p, page, madv_populate_read) != 0 && errno == EFAULT;
   unmap(p, 2 * page);
   return ok;
 }
@@ -145,8 +145,7 @@ std::size_t round_to_pages(std::size_t bytes) {
 }
 
 std::byte* map_anonymous(std::size_t bytes, const char* what) {
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) throw_errno(errno, what);
   return static_cast<std::byte*>(p);
 }

@@ -30,7 +30,7 @@ bool condition::wait_impl(detail::loop_time deadline) {
   detail::wake_reason why;
   try {
     why = waiters_.wait(w, {detail::wait_kind::primitive, "condition", name_}, deadline);
-  } catch (...) {  // forced unwind: cannot wait for the mutex any more
+  } catch (...) {           // forced unwind: cannot wait for the mutex any more
     if (w.chosen) wake(1);  // pass the notification on
     mutex_->try_lock();     // balance the caller's unlock if the mutex is free
     throw;
@@ -38,7 +38,7 @@ bool condition::wait_impl(detail::loop_time deadline) {
   try {
     cancellation_shield shield;
     mutex_->lock();
-  } catch (...) {         // forced unwind while queued for the mutex
+  } catch (...) {        // forced unwind while queued for the mutex
     mutex_->try_lock();  // as above
     throw;
   }

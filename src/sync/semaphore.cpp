@@ -42,8 +42,7 @@ void semaphore::give_back() noexcept {
 }
 
 void semaphore::release() {
-  if (value_ >= bound_)
-    throw value_error("weft: bounded_semaphore '" + name_ + "' released more times than acquired");
+  if (value_ >= bound_) throw value_error("weft: bounded_semaphore '" + name_ + "' released more times than acquired");
   give_back();
 }
 

@@ -61,9 +61,10 @@ TEST(context, entry_frame_is_16_byte_aligned_for_any_top) {
 // Many values live across the jump force the compiler to keep some in
 // callee-saved registers; the other side clobbers all of them.
 #if defined(__aarch64__)
-#define CLOBBER_CALLEE_SAVED()                                                                   \
-  asm volatile("" ::: "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "d8", \
-               "d9", "d10", "d11", "d12", "d13", "d14", "d15", "memory")
+#define CLOBBER_CALLEE_SAVED()                                                                                       \
+  asm volatile("" ::                                                                                                 \
+                   : "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "d8", "d9", "d10", "d11", \
+                     "d12", "d13", "d14", "d15", "memory")
 #else
 #define CLOBBER_CALLEE_SAVED() asm volatile("" ::: "rbx", "r12", "r13", "r14", "r15", "memory")
 #endif

@@ -75,7 +75,8 @@ void* current_handler(int signal) {
 
 // Each task runs on a default stack and has touched at least its top (the
 // fiber's control block), far from all of it.
-const std::string stack_words = "stack " + std::to_string(weft::default_stack_size(weft::stack_mode::automatic) / 1024) +
+const std::string stack_words = "stack " +
+                                std::to_string(weft::default_stack_size(weft::stack_mode::automatic) / 1024) +
                                 " KiB, high water [1-9][0-9]? KiB";
 
 TEST(dump_signal, a_signal_raised_in_a_task_dumps_every_task_at_the_next_turn) {
@@ -97,13 +98,18 @@ TEST(dump_signal, a_signal_raised_in_a_task_dumps_every_task_at_the_next_turn) {
   EXPECT_TRUE(std::regex_search(text, std::regex("weft: dump of loop 0x[0-9a-f]+ on signal " + std::to_string(SIGUSR1) +
                                                  " \\([^)]+\\), 3 tasks\n")))
       << text;
-  EXPECT_TRUE(std::regex_search(text, std::regex("  task #[0-9]+ 'waiter' waiting on sync event 'never set' for [0-9]+ ms"
-                                                 " \\(spawned at [^ ]*dump_signal_test.cpp:[0-9]+\\) " + stack_words + "\n")))
+  EXPECT_TRUE(
+      std::regex_search(text, std::regex("  task #[0-9]+ 'waiter' waiting on sync event 'never set' for [0-9]+ ms"
+                                         " \\(spawned at [^ ]*dump_signal_test.cpp:[0-9]+\\) " +
+                                         stack_words + "\n")))
       << text;
   EXPECT_TRUE(std::regex_search(text, std::regex("  task #[0-9]+ 'sleeper' waiting on sleep for [0-9]+ ms"
-                                                 " \\(spawned at [^ ]*dump_signal_test.cpp:[0-9]+\\) " + stack_words + "\n")))
+                                                 " \\(spawned at [^ ]*dump_signal_test.cpp:[0-9]+\\) " +
+                                                 stack_words + "\n")))
       << text;
-  EXPECT_TRUE(std::regex_search(text, std::regex("  task #[0-9]+ 'main' ready \\(spawned at [^ ]+:[0-9]+\\) " + stack_words + "\n"))) << text;
+  EXPECT_TRUE(std::regex_search(
+      text, std::regex("  task #[0-9]+ 'main' ready \\(spawned at [^ ]+:[0-9]+\\) " + stack_words + "\n")))
+      << text;
 }
 
 TEST(dump_signal, a_signal_from_another_thread_wakes_a_loop_blocked_in_the_reactor) {
@@ -148,9 +154,9 @@ TEST(dump_signal, a_signal_from_another_thread_wakes_a_loop_blocked_in_the_react
   ::close(pipe_fds[0]);
   ::close(pipe_fds[1]);
   EXPECT_TRUE(dumped) << capture.text();
-  EXPECT_TRUE(std::regex_search(capture.text(),
-                                std::regex("  task #[0-9]+ 'reader' waiting on fd readable fd " +
-                                           std::to_string(pipe_fds[0]) + " for [0-9]+ ms \\(spawned at ")))
+  EXPECT_TRUE(
+      std::regex_search(capture.text(), std::regex("  task #[0-9]+ 'reader' waiting on fd readable fd " +
+                                                   std::to_string(pipe_fds[0]) + " for [0-9]+ ms \\(spawned at ")))
       << capture.text();
 }
 
@@ -189,7 +195,8 @@ TEST(dump_signal, the_time_waited_counts_from_the_park_after_the_loop_blocked) {
   for (int fd : {first[0], first[1], second[0], second[1]}) ::close(fd);
   std::smatch m;
   std::string text = capture.text();
-  ASSERT_TRUE(std::regex_search(text, m, std::regex("'main' waiting on fd readable fd [0-9]+ for ([0-9]+) ms"))) << text;
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("'main' waiting on fd readable fd [0-9]+ for ([0-9]+) ms")))
+      << text;
   // Parked after `woken`, dumped before `seen`: at most that long (rounded
   // up to the ms). Dated from the loop's start it would be 100 ms more.
   auto bound = std::chrono::ceil<std::chrono::milliseconds>(seen - woken).count();

@@ -26,10 +26,8 @@ const std::string script = WEFT_GDB_SCRIPT;
 
 // Task name -> the function of weft_gdb_target it suspends in.
 const std::map<std::string, std::string> suspended_in = {
-    {"sleeper", "sleeper_waits_on_timer"},
-    {"reader", "reader_waits_on_pipe"},
-    {"joiner", "joiner_waits_on_sleeper"},
-    {"waiter", "waiter_waits_on_event"},
+    {"sleeper", "sleeper_waits_on_timer"},       {"reader", "reader_waits_on_pipe"},
+    {"joiner", "joiner_waits_on_sleeper"},       {"waiter", "waiter_waits_on_event"},
     {"acquirer", "acquirer_waits_on_semaphore"},
 };
 
@@ -83,12 +81,14 @@ std::map<std::string, int> task_ids(const std::string& info) {
 void expect_every_task_listed(const std::string& out) {
   // Every task of the target runs on a default stack and has touched at
   // least its top (the fiber's control block), far from all of it.
-  const std::string stack_words = "stack " + std::to_string(weft::default_stack_size(weft::stack_mode::automatic) / 1024) +
+  const std::string stack_words = "stack " +
+                                  std::to_string(weft::default_stack_size(weft::stack_mode::automatic) / 1024) +
                                   " KiB, high water [1-9][0-9]? KiB";
   EXPECT_TRUE(std::regex_search(out, std::regex("weft loop 0x[0-9a-f]+: 6 tasks \\((asm|boost) context\\)\n"))) << out;
   for (const auto& [name, wait] : waits_on)
-    EXPECT_TRUE(std::regex_search(out, std::regex("  task #[0-9]+ '" + name + "' " + wait +
-                                                  " \\(spawned at [^ ]*gdb_target.cpp:[0-9]+\\) " + stack_words + "\n")))
+    EXPECT_TRUE(
+        std::regex_search(out, std::regex("  task #[0-9]+ '" + name + "' " + wait +
+                                          " \\(spawned at [^ ]*gdb_target.cpp:[0-9]+\\) " + stack_words + "\n")))
         << name << "\n"
         << out;
   EXPECT_TRUE(std::regex_search(out, std::regex("  task #[0-9]+ 'main' running \\(thread 1\\) \\(spawned at "))) << out;
@@ -129,7 +129,9 @@ void expect_backtraces(const std::string& out, const std::map<std::string, int>&
   for (const auto& [name, function] : suspended_in) {
     ASSERT_TRUE(ids.count(name)) << name;
     std::string bt = backtrace_of(out, ids.at(name));
-    EXPECT_TRUE(std::regex_search(bt, std::regex("\n#0 +0x[0-9a-f]+ in (weft::detail::(jump|switch_out|hand_off)(<false>)?|weft::detail::(park|wait_until_done)|weft_context_jump) ?\\(")))
+    EXPECT_TRUE(std::regex_search(bt, std::regex("\n#0 +0x[0-9a-f]+ in "
+                                                 "(weft::detail::(jump|switch_out|hand_off)(<false>)?|weft::detail::("
+                                                 "park|wait_until_done)|weft_context_jump) ?\\(")))
         << name << "\n"
         << bt;
     EXPECT_TRUE(std::regex_search(bt, std::regex("\n#[0-9]+ +(0x[0-9a-f]+ in )?\\(anonymous namespace\\)::" + function +
@@ -219,8 +221,8 @@ TEST(gdb_extension, both_commands_work_on_a_core_file) {
 #endif
 
 TEST(gdb_extension, loads_itself_from_the_program_once_auto_load_allows_it) {
-  run_result r = run_gdb({"info auto-load python-scripts", "help weft-bt"}, quote(target),
-                         {"add-auto-load-safe-path " + target});
+  run_result r =
+      run_gdb({"info auto-load python-scripts", "help weft-bt"}, quote(target), {"add-auto-load-safe-path " + target});
   EXPECT_TRUE(std::regex_search(r.output, std::regex("\nYes +weft_gdb.py"))) << r.output;
   EXPECT_NE(r.output.find("Backtrace of a weft task's fiber."), std::string::npos) << r.output;
 }

@@ -304,8 +304,7 @@ TEST(executor, the_default_executor_belongs_to_the_loop) {
   EXPECT_EQ(first, again);
   EXPECT_NE(first, other);
   EXPECT_GE(first->max_threads(), 4u);
-  EXPECT_EQ(a.run_until_complete([] { return weft::run_in_executor([] { return std::string("pooled"); }); }),
-            "pooled");
+  EXPECT_EQ(a.run_until_complete([] { return weft::run_in_executor([] { return std::string("pooled"); }); }), "pooled");
 }
 
 TEST(executor, pool_threads_block_every_signal_and_leave_the_loop_threads_mask_alone) {

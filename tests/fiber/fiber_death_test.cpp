@@ -77,7 +77,8 @@ TEST_P(stack_overflow, is_reported_naming_the_fiber_its_id_and_stack_size) {
         if (where == victim::own_mapping) weft::detail::emulate_kernel_without_guard_regions(1000);
         std::optional<fiber> below;
         if (where == victim::carved) below.emplace([] {}, fiber_options{.name = "below", .stack_size = size});
-        fiber f([frame] { overflow_with(frame); }, {.name = "deep", .stack_size = size, .stack = weft::stack_mode::guarded});
+        fiber f([frame] { overflow_with(frame); },
+                {.name = "deep", .stack_size = size, .stack = weft::stack_mode::guarded});
         f.resume();
       },
       "weft: stack overflow in fiber #[0-9]+ 'deep' \\(guarded stack of " + std::to_string(size) +
@@ -90,7 +91,8 @@ std::string case_name(const testing::TestParamInfo<overflow_case>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(fiber_death, stack_overflow,
-                         testing::Values(overflow_case{victim::own_mapping, 64}, overflow_case{victim::own_mapping, 4096},
+                         testing::Values(overflow_case{victim::own_mapping, 64},
+                                         overflow_case{victim::own_mapping, 4096},
                                          overflow_case{victim::own_mapping, 65536}, overflow_case{victim::carved, 64},
                                          overflow_case{victim::carved, 4096}, overflow_case{victim::carved, 65536},
                                          overflow_case{victim::first_of_slab, 64},
@@ -104,7 +106,8 @@ TEST(fiber_death, without_guard_regions_the_first_dense_stack_of_a_slab_is_repor
   EXPECT_DEATH(
       {
         weft::detail::emulate_kernel_without_guard_regions(1000);
-        fiber f([] { overflow_with(4096); }, {.name = "dense-first", .stack_size = 100 * 1024, .stack = weft::stack_mode::dense});
+        fiber f([] { overflow_with(4096); },
+                {.name = "dense-first", .stack_size = 100 * 1024, .stack = weft::stack_mode::dense});
         f.resume();
       },
       "weft: stack overflow in fiber #[0-9]+ 'dense-first' \\(dense stack of 102400 bytes, guard of 0 bytes");
@@ -114,13 +117,15 @@ TEST(fiber_death, broken_dense_canary_is_reported_at_the_next_switch) {
   EXPECT_DEATH(
       {
         weft::detail::emulate_kernel_without_guard_regions(1000);
-        fiber f([] {
-          // What an overflow of a dense stack does first: overwrite the
-          // word just below the stack's lowest byte.
-          const auto& stack = weft::detail::this_thread.current->stack;
-          *const_cast<volatile std::uint64_t*>(stack.canary) = 0;
-          this_fiber::suspend();
-        }, {.name = "dense-one", .stack = weft::stack_mode::dense});
+        fiber f(
+            [] {
+              // What an overflow of a dense stack does first: overwrite the
+              // word just below the stack's lowest byte.
+              const auto& stack = weft::detail::this_thread.current->stack;
+              *const_cast<volatile std::uint64_t*>(stack.canary) = 0;
+              this_fiber::suspend();
+            },
+            {.name = "dense-one", .stack = weft::stack_mode::dense});
         f.resume();
       },
       "weft: stack overflow detected: the canary below a dense stack was overwritten \\(fiber #[0-9]+ 'dense-one'\\)");

@@ -26,16 +26,18 @@ TEST(fiber_fp_env, preserving_fiber_keeps_its_rounding_mode_across_suspend) {
   rounding_guard guard;
   int mode_after_resume = -1;
   double rounded_up = 0, rounded_main = 0;
-  fiber f([&] {
-    std::fesetround(FE_UPWARD);
-    this_fiber::suspend();
-    mode_after_resume = std::fegetround();
-    rounded_up = divide(1.0, 3.0);
-  }, {.preserve_fp_env = true});
+  fiber f(
+      [&] {
+        std::fesetround(FE_UPWARD);
+        this_fiber::suspend();
+        mode_after_resume = std::fegetround();
+        rounded_up = divide(1.0, 3.0);
+      },
+      {.preserve_fp_env = true});
   std::fesetround(FE_TONEAREST);
   f.resume();
   EXPECT_EQ(std::fegetround(), FE_TONEAREST);  // the fiber's change stayed in the fiber
-  std::fesetround(FE_DOWNWARD);                  // the resumer changes its own
+  std::fesetround(FE_DOWNWARD);                // the resumer changes its own
   rounded_main = divide(1.0, 3.0);
   f.resume();
   EXPECT_EQ(mode_after_resume, FE_UPWARD);
@@ -57,11 +59,11 @@ TEST(fiber_fp_env, default_fiber_follows_the_backends_documented_fp_policy) {
   f.resume();
   if (weft::context_switch_preserves_fp_env()) {
     EXPECT_EQ(weft::context_backend(), "boost");
-    EXPECT_EQ(seen_inside, FE_TONEAREST);      // a fresh context starts in the default
+    EXPECT_EQ(seen_inside, FE_TONEAREST);     // a fresh context starts in the default
     EXPECT_EQ(std::fegetround(), FE_UPWARD);  // and keeps its change to itself
   } else {
     EXPECT_EQ(weft::context_backend(), "asm");
-    EXPECT_EQ(seen_inside, FE_UPWARD);             // inherited from the thread
+    EXPECT_EQ(seen_inside, FE_UPWARD);            // inherited from the thread
     EXPECT_EQ(std::fegetround(), FE_TOWARDZERO);  // and its change is the thread's
   }
 }

@@ -98,18 +98,22 @@ TEST(fiber, remembers_where_it_was_created) {
 
 TEST(fiber, nested_fibers_suspend_to_their_own_resumer) {
   std::vector<std::string> trace;
-  fiber outer([&] {
-    fiber inner([&] {
-      trace.push_back("inner:" + std::string(this_fiber::name()));
-      this_fiber::suspend();
-      trace.push_back("inner again");
-    }, {.name = "in"});
-    inner.resume();
-    trace.push_back("outer:" + std::string(this_fiber::name()));
-    this_fiber::suspend();
-    inner.resume();
-    trace.push_back("outer end");
-  }, {.name = "out"});
+  fiber outer(
+      [&] {
+        fiber inner(
+            [&] {
+              trace.push_back("inner:" + std::string(this_fiber::name()));
+              this_fiber::suspend();
+              trace.push_back("inner again");
+            },
+            {.name = "in"});
+        inner.resume();
+        trace.push_back("outer:" + std::string(this_fiber::name()));
+        this_fiber::suspend();
+        inner.resume();
+        trace.push_back("outer end");
+      },
+      {.name = "out"});
   outer.resume();
   trace.push_back("main");
   outer.resume();
@@ -131,9 +135,7 @@ TEST(fiber, moved_fiber_keeps_running_where_it_was) {
   EXPECT_TRUE(b.finished());
 }
 
-TEST(fiber, suspend_outside_a_fiber_throws_invalid_state) {
-  EXPECT_THROW(this_fiber::suspend(), weft::invalid_state);
-}
+TEST(fiber, suspend_outside_a_fiber_throws_invalid_state) { EXPECT_THROW(this_fiber::suspend(), weft::invalid_state); }
 
 TEST(fiber, explicit_dense_stack_has_the_dense_default_size_and_a_guard_where_the_kernel_has_them) {
   fiber f([] { this_fiber::suspend(); }, {.stack = weft::stack_mode::dense});
@@ -173,11 +175,13 @@ TEST(fiber, past_the_old_guarded_budget_a_fiber_still_gets_a_full_guarded_stack)
 #endif
 
 TEST(fiber, high_water_grows_with_stack_use) {
-  fiber f([] {
-    volatile char big[64 * 1024];
-    for (std::size_t i = 0; i < sizeof big; i += 512) big[i] = 1;
-    this_fiber::suspend();
-  }, {.stack_size = 256 * 1024, .stack = weft::stack_mode::guarded});
+  fiber f(
+      [] {
+        volatile char big[64 * 1024];
+        for (std::size_t i = 0; i < sizeof big; i += 512) big[i] = 1;
+        this_fiber::suspend();
+      },
+      {.stack_size = 256 * 1024, .stack = weft::stack_mode::guarded});
   f.resume();
   EXPECT_GE(f.stack_high_water(), 64u * 1024);
   EXPECT_LE(f.stack_high_water(), f.stack_size());
@@ -192,10 +196,12 @@ TEST(fiber, four_thousand_dense_fibers_suspend_and_finish) {
   fibers.reserve(n);
   long sum = 0;
   for (int i = 0; i < n; ++i)
-    fibers.emplace_back([&sum, i] {
-      this_fiber::suspend();
-      sum += i;
-    }, weft::fiber_options{.stack = weft::stack_mode::dense});
+    fibers.emplace_back(
+        [&sum, i] {
+          this_fiber::suspend();
+          sum += i;
+        },
+        weft::fiber_options{.stack = weft::stack_mode::dense});
   for (auto& f : fibers) f.resume();
   for (auto& f : fibers) f.resume();
   EXPECT_EQ(sum, long{n} * (n - 1) / 2);

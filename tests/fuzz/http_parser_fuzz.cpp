@@ -31,8 +31,8 @@ std::string run(std::string_view in, std::size_t step, const http::limits& l) {
     in.remove_prefix(used);
     if (p.done()) {
       const http::request& r = p.request();
-      log += r.method + ' ' + r.target + ' ' + std::to_string(r.version_minor) + ' ' +
-             std::to_string(r.keep_alive) + std::to_string(r.chunked) + ' ' + std::to_string(r.headers.size());
+      log += r.method + ' ' + r.target + ' ' + std::to_string(r.version_minor) + ' ' + std::to_string(r.keep_alive) +
+             std::to_string(r.chunked) + ' ' + std::to_string(r.headers.size());
       for (const http::header& h : r.headers) log += '|' + h.name + ':' + h.value;
       log += '|' + std::to_string(r.body.size()) + ':' + r.body + '\n';
       check(r.body.size() <= l.max_body);

@@ -17,10 +17,12 @@ TEST(generator_death, a_yielder_used_from_the_caller_aborts_naming_the_generator
   EXPECT_DEATH(
       {
         yielder<int>* leaked = nullptr;
-        generator<int> g([&](yielder<int>& y) {
-          leaked = &y;
-          y.yield(1);
-        }, {.name = "leaky"});
+        generator<int> g(
+            [&](yielder<int>& y) {
+              leaked = &y;
+              y.yield(1);
+            },
+            {.name = "leaky"});
         g.next();
         leaked->yield(2);
       },
@@ -31,10 +33,12 @@ TEST(generator_death, a_yielder_used_from_a_nested_generators_body_aborts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
-        generator<int> outer([](yielder<int>& y) {
-          generator<int> inner([&y](yielder<int>&) { y.yield(1); });  // the outer's yielder
-          inner.next();
-        }, {.name = "outer"});
+        generator<int> outer(
+            [](yielder<int>& y) {
+              generator<int> inner([&y](yielder<int>&) { y.yield(1); });  // the outer's yielder
+              inner.next();
+            },
+            {.name = "outer"});
         outer.next();
       },
       "weft: yield on generator 'outer' from outside its body");
@@ -44,10 +48,12 @@ TEST(generator_death, this_fiber_suspend_in_a_body_aborts_naming_the_generator) 
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
-        generator<int> g([](yielder<int>& y) {
-          weft::this_fiber::suspend();
-          y.yield(1);
-        }, {.name = "sleepy"});
+        generator<int> g(
+            [](yielder<int>& y) {
+              weft::this_fiber::suspend();
+              y.yield(1);
+            },
+            {.name = "sleepy"});
         g.next();
       },
       "this_fiber::suspend\\(\\) in a fiber of exclusive use: a generator's body .*'sleepy'");

@@ -26,10 +26,12 @@ generator<int> numbers_from(int first, int count) {
 TEST(generator_in_fibers, a_body_runs_in_its_own_fiber_and_the_caller_keeps_its_own) {
   EXPECT_FALSE(this_fiber::in_fiber());
   std::vector<std::string> names;
-  generator<int> g([&](yielder<int>& y) {
-    names.push_back(std::string(this_fiber::name()));
-    y.yield(1);
-  }, {.name = "gen"});
+  generator<int> g(
+      [&](yielder<int>& y) {
+        names.push_back(std::string(this_fiber::name()));
+        y.yield(1);
+      },
+      {.name = "gen"});
   g.next();
   EXPECT_EQ(names, (std::vector<std::string>{"gen"}));
   EXPECT_FALSE(this_fiber::in_fiber());
@@ -38,14 +40,16 @@ TEST(generator_in_fibers, a_body_runs_in_its_own_fiber_and_the_caller_keeps_its_
 TEST(generator_in_fibers, fibers_that_suspend_between_steps_interleave_their_generators) {
   std::vector<std::string> trace;
   auto consumer = [&](const char* who, int first) {
-    return fiber([&trace, who, first] {
-      generator<int> g = numbers_from(first, 3);
-      for (int v : g) {
-        trace.push_back(std::string(who) + std::to_string(v));
-        EXPECT_EQ(this_fiber::name(), who);
-        this_fiber::suspend();  // the generator stays suspended meanwhile
-      }
-    }, {.name = who});
+    return fiber(
+        [&trace, who, first] {
+          generator<int> g = numbers_from(first, 3);
+          for (int v : g) {
+            trace.push_back(std::string(who) + std::to_string(v));
+            EXPECT_EQ(this_fiber::name(), who);
+            this_fiber::suspend();  // the generator stays suspended meanwhile
+          }
+        },
+        {.name = who});
   };
   std::vector<fiber> fibers;
   fibers.push_back(consumer("a", 10));

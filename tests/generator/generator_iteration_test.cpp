@@ -21,8 +21,8 @@ using weft::yielder;
 static_assert(std::input_iterator<generator<int>::iterator>);
 static_assert(std::ranges::input_range<generator<int>>);
 static_assert(std::sentinel_for<generator<int>::iterator, generator<int>::iterator>);
-static_assert(std::is_same_v<std::iterator_traits<generator<int>::iterator>::iterator_category,
-                             std::input_iterator_tag>);
+static_assert(
+    std::is_same_v<std::iterator_traits<generator<int>::iterator>::iterator_category, std::input_iterator_tag>);
 
 generator<int> squares(int limit) {
   return generator<int>([limit](yielder<int>& y) {
@@ -66,8 +66,8 @@ TEST(generator_iteration, standard_algorithms_consume_a_generator) {
   }
   {
     generator<int> g = squares(6);
-    auto evens = g | std::views::filter([](int v) { return v % 2 == 0; }) |
-                 std::views::transform([](int v) { return v / 2; });
+    auto evens =
+        g | std::views::filter([](int v) { return v % 2 == 0; }) | std::views::transform([](int v) { return v / 2; });
     std::vector<int> out;
     for (int v : evens) out.push_back(v);
     EXPECT_EQ(out, (std::vector<int>{0, 2, 8}));

@@ -29,9 +29,11 @@ generator<int> count_to(int n, std::vector<std::string>* log = nullptr) {
 // generator name the user's line (as Python's traceback and the
 // unraisablehook's .object name the user's generator, not a library helper).
 generator<int> countdown(int from, std::source_location where = std::source_location::current()) {
-  return generator<int>([from](yielder<int>& y) {
-    for (int i = from; i > 0; --i) y.yield(i);
-  }, {.name = "countdown"}, where);
+  return generator<int>(
+      [from](yielder<int>& y) {
+        for (int i = from; i > 0; --i) y.yield(i);
+      },
+      {.name = "countdown"}, where);
 }
 
 TEST(generator_protocol, a_factory_can_pass_its_callers_location_as_the_creation_site) {
@@ -311,7 +313,7 @@ TEST(generator_protocol, void_yield_generators_take_values_and_return_a_result) 
 TEST(generator_protocol, yielded_strings_are_handed_out_whole_and_lvalues_stay_intact) {
   std::string kept = "kept";
   generator<std::string> g([&](yielder<std::string>& y) {
-    y.yield(kept);                    // an lvalue: copied, the original stays
+    y.yield(kept);                   // an lvalue: copied, the original stays
     y.yield(std::string(100, 'x'));  // a temporary: moved out
     y.yield("literal");
   });
@@ -431,7 +433,12 @@ TEST(generator_protocol, a_yield_inside_a_catch_block_keeps_each_sides_current_e
 }
 
 TEST(generator_protocol, generator_name_is_the_fiber_name) {
-  generator<int> g([](yielder<int>& y) { EXPECT_EQ(y.name(), "walker"); y.yield(1); }, {.name = "walker"});
+  generator<int> g(
+      [](yielder<int>& y) {
+        EXPECT_EQ(y.name(), "walker");
+        y.yield(1);
+      },
+      {.name = "walker"});
   EXPECT_EQ(g.name(), "walker");
   EXPECT_EQ(g.next(), 1);
 }
@@ -444,9 +451,11 @@ TEST(generator_protocol, a_generator_with_a_small_stack_runs) {
 }
 
 TEST(generator_protocol, a_generator_on_a_dense_stack_runs) {
-  generator<int> g([](yielder<int>& y) {
-    for (int i = 0; i < 3; ++i) y.yield(i);
-  }, {.name = "dense", .stack_size = 64 * 1024, .stack = weft::stack_mode::dense});
+  generator<int> g(
+      [](yielder<int>& y) {
+        for (int i = 0; i < 3; ++i) y.yield(i);
+      },
+      {.name = "dense", .stack_size = 64 * 1024, .stack = weft::stack_mode::dense});
   std::vector<int> seen(g.begin(), g.end());
   EXPECT_EQ(seen, (std::vector<int>{0, 1, 2}));
 }

@@ -66,9 +66,8 @@ TEST(generator_switch, values_live_across_every_yield_survive_on_both_sides) {
   mix(12345, [&](std::uint64_t step) { body_expected += step; });
   const std::uint64_t caller_expected = mix(678, [](std::uint64_t) {});
 
-  generator<std::uint64_t, void, std::uint64_t> g([](yielder<std::uint64_t>& y) {
-    return mix(12345, [&](std::uint64_t step) { y.yield(step); });
-  });
+  generator<std::uint64_t, void, std::uint64_t> g(
+      [](yielder<std::uint64_t>& y) { return mix(12345, [&](std::uint64_t step) { y.yield(step); }); });
   std::uint64_t received = 0;
   const std::uint64_t caller_total = mix(678, [&](std::uint64_t) { received += g.next(); });
   EXPECT_EQ(caller_total, caller_expected);

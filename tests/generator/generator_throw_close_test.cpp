@@ -160,7 +160,8 @@ TEST(generator_close, a_generator_exit_thrown_in_carries_its_message_and_the_one
   generator<int> b(body);
   b.next();
   b.close();
-  EXPECT_EQ(seen, (std::vector<std::string>{"message 'shutting down'", "shutting down", "no message", "generator_exit"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"message 'shutting down'", "shutting down", "no message", "generator_exit"}));
 }
 
 TEST(generator_close, close_raises_generator_exit_so_destructors_and_finally_blocks_run) {
@@ -202,15 +203,17 @@ TEST(generator_close, the_exception_raised_at_the_yield_is_generator_exit_not_a_
 
 TEST(generator_close, a_body_that_swallows_generator_exit_and_yields_makes_close_throw) {
   const int call_first_line = __LINE__ + 1;  // clang places a call at its first line
-  generator<int> g([](yielder<int>& y) {
-    for (;;) {
-      try {
-        y.yield(1);
-      } catch (const weft::generator_exit&) {
-        // ignored: keeps yielding
-      }
-    }
-  }, {.name = "stubborn"});
+  generator<int> g(
+      [](yielder<int>& y) {
+        for (;;) {
+          try {
+            y.yield(1);
+          } catch (const weft::generator_exit&) {
+            // ignored: keeps yielding
+          }
+        }
+      },
+      {.name = "stubborn"});
   const int call_last_line = __LINE__ - 1;  // GCC places a call at its closing line
   g.next();
   try {
@@ -269,10 +272,8 @@ TEST(generator_close, after_a_close_during_which_the_body_returned_next_reports_
   std::vector<std::string> seen;
   for (int i = 0; i < 2; ++i) {
     try {
-      if (i == 0)
-        g.next();
-      else
-        g.send(7);
+      if (i == 0) g.next();
+      else g.send(7);
       seen.push_back("value");
     } catch (const weft::stop_iteration_with<int>& e) {
       seen.push_back("stop_iteration_with " + std::to_string(e.value));
@@ -359,18 +360,19 @@ TEST(generator_close, destroying_a_created_generator_destroys_its_body_unrun) {
 TEST(generator_close, a_destructor_that_meets_an_exception_during_close_reports_it_on_stderr) {
   testing::internal::CaptureStderr();
   {
-    generator<int> g([](yielder<int>& y) {
-      try {
-        y.yield(1);
-      } catch (const weft::generator_exit&) {
-        throw std::runtime_error("disk full");
-      }
-    }, {.name = "writer"});
+    generator<int> g(
+        [](yielder<int>& y) {
+          try {
+            y.yield(1);
+          } catch (const weft::generator_exit&) {
+            throw std::runtime_error("disk full");
+          }
+        },
+        {.name = "writer"});
     g.next();
   }
   std::string err = testing::internal::GetCapturedStderr();
-  EXPECT_NE(err.find("'writer' threw while being closed by its destructor: disk full"), std::string::npos)
-      << err;
+  EXPECT_NE(err.find("'writer' threw while being closed by its destructor: disk full"), std::string::npos) << err;
 }
 
 // Python: sys.unraisablehook(unraisable) receives what the close() run by a
@@ -467,23 +469,25 @@ TEST(generator_close, a_destructor_that_yields_during_close_is_let_finish_by_the
 TEST(generator_reentry, a_running_generator_refuses_next_send_throw_and_close_from_its_own_body) {
   generator<int, int>* self = nullptr;
   std::vector<std::string> refused;
-  generator<int, int> g([&](yielder<int, int>& y) {
-    auto attempt = [&](const char* what, auto&& op) {
-      try {
-        op();
-      } catch (const weft::generator_already_executing& e) {
-        refused.push_back(what);
-        EXPECT_NE(std::string(e.what()).find("'looper' already executing"), std::string::npos) << e.what();
-      }
-    };
-    attempt("next", [&] { self->next(); });
-    attempt("try_next", [&] { self->try_next(); });
-    attempt("send", [&] { self->send(1); });
-    attempt("try_send", [&] { self->try_send(1); });
-    attempt("throw_in", [&] { self->throw_in(std::runtime_error("x")); });
-    attempt("close", [&] { self->close(); });
-    y.yield(0);
-  }, {.name = "looper"});
+  generator<int, int> g(
+      [&](yielder<int, int>& y) {
+        auto attempt = [&](const char* what, auto&& op) {
+          try {
+            op();
+          } catch (const weft::generator_already_executing& e) {
+            refused.push_back(what);
+            EXPECT_NE(std::string(e.what()).find("'looper' already executing"), std::string::npos) << e.what();
+          }
+        };
+        attempt("next", [&] { self->next(); });
+        attempt("try_next", [&] { self->try_next(); });
+        attempt("send", [&] { self->send(1); });
+        attempt("try_send", [&] { self->try_send(1); });
+        attempt("throw_in", [&] { self->throw_in(std::runtime_error("x")); });
+        attempt("close", [&] { self->close(); });
+        y.yield(0);
+      },
+      {.name = "looper"});
   self = &g;
   EXPECT_EQ(g.next(), 0);
   EXPECT_EQ(refused, (std::vector<std::string>{"next", "try_next", "send", "try_send", "throw_in", "close"}));

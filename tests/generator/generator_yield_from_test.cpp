@@ -84,9 +84,8 @@ TEST(generator_yield_from, sends_are_forwarded_to_the_delegate) {
 
 TEST(generator_yield_from, throw_in_reaches_the_delegate_which_may_handle_it) {
   std::vector<std::string> log;
-  generator<std::string, std::string> outer([&](yielder<std::string, std::string>& y) {
-    y.yield_from(echo("a", &log));
-  });
+  generator<std::string, std::string> outer(
+      [&](yielder<std::string, std::string>& y) { y.yield_from(echo("a", &log)); });
   EXPECT_EQ(outer.next(), "a:-");
   EXPECT_EQ(outer.throw_in(std::runtime_error("boom")), "a:caught");
   EXPECT_EQ(log, (std::vector<std::string>{"a caught boom"}));
@@ -136,14 +135,16 @@ TEST(generator_yield_from, close_closes_the_delegate_then_the_outer_generator) {
 }
 
 TEST(generator_yield_from, a_delegate_ignoring_generator_exit_makes_the_outer_close_throw) {
-  generator<int> sub([](yielder<int>& y) {
-    for (;;) {
-      try {
-        y.yield(1);
-      } catch (const weft::generator_exit&) {
-      }
-    }
-  }, {.name = "sub"});
+  generator<int> sub(
+      [](yielder<int>& y) {
+        for (;;) {
+          try {
+            y.yield(1);
+          } catch (const weft::generator_exit&) {
+          }
+        }
+      },
+      {.name = "sub"});
   generator<int> outer([&](yielder<int>& y) { y.yield_from(sub); }, {.name = "outer"});
   outer.next();
   try {
@@ -217,15 +218,17 @@ TEST(generator_yield_from, throwing_generator_exit_in_closes_the_delegate_then_r
 //       except RuntimeError: log.append("outer got RuntimeError"); raise
 TEST(generator_yield_from, throwing_generator_exit_in_raises_what_closing_the_delegate_raised) {
   std::vector<std::string> log;
-  generator<int> sub([&](yielder<int>& y) {
-    for (;;) {
-      try {
-        y.yield(1);
-      } catch (const weft::generator_exit&) {
-        log.push_back("sub ignores");
-      }
-    }
-  }, {.name = "sub"});
+  generator<int> sub(
+      [&](yielder<int>& y) {
+        for (;;) {
+          try {
+            y.yield(1);
+          } catch (const weft::generator_exit&) {
+            log.push_back("sub ignores");
+          }
+        }
+      },
+      {.name = "sub"});
   generator<int> outer([&](yielder<int>& y) {
     try {
       y.yield_from(sub);

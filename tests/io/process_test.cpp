@@ -60,7 +60,8 @@ TEST(process, return_codes_are_the_exit_status_or_minus_the_signal) {
 TEST(process, the_environment_is_the_given_one) {
   weft::loop lp;
   lp.run_until_complete([] {
-    auto p = weft::process::spawn({"/usr/bin/env"}, {.pipe_stdout = true, .env = std::vector<std::string>{"ONLY=this"}});
+    auto p =
+        weft::process::spawn({"/usr/bin/env"}, {.pipe_stdout = true, .env = std::vector<std::string>{"ONLY=this"}});
     EXPECT_EQ(read_all(p.stdout_pipe()), "ONLY=this\n");
     EXPECT_EQ(p.wait(), 0);
   });
@@ -120,8 +121,9 @@ TEST(process, pass_fds_become_3_4_in_order_and_nothing_else_is_inherited) {
     ASSERT_EQ(::pipe2(first, O_CLOEXEC | O_NONBLOCK), 0);
     ASSERT_EQ(::pipe2(second, O_CLOEXEC | O_NONBLOCK), 0);
     weft::pipe_stream from_first(first[0]), from_second(second[0]);
-    auto p = weft::process::spawn({"sh", "-c", "echo three >&3; echo four >&4; { echo >&5; } 2>/dev/null || echo 5-closed"},
-                                  {.pipe_stdout = true, .pass_fds = {first[1], second[1]}});
+    auto p =
+        weft::process::spawn({"sh", "-c", "echo three >&3; echo four >&4; { echo >&5; } 2>/dev/null || echo 5-closed"},
+                             {.pipe_stdout = true, .pass_fds = {first[1], second[1]}});
     ::close(first[1]);
     ::close(second[1]);
     EXPECT_EQ(read_all(from_first), "three\n");

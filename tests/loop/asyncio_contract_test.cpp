@@ -274,10 +274,11 @@ TEST(asyncio_as_completed, past_the_deadline_each_remaining_next_raises_timeout_
   lp.run_until_complete([&] {
     auto start = lp.now();
     std::vector<weft::task<int>> tasks;
-    for (int s : {5, 1, 10}) tasks.push_back(weft::spawn([s] {
-      weft::sleep_for(std::chrono::seconds(s));
-      return s;
-    }));
+    for (int s : {5, 1, 10})
+      tasks.push_back(weft::spawn([s] {
+        weft::sleep_for(std::chrono::seconds(s));
+        return s;
+      }));
     auto ac = weft::as_completed(tasks, 2s);
     for (int bound = 0; ac.remaining() > 0 && bound < 10; ++bound) {
       try {

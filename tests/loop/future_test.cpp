@@ -127,8 +127,8 @@ TEST(asyncio_future, every_waiter_gets_the_same_exception_object) {
     b.join();
     c.join();
   });
-  EXPECT_EQ(trace, (trace_t{"a waits", "b waits", "c waits", "set_exception", "a got boom", "b got boom",
-                            "c got boom"}));
+  EXPECT_EQ(trace,
+            (trace_t{"a waits", "b waits", "c waits", "set_exception", "a got boom", "b got boom", "c got boom"}));
   ASSERT_EQ(caught.size(), 3u);
   EXPECT_EQ(caught[0], f.exception());
   EXPECT_EQ(caught[1], caught[0]);
@@ -344,7 +344,6 @@ TEST(asyncio_future, a_future_outlives_its_loop) {
   EXPECT_TRUE(trace.empty());
 }
 
-
 // loop.run_until_complete(fut): runs the loop until the future is done and
 // returns its result, or raises its exception.
 TEST(asyncio_loop, run_until_complete_accepts_a_future) {
@@ -371,7 +370,8 @@ TEST(asyncio_loop, a_failing_callback_is_reported_by_its_name_or_its_type) {
   lp.set_exception_handler([&](const weft::exception_report& r) { messages.push_back(r.message); });
   lp.call_soon(bad_callback{}, "bad(1)");
   lp.call_later(1s, bad_callback{});
-  lp.call_at(lp.now() + 2s, [] { throw std::runtime_error("bad"); }, "lambda at 2s");
+  lp.call_at(
+      lp.now() + 2s, [] { throw std::runtime_error("bad"); }, "lambda at 2s");
   lp.call_later(3s, [&] { lp.stop(); });
   lp.run_forever();
   EXPECT_EQ(messages, (std::vector<std::string>{"Exception in callback bad(1)",

@@ -363,5 +363,4 @@ TEST(asyncio_gather_future, first_failure_or_every_outcome) {
   });
 }
 
-
 }  // namespace

@@ -208,8 +208,11 @@ TEST(loop_run, deadlock_is_raised_and_names_every_waiting_task) {
   loop lp;
   try {
     lp.run_until_complete([] {
-      weft::spawn([] { weft::detail::park({weft::detail::wait_kind::primitive, "event", "other-event"}); },
-                  {.name = "helper"})
+      weft::spawn(
+          [] {
+            weft::detail::park({weft::detail::wait_kind::primitive, "event", "other-event"});
+          },
+          {.name = "helper"})
           .detach();
       weft::detail::park({weft::detail::wait_kind::primitive, "event", "never-set"});
     });

@@ -193,10 +193,13 @@ TEST(task, detached_task_failing_is_reported_when_it_finishes) {
   captured_reports cap;
   cap.attach(lp);
   lp.run_until_complete([&] {
-    weft::spawn([] {
-      weft::sleep_for(1s);
-      throw std::runtime_error("background");
-    }, {.name = "bg"}).detach();
+    weft::spawn(
+        [] {
+          weft::sleep_for(1s);
+          throw std::runtime_error("background");
+        },
+        {.name = "bg"})
+        .detach();
     EXPECT_TRUE(cap.reports.empty());
     weft::sleep_for(2s);
     ASSERT_EQ(cap.reports.size(), 1u);

@@ -82,8 +82,9 @@ TEST(http_parser, gives_the_same_request_whatever_the_split) {
 }
 
 TEST(http_parser, stops_at_the_end_of_a_request_so_pipelined_ones_follow) {
-  std::string in = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
-                   "GET /3 HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::string in =
+      "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc"
+      "GET /3 HTTP/1.1\r\nHost: h\r\n\r\n";
   http::request_parser p;
   std::size_t n = p.feed(in);
   ASSERT_TRUE(p.done());
@@ -145,15 +146,15 @@ TEST(http_parser, malformed_requests_get_400) {
   const char* bad[] = {
       "GET\r\n\r\n",
       "GET /\r\n\r\n",
-      "GET  / HTTP/1.1\r\nHost: h\r\n\r\n",            // two spaces
-      "GET / HTTP/1.1 \r\nHost: h\r\n\r\n",            // trailing space
-      "G(T / HTTP/1.1\r\nHost: h\r\n\r\n",             // not a token
-      "GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n",        // control in target
-      "GET / HTTP/1.1\rX\r\nHost: h\r\n\r\n",          // bare CR
+      "GET  / HTTP/1.1\r\nHost: h\r\n\r\n",      // two spaces
+      "GET / HTTP/1.1 \r\nHost: h\r\n\r\n",      // trailing space
+      "G(T / HTTP/1.1\r\nHost: h\r\n\r\n",       // not a token
+      "GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n",  // control in target
+      "GET / HTTP/1.1\rX\r\nHost: h\r\n\r\n",    // bare CR
       "GET / HTTQ/1.1\r\nHost: h\r\n\r\n",
       "GET / HTTP/1.x\r\nHost: h\r\n\r\n",
       "GET / HTTP/11\r\nHost: h\r\n\r\n",
-      "GET / HTTP/1.1\r\n\r\n",                         // no Host in 1.1
+      "GET / HTTP/1.1\r\n\r\n",  // no Host in 1.1
       "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
       "GET / HTTP/1.1\r\nHost : h\r\n\r\n",            // space before colon
       "GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",  // obs-fold
@@ -261,9 +262,9 @@ TEST(http_relative_path, maps_targets_inside_the_root) {
 }
 
 TEST(http_relative_path, refuses_anything_that_could_leave_the_root) {
-  for (const char* t : {"/../etc/passwd", "/a/../../b", "/..", "/%2e%2e/x", "/%2E%2e", "/a/%2e%2e/%2e%2e/x",
-                        "/%2e%2e%2fetc", "/a%00b", "/a\\..\\b", "/%5c..", "/a%2", "/a%zz", "etc/passwd",
-                        "http://h/x", "*"})
+  for (const char* t :
+       {"/../etc/passwd", "/a/../../b", "/..", "/%2e%2e/x", "/%2E%2e", "/a/%2e%2e/%2e%2e/x", "/%2e%2e%2fetc", "/a%00b",
+        "/a\\..\\b", "/%5c..", "/a%2", "/a%zz", "etc/passwd", "http://h/x", "*"})
     EXPECT_FALSE(http::relative_path(t).has_value()) << t;
 }
 

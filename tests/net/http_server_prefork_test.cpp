@@ -88,14 +88,15 @@ bool hello(int port) {
 // A thread sending requests one after another until stopped.
 class load {
  public:
-  explicit load(int port) : thread_([this, port] {
-      while (!stop_) {
-        bool ok = hello(port);
-        std::lock_guard lock(mutex_);
-        (ok ? answered_ : failed_)++;
-        changed_.notify_all();
-      }
-    }) {}
+  explicit load(int port)
+      : thread_([this, port] {
+          while (!stop_) {
+            bool ok = hello(port);
+            std::lock_guard lock(mutex_);
+            (ok ? answered_ : failed_)++;
+            changed_.notify_all();
+          }
+        }) {}
   ~load() { finish(); }
   // Waits until `more` further requests have been answered.
   bool wait_for_answers(std::size_t more) {

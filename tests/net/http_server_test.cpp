@@ -147,9 +147,9 @@ TEST_F(http_server_example, sends_a_large_file_whole) {
 }
 
 TEST_F(http_server_example, serves_nothing_outside_the_root) {
-  for (const char* target : {"/../secret", "/%2e%2e/secret", "/dir/../../secret", "/%2E%2E%2fsecret",
-                             "/dir%2f..%2f..%2fsecret", "/out", "/out_absolute", "/file.txt%00.html",
-                             "/..\\secret", "//../secret"}) {
+  for (const char* target :
+       {"/../secret", "/%2e%2e/secret", "/dir/../../secret", "/%2E%2E%2fsecret", "/dir%2f..%2f..%2fsecret", "/out",
+        "/out_absolute", "/file.txt%00.html", "/..\\secret", "//../secret"}) {
     response r = get(target);
     EXPECT_EQ(r.status, 404) << target;
     EXPECT_EQ(r.body.find("outside"), std::string::npos) << target;

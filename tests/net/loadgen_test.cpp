@@ -104,8 +104,8 @@ TEST(loadgen_example, sends_the_requested_count_and_prints_the_percentile_table)
 
 TEST(loadgen_example, prints_plain_progress_lines_when_stdout_is_not_a_terminal) {
   echo_peer peer;
-  weft::test::example_process gen({WEFT_EXAMPLE_LOADGEN, "--port", std::to_string(peer.port()), "--connections",
-                                   "2", "--duration", "1"});
+  weft::test::example_process gen(
+      {WEFT_EXAMPLE_LOADGEN, "--port", std::to_string(peer.port()), "--connections", "2", "--duration", "1"});
   std::string first = gen.read_line();
   std::string out = first + "\n" + gen.read_rest();
   ASSERT_TRUE(WIFEXITED(gen.wait()));
@@ -139,7 +139,7 @@ TEST(loadgen_example, drives_the_echo_and_http_examples) {
     weft::test::example_process server({t.server});
     int port = server.read_listening_port();
     std::vector<std::string> argv{WEFT_EXAMPLE_LOADGEN, "--port", std::to_string(port), "--connections", "8",
-                                  "--requests", "2000"};
+                                  "--requests",         "2000"};
     argv.insert(argv.end(), t.mode.begin(), t.mode.end());
     weft::test::example_process gen(argv);
     std::string out = gen.read_rest();

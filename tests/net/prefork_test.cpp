@@ -239,7 +239,7 @@ TEST_F(prefork, kill_9_under_load_fails_only_the_killed_workers_own_connections)
     siginfo_t info{};
     ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(victim.pid), &info, WSTOPPED), 0);  // blocks until it has stopped
     std::set<std::uint16_t> held = accepted_client_ports(victim.pid);
-    start_load(2);  // the first clients may all wait on connections the stopped worker holds
+    start_load(2);          // the first clients may all wait on connections the stopped worker holds
     wait_for_answers(100);  // while it is stopped, the other worker serves
     ASSERT_EQ(::kill(victim.pid, SIGKILL), 0);
     EXPECT_EQ(next(kind::exited).pid, victim.pid);
@@ -247,8 +247,8 @@ TEST_F(prefork, kill_9_under_load_fails_only_the_killed_workers_own_connections)
     wait_for_answers(200);
     stop_load();
     for (const attempt& f : failures_)
-      EXPECT_TRUE(held.contains(f.client_port)) << "a connection the killed worker had not accepted failed: "
-                                                << f.client_port << ": " << f.error;
+      EXPECT_TRUE(held.contains(f.client_port))
+          << "a connection the killed worker had not accepted failed: " << f.client_port << ": " << f.error;
     EXPECT_LE(failures_.size(), held.size());
     EXPECT_GE(answered_, 500u);
     sup_->stop();

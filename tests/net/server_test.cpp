@@ -68,7 +68,7 @@ TEST(server, a_handler_failing_otherwise_than_by_io_is_reported) {
     });
     auto reset = tcp_stream::connect(srv.local_address());
     reset.set_linger(true, 0);
-    reset.close();  // the handler gets ECONNRESET: not reported
+    reset.close();                                     // the handler gets ECONNRESET: not reported
     tcp_stream::connect(srv.local_address()).close();  // end_of_stream: not reported
     auto bad = tcp_stream::connect(srv.local_address());
     bad.write_all(bytes("x"));

@@ -64,20 +64,21 @@ test_certificate::test_certificate(const std::string& common_name, const std::st
   X509V3_CTX v3;
   X509V3_set_ctx_nodb(&v3);
   X509V3_set_ctx(&v3, x, x, nullptr, nullptr, 0);
-  std::unique_ptr<X509_EXTENSION, ext_free> san(X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, alt_names.c_str()));
+  std::unique_ptr<X509_EXTENSION, ext_free> san(
+      X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, alt_names.c_str()));
   check(san != nullptr && X509_add_ext(x, san.get(), -1) == 1, "subjectAltName");
   check(X509_sign(x, key.get(), EVP_sha256()) > 0, "sign");
 
-  std::string tmpl = (std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp") + std::string("/weft-tls-XXXXXX");
+  std::string tmpl =
+      (std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp") + std::string("/weft-tls-XXXXXX");
   if (::mkdtemp(tmpl.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
   dir_ = tmpl;
   cert_file_ = dir_ + "/cert.pem";
   key_file_ = dir_ + "/key.pem";
   try {
     write_pem(cert_file_, [&](std::FILE* f) { return PEM_write_X509(f, x); });
-    write_pem(key_file_, [&](std::FILE* f) {
-      return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-    });
+    write_pem(key_file_,
+              [&](std::FILE* f) { return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
   } catch (...) {
     remove_files();
     throw;

@@ -86,7 +86,8 @@ TEST(tls_echo_server_example, a_client_that_does_not_trust_it_fails_and_the_serv
 
 TEST(tls_echo_server_example, exits_2_when_the_key_cannot_be_loaded) {
   test_certificate cert;
-  example_process server({WEFT_EXAMPLE_TLS_ECHO_SERVER, "--cert", cert.cert_file(), "--key", cert.cert_file() + ".missing"});
+  example_process server(
+      {WEFT_EXAMPLE_TLS_ECHO_SERVER, "--cert", cert.cert_file(), "--key", cert.cert_file() + ".missing"});
   EXPECT_EQ(server.read_rest(), "");
   expect_exit_status(server.wait(), 2);
 }

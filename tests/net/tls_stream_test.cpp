@@ -56,8 +56,7 @@ void handshake_both(tls_stream<S>& client, tls_stream<S>& server) {
 // A TLS connection over loopback TCP, both ends in this loop, made in a
 // task; the client expects `name`. No handshake yet.
 struct tls_connection {
-  explicit tls_connection(const std::string& name = "localhost",
-                          std::pair<tcp_stream, tcp_stream> tcp = tcp_pair())
+  explicit tls_connection(const std::string& name = "localhost", std::pair<tcp_stream, tcp_stream> tcp = tcp_pair())
       : c(std::move(tcp.first)),
         s(std::move(tcp.second)),
         client(c, client_context(), name),
@@ -149,11 +148,13 @@ TEST(tls_stream, works_over_a_unix_socketpair_too) {
 }
 
 TEST(tls_stream, a_client_accepts_the_certificate_by_ip_address_in_its_alt_names) {
-  with_connection([](tls_connection& t) {
-    auto& [c, s, client, server] = t;
-    weft::write_all(server, bytes("ok"));
-    EXPECT_EQ(read_text(client), "ok");
-  }, {}, "127.0.0.1");
+  with_connection(
+      [](tls_connection& t) {
+        auto& [c, s, client, server] = t;
+        weft::write_all(server, bytes("ok"));
+        EXPECT_EQ(read_text(client), "ok");
+      },
+      {}, "127.0.0.1");
 }
 
 // The client's handshake fails with tls_error whose message names the
@@ -282,7 +283,8 @@ TEST(tls_stream, a_write_cancelled_half_way_leaves_the_record_stream_intact) {
     std::string big = patterned(1 << 20);
     std::size_t returned = 0;  // bytes write_some reported taken
     auto writer = weft::spawn([&] {
-      for (auto rest = bytes(big); !rest.empty(); rest = bytes(big).subspan(returned)) returned += client.write_some(rest);
+      for (auto rest = bytes(big); !rest.empty(); rest = bytes(big).subspan(returned))
+        returned += client.write_some(rest);
     });
     weft::yield_now();  // the writer fills the socket buffers and waits inside a record
     EXPECT_FALSE(writer.done());
@@ -305,15 +307,17 @@ TEST(tls_stream, a_write_cancelled_half_way_leaves_the_record_stream_intact) {
 }
 
 TEST(tls_stream, a_read_timeout_of_the_stream_underneath_passes_through) {
-  with_connection([](tls_connection& t) {
-    auto& [c, s, client, server] = t;
-    c.set_read_timeout(5s);
-    auto start = loop::current()->now();
-    EXPECT_THROW(read_text(client), weft::timeout_error);
-    EXPECT_EQ(loop::current()->now() - start, 5s);
-    weft::write_all(server, bytes("late"));
-    EXPECT_EQ(read_text(client), "late");
-  }, {.virtual_time = true});
+  with_connection(
+      [](tls_connection& t) {
+        auto& [c, s, client, server] = t;
+        c.set_read_timeout(5s);
+        auto start = loop::current()->now();
+        EXPECT_THROW(read_text(client), weft::timeout_error);
+        EXPECT_EQ(loop::current()->now() - start, 5s);
+        weft::write_all(server, bytes("late"));
+        EXPECT_EQ(read_text(client), "late");
+      },
+      {.virtual_time = true});
 }
 
 }  // namespace

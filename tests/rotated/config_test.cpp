@@ -20,8 +20,8 @@ TEST(rotated_config, durations_parse_strictly_with_units_in_decreasing_order) {
   EXPECT_EQ(rotated::parse_duration("1d"), 24h);
   EXPECT_EQ(rotated::parse_duration("2d12h"), 60h);
   EXPECT_EQ(rotated::parse_duration("1s500ms"), 1500ms);
-  for (const char* bad : {"", "30", "s", "30 s", " 30s", "30s ", "1.5s", "-1s", "30S", "30sec", "1m1h", "1s1s",
-                          "30s30", "1y", "99999999999999999999s", "10000000d"})
+  for (const char* bad : {"", "30", "s", "30 s", " 30s", "30s ", "1.5s", "-1s", "30S", "30sec", "1m1h", "1s1s", "30s30",
+                          "1y", "99999999999999999999s", "10000000d"})
     EXPECT_EQ(rotated::parse_duration(bad), std::nullopt) << bad;
 }
 
@@ -151,12 +151,12 @@ TEST(rotated_config, calendar_triggers_hourly_weekly_monthly_yearly_and_their_de
 
 TEST(rotated_config, bad_calendar_triggers_and_min_size_name_their_line) {
   auto one = [](const std::string& line) { return errors_of("[[file]]\npath = \"/a\"\nkeep = 2\n" + line + "\n"); };
-  EXPECT_EQ(one("hourly = \"60\""), (std::vector<std::string>{
-                                        "c.toml:4: 'hourly' must be true or \"MM\" or \"MM:SS\" (minute and second of "
-                                        "each hour), not \"60\""}));
-  EXPECT_EQ(one("weekly = \"someday\""), (std::vector<std::string>{
-                                             "c.toml:4: 'weekly' must be true or a weekday and an optional time, e.g. "
-                                             "\"sunday\", \"mon 03:00\", not \"someday\""}));
+  EXPECT_EQ(one("hourly = \"60\""),
+            (std::vector<std::string>{"c.toml:4: 'hourly' must be true or \"MM\" or \"MM:SS\" (minute and second of "
+                                      "each hour), not \"60\""}));
+  EXPECT_EQ(one("weekly = \"someday\""),
+            (std::vector<std::string>{"c.toml:4: 'weekly' must be true or a weekday and an optional time, e.g. "
+                                      "\"sunday\", \"mon 03:00\", not \"someday\""}));
   EXPECT_EQ(one("weekly = \"mon 3:00\"").size(), 1u);
   EXPECT_EQ(one("monthly = \"32\"").size(), 1u);
   EXPECT_EQ(one("monthly = \"0\"").size(), 1u);
@@ -170,27 +170,33 @@ TEST(rotated_config, bad_calendar_triggers_and_min_size_name_their_line) {
             (std::vector<std::string>{"c.toml:1: 'min_size' goes with a time trigger ('every', 'hourly' .. 'yearly'), "
                                       "which it holds back"}));
   EXPECT_EQ(one("weekly = true\nmin_size = \"1 MiB\"").size(), 1u);
-  auto cfg = config_from("[[file]]\npath = \"/a\"\nkeep = 2\nweekly = true\nmin_size = \"1MiB\"\ncheck_every = \"1h\"\n");
+  auto cfg =
+      config_from("[[file]]\npath = \"/a\"\nkeep = 2\nweekly = true\nmin_size = \"1MiB\"\ncheck_every = \"1h\"\n");
   EXPECT_EQ(cfg.files[0].min_size, 1u << 20);
   EXPECT_EQ(cfg.files[0].check_every, std::chrono::nanoseconds(std::chrono::hours(1)));
 }
 
 TEST(rotated_config, prerotate_and_postrotate_take_argv_or_a_table_with_a_timeout) {
-  auto cfg = config_from("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\nprerotate = [\"/usr/bin/prog\", \"x\"]\n"
-                         "postrotate = { command = [\"/usr/sbin/invoke-rc.d\", \"rsyslog\", \"rotate\"], timeout = \"30s\" }\n");
+  auto cfg = config_from(
+      "[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\nprerotate = [\"/usr/bin/prog\", \"x\"]\n"
+      "postrotate = { command = [\"/usr/sbin/invoke-rc.d\", \"rsyslog\", \"rotate\"], timeout = \"30s\" }\n");
   const auto& f = cfg.files[0];
   ASSERT_TRUE(f.prerotate && f.postrotate);
   EXPECT_EQ(f.prerotate->command, (std::vector<std::string>{"/usr/bin/prog", "x"}));
   EXPECT_EQ(f.prerotate->timeout, std::chrono::nanoseconds(10s));
   EXPECT_EQ(f.postrotate->command, (std::vector<std::string>{"/usr/sbin/invoke-rc.d", "rsyslog", "rotate"}));
   EXPECT_EQ(f.postrotate->timeout, std::chrono::nanoseconds(30s));
-  auto one = [](const std::string& line) { return errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n" + line + "\n"); };
+  auto one = [](const std::string& line) {
+    return errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n" + line + "\n");
+  };
   EXPECT_EQ(one("prerotate = \"/bin/sh -c x\""),
             (std::vector<std::string>{"c.toml:5: 'prerotate' must be an array of strings such as [\"/usr/bin/prog\", "
                                       "\"arg\"] or a table { command = [...], timeout = \"30s\" }"}));
   EXPECT_EQ(one("postrotate = []"),
-            (std::vector<std::string>{"c.toml:5: 'postrotate' must be a non-empty array of strings (argv; no shell is used)"}));
-  EXPECT_EQ(one("postrotate = { timeout = \"1s\" }"), (std::vector<std::string>{"c.toml:5: 'postrotate' needs a 'command'"}));
+            (std::vector<std::string>{
+                "c.toml:5: 'postrotate' must be a non-empty array of strings (argv; no shell is used)"}));
+  EXPECT_EQ(one("postrotate = { timeout = \"1s\" }"),
+            (std::vector<std::string>{"c.toml:5: 'postrotate' needs a 'command'"}));
   EXPECT_EQ(one("postrotate = { command = [\"x\"], shell = true }"),
             (std::vector<std::string>{"c.toml:5: unknown key 'postrotate.shell' (expected command or timeout)"}));
   auto aged = config_from("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\nmax_age = \"30d\"\n");
@@ -216,9 +222,11 @@ TEST(rotated_config, include_dir_adds_the_file_tables_of_its_toml_files) {
   EXPECT_EQ(r.value->files[0].path, "/v/a.log");
   EXPECT_EQ(r.value->files[1].path, "/v/b.log");
 
-  rotated_test::write_text(dir / "rotated.d/c.toml", "state_dir = \"/s\"\n[[file]]\npath = \"/v/a.log\"\nkeep = 1\ndaily = true\n", 0644);
-  EXPECT_EQ(rotated::load_config(dir / "main.toml", true).errors,
-            (std::vector<std::string>{dir / "rotated.d/c.toml:1: 'state_dir': a drop-in file holds only [[file]] tables"}));
+  rotated_test::write_text(dir / "rotated.d/c.toml",
+                           "state_dir = \"/s\"\n[[file]]\npath = \"/v/a.log\"\nkeep = 1\ndaily = true\n", 0644);
+  EXPECT_EQ(
+      rotated::load_config(dir / "main.toml", true).errors,
+      (std::vector<std::string>{dir / "rotated.d/c.toml:1: 'state_dir': a drop-in file holds only [[file]] tables"}));
   rotated_test::write_text(dir / "rotated.d/c.toml", "[[file]]\npath = \"/v/a.log\"\nkeep = 1\ndaily = true\n", 0664);
   EXPECT_EQ(rotated::load_config(dir / "main.toml", true).errors,
             (std::vector<std::string>{dir / "rotated.d/c.toml: refusing a configuration writable by group or others "
@@ -240,7 +248,8 @@ TEST(rotated_config, dateext_takes_true_or_a_pattern_it_can_recognise) {
   EXPECT_EQ(f("dateext = true"), "-%Y%m%d");
   EXPECT_EQ(f("dateext = \"-%Y-%m-%d_%H%%\""), "-%Y-%m-%d_%H%%");
   for (const char* bad : {"dateext = \"-%F\"", "dateext = \"-static\"", "dateext = \"/%Y\"", "dateext = \"-%Y%\""})
-    EXPECT_EQ(errors_of(std::string("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n") + bad + "\n").size(), 1u) << bad;
+    EXPECT_EQ(errors_of(std::string("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n") + bad + "\n").size(), 1u)
+        << bad;
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\ndateext = true\ncopytruncate = true\n"),
             (std::vector<std::string>{"c.toml:1: 'dateext' goes with neither 'copytruncate' nor 'keep = 0'"}));
   EXPECT_TRUE(rotated::matches_dateext("-20261206", "-%Y%m%d"));
@@ -257,24 +266,29 @@ TEST(rotated_config, structural_mistakes_name_their_line) {
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\n"),
             (std::vector<std::string>{"c.toml:1: [[file]] /a has no trigger: set 'every', 'hourly', 'daily', 'weekly', "
                                       "'monthly', 'yearly' or 'max_size'"}));
-  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\n[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n"),
-            (std::vector<std::string>{"c.toml:5: '/a' is watched twice"}));
+  EXPECT_EQ(
+      errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\n[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n"),
+      (std::vector<std::string>{"c.toml:5: '/a' is watched twice"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\ncheck_every = \"5s\"\n"),
             (std::vector<std::string>{"c.toml:5: 'check_every' goes with 'max_size' or 'min_size'"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\nwatch = true\n"),
             (std::vector<std::string>{"c.toml:5: 'watch' goes with 'max_size'"}));
-  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\nnotify = { pidfile = \"/p\", command = [\"x\"] }\n"),
-            (std::vector<std::string>{"c.toml:5: 'notify' needs exactly one of 'pidfile' or 'command'"}));
+  EXPECT_EQ(
+      errors_of(
+          "[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\nnotify = { pidfile = \"/p\", command = [\"x\"] }\n"),
+      (std::vector<std::string>{"c.toml:5: 'notify' needs exactly one of 'pidfile' or 'command'"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\ncreate = { mode = \"0999\" }\n"),
             (std::vector<std::string>{"c.toml:5: 'create.mode' must be octal digits such as \"0640\", not \"0999\""}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\ncompress = \"xz\"\n"),
             (std::vector<std::string>{"c.toml:5: 'compress': unknown method \"xz\" (\"gzip\" or \"zstd\")"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = \"24:00\"\n"),
-            (std::vector<std::string>{
-                "c.toml:4: 'daily' must be true or a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 to 23:59:59), not \"24:00\""}));
+            (std::vector<std::string>{"c.toml:4: 'daily' must be true or a local time \"HH:MM\" or \"HH:MM:SS\" (00:00 "
+                                      "to 23:59:59), not \"24:00\""}));
   EXPECT_EQ(errors_of("verbose = true\n[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\n"),
-            (std::vector<std::string>{"c.toml:1: unknown key 'verbose' (expected state_dir, include_dir or [[file]] tables)"}));
-  EXPECT_EQ(errors_of("state_dir = \"/s\"\n"), (std::vector<std::string>{"c.toml:1: no [[file]] table: nothing to watch"}));
+            (std::vector<std::string>{
+                "c.toml:1: unknown key 'verbose' (expected state_dir, include_dir or [[file]] tables)"}));
+  EXPECT_EQ(errors_of("state_dir = \"/s\"\n"),
+            (std::vector<std::string>{"c.toml:1: no [[file]] table: nothing to watch"}));
   EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = \"3\"\nevery = \"1s\"\n"),
             (std::vector<std::string>{"c.toml:3: 'keep' must be an integer, not a string"}));
 }
@@ -318,17 +332,19 @@ TEST(rotated_config, durations_format_back_compactly) {
 }  // namespace
 
 TEST(rotated_config, notify_user_and_unsafe_directory_parse_with_their_errors) {
-  auto r = rotated::parse_config("[[file]]\npath = \"/v/a.log\"\nkeep = 2\nevery = \"1h\"\n"
-                                 "notify = { pidfile = \"/run/a.pid\", user = \"nobody\" }\n"
-                                 "unsafe_directory = \"refuse\"\n",
-                                 "t.toml");
+  auto r = rotated::parse_config(
+      "[[file]]\npath = \"/v/a.log\"\nkeep = 2\nevery = \"1h\"\n"
+      "notify = { pidfile = \"/run/a.pid\", user = \"nobody\" }\n"
+      "unsafe_directory = \"refuse\"\n",
+      "t.toml");
   ASSERT_TRUE(r.value) << (r.errors.empty() ? "" : r.errors[0]);
   EXPECT_EQ(r.value->files[0].notify->user, std::optional<uid_t>(65534));
   EXPECT_TRUE(r.value->files[0].refuse_unsafe_directory);
-  auto bad = rotated::parse_config("[[file]]\npath = \"/v/a.log\"\nkeep = 2\nevery = \"1h\"\n"
-                                   "notify = { command = [\"x\"], user = \"no-such-user-here\" }\n"
-                                   "unsafe_directory = \"maybe\"\n",
-                                   "t.toml");
+  auto bad = rotated::parse_config(
+      "[[file]]\npath = \"/v/a.log\"\nkeep = 2\nevery = \"1h\"\n"
+      "notify = { command = [\"x\"], user = \"no-such-user-here\" }\n"
+      "unsafe_directory = \"maybe\"\n",
+      "t.toml");
   EXPECT_EQ(bad.errors, (std::vector<std::string>{
                             "t.toml:5: 'notify.user': no user named \"no-such-user-here\"",
                             "t.toml:5: 'notify.user' goes with 'pidfile', not with 'command'",

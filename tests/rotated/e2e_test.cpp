@@ -182,8 +182,9 @@ versions collect(const std::string& dir, const std::string& name, const std::set
   }
   for (const auto& [n, entry] : numbered) {
     v.names.push_back(entry);
-    v.content += entry.size() > 3 && entry.compare(entry.size() - 3, 3, ".gz") == 0 ? gunzip_file(dir + "/" + entry)
-                                                                                    : read_text(dir + "/" + entry).value_or("");
+    v.content += entry.size() > 3 && entry.compare(entry.size() - 3, 3, ".gz") == 0
+                     ? gunzip_file(dir + "/" + entry)
+                     : read_text(dir + "/" + entry).value_or("");
   }
   v.names.push_back(name);
   v.content += read_text(dir + "/" + name).value_or("");
@@ -228,7 +229,8 @@ void writer_race(bool compress) {
   std::string log = dir / "app.log";
   std::string conf = write_config(dir, "[[file]]\npath = \"" + log +
                                            "\"\nkeep = 1000\nevery = \"100ms\"\n"
-                                           "notify = { pidfile = \"" + dir / "writer.pid" + "\", signal = \"HUP\" }\n" +
+                                           "notify = { pidfile = \"" +
+                                           dir / "writer.pid" + "\", signal = \"HUP\" }\n" +
                                            (compress ? "compress = \"gzip\"\n" : ""));
   pid_t writer = start_writer(log, dir / "writer.count");
   write_text(dir / "writer.pid", std::to_string(writer) + "\n");
@@ -262,7 +264,8 @@ void kill_and_restart(unsigned keep, int kills, unsigned seed) {
   std::string log = dir / "app.log";
   std::string conf = write_config(dir, "[[file]]\npath = \"" + log + "\"\nkeep = " + std::to_string(keep) +
                                            "\nevery = \"100ms\"\ncompress = \"gzip\"\n"
-                                           "notify = { pidfile = \"" + dir / "writer.pid" + "\" }\n");
+                                           "notify = { pidfile = \"" +
+                                           dir / "writer.pid" + "\" }\n");
   pid_t writer = start_writer(log, dir / "writer.count");
   write_text(dir / "writer.pid", std::to_string(writer) + "\n");
   std::vector<std::string> args{"--config", conf, "--foreground", "--state-dir", dir / "state"};
@@ -275,7 +278,9 @@ void kill_and_restart(unsigned keep, int kills, unsigned seed) {
   for (int i = 0; i < kills; ++i) {
     pid_t daemon = start_rotated(args, dir / "rotated.out", slow);
     // Once it has recovered and started (slow under sanitizers), at a random moment.
-    ASSERT_TRUE(wait_until([&] { return count_of(read_text(dir / "rotated.out").value_or(""), "started:") > static_cast<std::size_t>(i); }, 10s));
+    ASSERT_TRUE(wait_until(
+        [&] { return count_of(read_text(dir / "rotated.out").value_or(""), "started:") > static_cast<std::size_t>(i); },
+        10s));
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     ::kill(daemon, SIGKILL);
     ASSERT_TRUE(wait_exit(daemon, 10s));
@@ -303,7 +308,9 @@ void kill_and_restart(unsigned keep, int kills, unsigned seed) {
 
 TEST(rotated_e2e, kill_9_at_random_moments_then_restart_loses_no_version) { kill_and_restart(1000, 10, 20260308); }
 
-TEST(rotated_e2e, kill_9_with_a_small_keep_loses_nothing_beyond_the_retention_rule) { kill_and_restart(3, 8, 20261101); }
+TEST(rotated_e2e, kill_9_with_a_small_keep_loses_nothing_beyond_the_retention_rule) {
+  kill_and_restart(3, 8, 20261101);
+}
 
 TEST(rotated_e2e, a_symlink_a_hard_link_and_a_fifo_at_the_path_are_skipped) {
   temp_dir dir, elsewhere;
@@ -327,8 +334,8 @@ TEST(rotated_e2e, a_symlink_a_hard_link_and_a_fifo_at_the_path_are_skipped) {
       << out;
   EXPECT_NE(out.find("rotated " + dir / "plain.log" + " (forced)"), std::string::npos) << out;
   EXPECT_NE(out.find("summary: 1 rotated, 3 skipped, 0 failed"), std::string::npos) << out;
-  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"fifo.log", "hard-other", "hard.log", "link.log", "plain.log",
-                                                            "plain.log.1", "rotated.toml", "state"}));
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"fifo.log", "hard-other", "hard.log", "link.log",
+                                                            "plain.log", "plain.log.1", "rotated.toml", "state"}));
   EXPECT_EQ(read_text(elsewhere / "secret"), "not yours\n");
   EXPECT_EQ(list_dir(elsewhere.path()), (std::vector<std::string>{"secret"}));
 }
@@ -341,7 +348,8 @@ TEST(rotated_e2e, malformed_configurations_give_file_line_errors_and_exit_2) {
   };
   std::vector<bad_config> cases = {
       {"[[file]]\npath = \"/tmp/x.log\"\nkeep = 3\nevery = \"5 minutes\"\n",
-       {"4: 'every': invalid duration \"5 minutes\" (expected e.g. \"30s\", \"5m\", \"1h30m\", \"100ms\"; units ms s m h d, "
+       {"4: 'every': invalid duration \"5 minutes\" (expected e.g. \"30s\", \"5m\", \"1h30m\", \"100ms\"; units ms s m "
+        "h d, "
         "no spaces)"}},
       {"[[file]]\npath = \"/tmp/x.log\"\nkeep = 3\nmax_size = \"1 GB\"\nrotate = \"daily\"\n",
        {"4: 'max_size': invalid size \"1 GB\" (expected e.g. \"512KiB\", \"1MiB\", \"10MB\", \"100B\")",
@@ -361,12 +369,13 @@ TEST(rotated_e2e, malformed_configurations_give_file_line_errors_and_exit_2) {
       std::istringstream in(out);
       for (std::string l; std::getline(in, l);) lines.push_back(l);
       ASSERT_EQ(lines.size(), c.errors.size()) << out;
-      for (std::size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(lines[i].rfind(conf + ":" + c.errors[i], 0), 0u) << lines[i];
+      for (std::size_t i = 0; i < lines.size(); ++i)
+        EXPECT_EQ(lines[i].rfind(conf + ":" + c.errors[i], 0), 0u) << lines[i];
     }
   }
   EXPECT_FALSE(exists(dir / "state"));  // touched nothing
-  auto ok = run_rotated({"--config", write_config(dir, "[[file]]\npath = \"/tmp/x.log\"\nkeep = 3\nevery = \"5m\"\n"),
-                         "--check"});
+  auto ok = run_rotated(
+      {"--config", write_config(dir, "[[file]]\npath = \"/tmp/x.log\"\nkeep = 3\nevery = \"5m\"\n"), "--check"});
   EXPECT_EQ(ok.first, 0) << ok.second;
   EXPECT_EQ(ok.second, dir / "rotated.toml" + ": valid, 1 file(s)\n");
   auto usage = run_rotated({"--config", dir / "rotated.toml", "--schedule", "2026-01-01"});
@@ -437,7 +446,8 @@ TEST(rotated_e2e, sighup_follows_a_changed_time_zone_file) {
   install("Etc/GMT-3");  // UTC+03:00
   write_config(dir, "[[file]]\npath = \"" + dir / "a.log" + "\"\nkeep = 2\ndaily = \"25:00\"\n");
   ::kill(daemon, SIGHUP);
-  const std::regex kept(R"(\.\d{3}\+03:00 restarted the triggers on the previous configuration; local time \S+\+03:00\n)");
+  const std::regex kept(
+      R"(\.\d{3}\+03:00 restarted the triggers on the previous configuration; local time \S+\+03:00\n)");
   ASSERT_TRUE(wait_until([&] { return std::regex_search(output(), kept); }, 5s)) << output();
   ::kill(daemon, SIGTERM);
   auto status = wait_exit(daemon, 10s);
@@ -476,8 +486,9 @@ TEST(rotated_e2e, sigterm_during_a_rotation_lets_it_finish_then_exits_0) {
 
 TEST(rotated_e2e, schedule_prints_each_rotation_with_utc_and_local_offset_under_tz) {
   temp_dir dir;
-  std::string conf = write_config(dir, "[[file]]\npath = \"/var/log/app.log\"\nkeep = 3\ndaily = \"00:00\"\n"
-                                       "[[file]]\npath = \"/var/log/half.log\"\nkeep = 3\ndaily = \"02:30\"\n");
+  std::string conf = write_config(dir,
+                                  "[[file]]\npath = \"/var/log/app.log\"\nkeep = 3\ndaily = \"00:00\"\n"
+                                  "[[file]]\npath = \"/var/log/half.log\"\nkeep = 3\ndaily = \"02:30\"\n");
   auto [rc, out] = run_rotated({"--config", conf, "--schedule", "2026-03-07T12:00:00-05:00", "2026-03-09T12:00"},
                                {{"TZ", "America/New_York"}});
   EXPECT_EQ(rc, 0) << out;
@@ -496,9 +507,10 @@ TEST(rotated_e2e, once_catches_up_from_the_state_and_dry_run_changes_nothing) {
   std::string conf = write_config(dir, "[[file]]\npath = \"" + a + "\"\nkeep = 2\nevery = \"1h\"\n[[file]]\npath = \"" +
                                            b + "\"\nkeep = 2\nevery = \"1d\"\n");
   ASSERT_EQ(::mkdir((dir / "state").c_str(), 0700), 0);
-  auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
-  std::string state = std::to_string((now_ns - 2h).count()) + " x " + a + "\n" + std::to_string((now_ns - 1min).count()) +
-                      " x " + b + "\n";
+  auto now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+  std::string state = std::to_string((now_ns - 2h).count()) + " x " + a + "\n" +
+                      std::to_string((now_ns - 1min).count()) + " x " + b + "\n";
   write_text(dir / "state/state", state, 0600);
   std::vector<std::string> args{"--config", conf, "--once", "--state-dir", dir / "state"};
   auto dry = args;
@@ -541,8 +553,8 @@ TEST(rotated_e2e, keep_9_never_removes_an_unrelated_app_log_10_and_a_smaller_kee
   write_text(log, "gen 11\n");
   auto [rc, out] = run_rotated(args);
   ASSERT_EQ(rc, 0) << out;
-  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.10", "app.log.2",
-                                                             "rotated.toml", "state"}));
+  EXPECT_EQ(list_dir(dir.path()),
+            (std::vector<std::string>{"app.log", "app.log.1", "app.log.10", "app.log.2", "rotated.toml", "state"}));
   EXPECT_EQ(read_text(log + ".1"), "gen 11\n");
   EXPECT_EQ(read_text(log + ".2"), "gen 10\n");
   EXPECT_EQ(read_text(log + ".10"), "not rotated's\n");
@@ -555,8 +567,8 @@ TEST(rotated_e2e, import_logrotate_output_passes_check) {
   temp_dir dir;
   const std::string fixtures = ROTATED_FIXTURES;
   std::vector<std::pair<std::vector<std::string>, int>> runs = {
-      {{"logrotate"}, 2}, {{"rsyslog"}, 6}, {{"nginx"}, 1}, {{"apt"}, 2}, {{"dpkg"}, 2},
-      {{"logrotate", "rsyslog", "nginx", "apt", "dpkg"}, 13}};
+      {{"logrotate"}, 2}, {{"rsyslog"}, 6}, {{"nginx"}, 1},
+      {{"apt"}, 2},       {{"dpkg"}, 2},    {{"logrotate", "rsyslog", "nginx", "apt", "dpkg"}, 13}};
   for (const auto& [names, files] : runs) {
     std::vector<std::string> args{"--import-logrotate"};
     for (const auto& n : names) args.push_back(fixtures + "/" + n);

@@ -83,7 +83,8 @@ TEST(rotated_engine, the_cascade_keeps_exactly_k_versions_newest_first) {
     e.finish(r.journal);
     EXPECT_EQ(read_text(f.path), "");
     for (int v = 1; v <= 3; ++v) {
-      if (gen - v + 1 >= 0) EXPECT_EQ(read_text(f.path + "." + std::to_string(v)), "gen " + std::to_string(gen - v + 1) + "\n");
+      if (gen - v + 1 >= 0)
+        EXPECT_EQ(read_text(f.path + "." + std::to_string(v)), "gen " + std::to_string(gen - v + 1) + "\n");
       else EXPECT_FALSE(exists(f.path + "." + std::to_string(v)));
     }
   }
@@ -433,7 +434,8 @@ TEST(rotated_engine, as_root_a_directory_writable_by_a_user_is_worked_in_as_that
   f.refuse_unsafe_directory = true;
   auto refused = e.rotate(f, rotated::wall_clock::now());
   EXPECT_EQ(refused.status, rotated::outcome::skipped);
-  EXPECT_EQ(refused.reason, "directory " + logs + " is writable by uid 65534, not root (unsafe_directory = \"refuse\")");
+  EXPECT_EQ(refused.reason,
+            "directory " + logs + " is writable by uid 65534, not root (unsafe_directory = \"refuse\")");
 
   std::string group_dir = top / "group";
   ASSERT_EQ(::mkdir(group_dir.c_str(), 0775), 0);
@@ -473,9 +475,10 @@ TEST(rotated_engine, keep_0_drops_the_contents_and_every_version_rotated_made) {
   write_text(f.path + ".2.gz", "v2");
   write_text(f.path + ".3", "not rotated's");
   auto e = make_engine(state);
-  EXPECT_EQ(e.describe(f, 2), (std::vector<std::string>{"would drop app.log.1", "would drop app.log.2.gz",
-                                                        "would drop app.log", "would create app.log (mode 0640, owner " +
-                                                            std::to_string(::getuid()) + ":" + std::to_string(::getgid()) + ")"}));
+  EXPECT_EQ(e.describe(f, 2),
+            (std::vector<std::string>{"would drop app.log.1", "would drop app.log.2.gz", "would drop app.log",
+                                      "would create app.log (mode 0640, owner " + std::to_string(::getuid()) + ":" +
+                                          std::to_string(::getgid()) + ")"}));
   auto r = e.rotate(f, rotated::wall_clock::now(), 2);
   ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
   EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.3"}));
@@ -554,9 +557,8 @@ TEST(rotated_engine, zstd_compresses_versions_and_a_change_from_gzip_keeps_every
     auto c = e.compress(f, r.directory);
     EXPECT_TRUE(c.errors.empty()) << c.errors.front();
   }
-  EXPECT_EQ(list_dir(dir.path()),
-            (std::vector<std::string>{"app.log", "app.log.1", "app.log.2.zst", "app.log.3.zst", "app.log.4.zst",
-                                      "app.log.5.gz"}));
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2.zst", "app.log.3.zst",
+                                                            "app.log.4.zst", "app.log.5.gz"}));
   EXPECT_EQ(read_text(f.path + ".1"), "gen 5\n");
   EXPECT_EQ(unzstd(f.path + ".2.zst"), "gen 4\n");
   EXPECT_EQ(unzstd(f.path + ".4.zst"), "gen 2\n");
@@ -589,7 +591,7 @@ TEST(rotated_engine, dateext_names_versions_by_date_and_keeps_the_newest_k) {
     EXPECT_TRUE(c.errors.empty()) << c.errors.front();
   }
   EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log-2026120", "app.log-20261202.gz",
-                                                             "app.log-20261203", "app.log-notadate"}));
+                                                            "app.log-20261203", "app.log-notadate"}));
   EXPECT_EQ(gunzip(f.path + "-20261202.gz"), "day 2\n");
   EXPECT_EQ(read_text(f.path + "-20261203"), "day 3\n");
   write_text(f.path, "same day\n");
@@ -605,7 +607,8 @@ TEST(rotated_engine, dateext_names_versions_by_date_and_keeps_the_newest_k) {
     auto restarted = make_engine(state);
     for (const auto& rec : restarted.recover()) restarted.finish(rec.journal);
     EXPECT_EQ(read_text(f.path), "");
-    EXPECT_EQ(read_text(f.path + rotated::detail::date_suffix(f.dateext, at)), "day " + std::to_string(4 + crash_after) + "\n");
+    EXPECT_EQ(read_text(f.path + rotated::detail::date_suffix(f.dateext, at)),
+              "day " + std::to_string(4 + crash_after) + "\n");
     EXPECT_EQ(list_dir(dir.path()).size(), 5u);  // app.log, two dated versions, the two strangers
   }
 }
@@ -710,16 +713,15 @@ TEST(rotated_engine, copytruncate_counts_and_reports_the_bytes_written_after_the
   write_text(f.path, "old lines\n");
   rotated::engine_options o;
   o.state_dir = state.path();
-  o.after_step = [&] {
-    std::ofstream(f.path, std::ios::app) << "late line\n";
-  };
+  o.after_step = [&] { std::ofstream(f.path, std::ios::app) << "late line\n"; };
   rotated::engine e(o);
   auto r = e.rotate(f, rotated::wall_clock::now());
   ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
-  EXPECT_EQ(r.warnings, (std::vector<std::string>{
-                            "copytruncate lost 10 bytes of a.log written between the copy and the truncation"}));
+  EXPECT_EQ(
+      r.warnings,
+      (std::vector<std::string>{"copytruncate lost 10 bytes of a.log written between the copy and the truncation"}));
   EXPECT_EQ(read_text(f.path + ".1"), "old lines\nlate line\n");  // the line after the journal step
-  EXPECT_EQ(read_text(f.path), "late line\n");                     // the line after the truncation
+  EXPECT_EQ(read_text(f.path), "late line\n");                    // the line after the truncation
 }
 
 TEST(rotated_engine, a_dry_run_description_touches_nothing) {
@@ -1031,7 +1033,8 @@ struct victim {
     auto status = read_text("/proc/" + std::to_string(pid) + "/status").value_or("");
     for (const char* key : {"SigPnd:", "ShdPnd:"}) {
       auto at = status.find(key);
-      if (at != std::string::npos && (std::stoull(status.substr(at + 7), nullptr, 16) >> (sig - 1) & 1) != 0) return true;
+      if (at != std::string::npos && (std::stoull(status.substr(at + 7), nullptr, 16) >> (sig - 1) & 1) != 0)
+        return true;
     }
     return false;
   }

@@ -57,8 +57,9 @@ TEST(rotated_import, rsyslog_gives_one_entry_per_file_and_names_sharedscripts) {
     EXPECT_EQ(f.postrotate->command, (std::vector<std::string>{"/usr/lib/rsyslog/rsyslog-rotate"}));
   }
   EXPECT_EQ(cfg.files[5].path, "/var/log/cron.log");
-  EXPECT_TRUE(has_line(r.toml, "# untranslated `sharedscripts`: rotated runs the scripts once per file rotated, not "
-                               "once per block"))
+  EXPECT_TRUE(has_line(r.toml,
+                       "# untranslated `sharedscripts`: rotated runs the scripts once per file rotated, not "
+                       "once per block"))
       << r.toml;
 }
 
@@ -73,18 +74,21 @@ TEST(rotated_import, nginx_keeps_its_pattern_and_names_the_shell_prerotate) {
   EXPECT_FALSE(f.prerotate);
   ASSERT_TRUE(f.postrotate);
   EXPECT_EQ(f.postrotate->command, (std::vector<std::string>{"invoke-rc.d", "nginx", "rotate"}));
-  EXPECT_TRUE(has_line(r.toml, "# untranslated `prerotate`: a shell script, and rotated runs no shell; were it wanted:"))
+  EXPECT_TRUE(
+      has_line(r.toml, "# untranslated `prerotate`: a shell script, and rotated runs no shell; were it wanted:"))
       << r.toml;
-  EXPECT_TRUE(has_line(r.toml, "#  prerotate = [\"/bin/sh\", \"-c\", \"if [ -d /etc/logrotate.d/httpd-prerotate ]; then "
-                               "run-parts /etc/logrotate.d/httpd-prerotate; fi\"]"))
+  EXPECT_TRUE(has_line(r.toml,
+                       "#  prerotate = [\"/bin/sh\", \"-c\", \"if [ -d /etc/logrotate.d/httpd-prerotate ]; then "
+                       "run-parts /etc/logrotate.d/httpd-prerotate; fi\"]"))
       << r.toml;
 }
 
 TEST(rotated_import, apt_and_logrotate_name_what_differs) {
   auto apt = rotated::import_logrotate({fixture("apt")});
   parsed(apt, 2);
-  EXPECT_TRUE(has_line(apt.toml, "# untranslated `compress` without `delaycompress`: rotated leaves FILE.1 "
-                                 "uncompressed all the same"))
+  EXPECT_TRUE(has_line(apt.toml,
+                       "# untranslated `compress` without `delaycompress`: rotated leaves FILE.1 "
+                       "uncompressed all the same"))
       << apt.toml;
   auto lr = rotated::import_logrotate({fixture("logrotate")});
   auto cfg = parsed(lr, 2);
@@ -101,11 +105,13 @@ TEST(rotated_import, globals_includes_and_untranslatable_directives) {
   temp_dir dir;
   ASSERT_EQ(::mkdir((dir / "d").c_str(), 0755), 0);
   write_text(dir / "d/b", "/var/log/b.log {\n  daily\n}\n");
-  write_text(dir / "d/a", "/var/log/a.log {\n  rotate 2\n  dateyesterday\n  olddir /var/log/old\n  mail root\n  dateext\n"
-                          "  dateformat -%Y-%m-%d\n}\n");
+  write_text(dir / "d/a",
+             "/var/log/a.log {\n  rotate 2\n  dateyesterday\n  olddir /var/log/old\n  mail root\n  dateext\n"
+             "  dateformat -%Y-%m-%d\n}\n");
   write_text(dir / "d/a.dpkg-old", "/var/log/old.log {\n}\n");
-  write_text(dir / "main.conf", "weekly\nrotate 5\nfrobnicate\ninclude " + dir / "d" + "\n/var/log/a.log {\n}\n"
-                                "/var/log/c.log /var/*/x.log {\n  size 100k\n  maxsize 1M\n  copytruncate\n}\n");
+  write_text(dir / "main.conf", "weekly\nrotate 5\nfrobnicate\ninclude " + dir / "d" +
+                                    "\n/var/log/a.log {\n}\n"
+                                    "/var/log/c.log /var/*/x.log {\n  size 100k\n  maxsize 1M\n  copytruncate\n}\n");
   auto r = rotated::import_logrotate({dir / "main.conf"});
   auto cfg = parsed(r, 3);
   EXPECT_EQ(cfg.files[0].path, "/var/log/a.log");
@@ -121,15 +127,16 @@ TEST(rotated_import, globals_includes_and_untranslatable_directives) {
   const std::string a = dir / "d/a";
   for (const std::string& line : std::vector<std::string>{
            "# untranslated `frobnicate` (" + dir / "main.conf" + ":3): no rotated equivalent",
-        "# untranslated `dateyesterday` (" + a + ":3): rotated dates a version by the time of its rotation",
-        "dateext = \"-%Y-%m-%d\"",
-        "# untranslated `olddir /var/log/old` (" + a + ":4): rotated keeps versions beside the file; olddir is not "
-                                                       "supported",
-        "# untranslated `mail root` (" + a + ":5): rotated never mails a dropped version",
-        "# untranslated path \"/var/log/a.log\": named by an earlier block, whose settings rotated keeps",
-        "# untranslated path \"/var/*/x.log\": a pattern in a directory name; rotated takes patterns in the file "
-        "name only",
-        "# untranslated `maxsize` with `size`: size alone decides, as in logrotate"})
+           "# untranslated `dateyesterday` (" + a + ":3): rotated dates a version by the time of its rotation",
+           "dateext = \"-%Y-%m-%d\"",
+           "# untranslated `olddir /var/log/old` (" + a +
+               ":4): rotated keeps versions beside the file; olddir is not "
+               "supported",
+           "# untranslated `mail root` (" + a + ":5): rotated never mails a dropped version",
+           "# untranslated path \"/var/log/a.log\": named by an earlier block, whose settings rotated keeps",
+           "# untranslated path \"/var/*/x.log\": a pattern in a directory name; rotated takes patterns in the file "
+           "name only",
+           "# untranslated `maxsize` with `size`: size alone decides, as in logrotate"})
     EXPECT_TRUE(has_line(r.toml, line)) << line << "\n---\n" << r.toml;
   EXPECT_EQ(r.toml.find("old.log"), std::string::npos);
 }

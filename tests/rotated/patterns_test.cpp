@@ -26,15 +26,19 @@ TEST(rotated_patterns, a_name_is_a_pattern_unless_its_wildcards_are_escaped) {
   EXPECT_FALSE(rotated::is_pattern("app.log"));
   EXPECT_FALSE(rotated::is_pattern("a\\*b\\?\\[c.log"));
   EXPECT_EQ(rotated::unescape_name("a\\*b\\\\c.log"), "a*b\\c.log");
-  auto cfg = config_from("[[file]]\npath = \"/v/*.log\"\nkeep = 2\ndaily = true\n"
-                         "[[file]]\npath = \"/v/a\\\\*b.log\"\nkeep = 2\ndaily = true\n");
+  auto cfg = config_from(
+      "[[file]]\npath = \"/v/*.log\"\nkeep = 2\ndaily = true\n"
+      "[[file]]\npath = \"/v/a\\\\*b.log\"\nkeep = 2\ndaily = true\n");
   EXPECT_TRUE(cfg.files[0].pattern);
   EXPECT_FALSE(cfg.files[1].pattern);
   EXPECT_EQ(cfg.files[1].path, "/v/a*b.log");
-  auto bad = rotated::parse_config("[[file]]\npath = \"/var/*/a.log\"\nkeep = 2\ndaily = true\n"
-                                   "[[file]]\npath = \"/var/\\\\.\\\\.\"\nkeep = 2\ndaily = true\n", "c.toml");
-  EXPECT_EQ(bad.errors, (std::vector<std::string>{"c.toml:2: 'path': only the file name may be a pattern, not a directory",
-                                                  "c.toml:6: 'path' must name a file, not '..'"}));
+  auto bad = rotated::parse_config(
+      "[[file]]\npath = \"/var/*/a.log\"\nkeep = 2\ndaily = true\n"
+      "[[file]]\npath = \"/var/\\\\.\\\\.\"\nkeep = 2\ndaily = true\n",
+      "c.toml");
+  EXPECT_EQ(bad.errors,
+            (std::vector<std::string>{"c.toml:2: 'path': only the file name may be a pattern, not a directory",
+                                      "c.toml:6: 'path' must name a file, not '..'"}));
 }
 
 TEST(rotated_patterns, expansion_lists_regular_files_only_never_versions_symlinks_or_rotated_temporaries) {
@@ -44,8 +48,10 @@ TEST(rotated_patterns, expansion_lists_regular_files_only_never_versions_symlink
     write_text(dir / name, "x");
   ASSERT_EQ(::symlink((dir / "access.log").c_str(), (dir / "link.log").c_str()), 0);
   ASSERT_EQ(::mkdir((dir / "sub.log").c_str(), 0755), 0);
-  auto cfg = config_from("[[file]]\npath = \"" + dir / "error.log" + "\"\nkeep = 9\ndaily = true\n"
-                         "[[file]]\npath = \"" + dir / "*.log" + "\"\nkeep = 2\nevery = \"1h\"\n");
+  auto cfg = config_from("[[file]]\npath = \"" + dir / "error.log" +
+                         "\"\nkeep = 9\ndaily = true\n"
+                         "[[file]]\npath = \"" +
+                         dir / "*.log" + "\"\nkeep = 2\nevery = \"1h\"\n");
   std::vector<std::string> notes;
   auto out = rotated::expand_patterns(cfg, &notes);
   EXPECT_EQ(paths_of(out), (std::vector<std::string>{dir / "error.log", dir / "access.log"}));
@@ -60,10 +66,16 @@ TEST(rotated_patterns, a_missing_or_symlinked_directory_or_no_match_is_noted_unl
   ASSERT_EQ(::mkdir((dir / "real").c_str(), 0755), 0);
   write_text(dir / "real/a.log", "x");
   ASSERT_EQ(::symlink((dir / "real").c_str(), (dir / "link").c_str()), 0);
-  auto cfg = config_from("[[file]]\npath = \"" + dir / "link/*.log" + "\"\nkeep = 2\ndaily = true\n"
-                         "[[file]]\npath = \"" + dir / "gone/*.log" + "\"\nkeep = 2\ndaily = true\n"
-                         "[[file]]\npath = \"" + dir / "gone2/*.log" + "\"\nkeep = 2\ndaily = true\nmissing_ok = true\n"
-                         "[[file]]\npath = \"" + dir / "real/*.txt" + "\"\nkeep = 2\ndaily = true\n");
+  auto cfg = config_from("[[file]]\npath = \"" + dir / "link/*.log" +
+                         "\"\nkeep = 2\ndaily = true\n"
+                         "[[file]]\npath = \"" +
+                         dir / "gone/*.log" +
+                         "\"\nkeep = 2\ndaily = true\n"
+                         "[[file]]\npath = \"" +
+                         dir / "gone2/*.log" +
+                         "\"\nkeep = 2\ndaily = true\nmissing_ok = true\n"
+                         "[[file]]\npath = \"" +
+                         dir / "real/*.txt" + "\"\nkeep = 2\ndaily = true\n");
   std::vector<std::string> notes;
   auto out = rotated::expand_patterns(cfg, &notes);
   EXPECT_TRUE(out.files.empty());

@@ -81,7 +81,8 @@ TEST(rotated_civil_time, iso8601_with_offsets_and_local_readings) {
   EXPECT_EQ(rotated::format_utc(utc("2026-07-01")), "2026-07-01T04:00:00Z");  // local midnight, EDT
   EXPECT_EQ(rotated::format_utc(utc("2026-01-01 12:30")), "2026-01-01T17:30:00Z");
   EXPECT_EQ(local(utc("2026-03-08T07:00:00Z")), "2026-03-08T03:00:00-04:00");
-  for (const char* bad : {"2026-13-01", "2026-02-30", "26-01-01", "2026-01-01T25:00", "2026-01-01Tx", "2026-01-01T00:00+5"})
+  for (const char* bad :
+       {"2026-13-01", "2026-02-30", "26-01-01", "2026-01-01T25:00", "2026-01-01Tx", "2026-01-01T00:00+5"})
     EXPECT_EQ(rotated::parse_iso8601(bad), std::nullopt) << bad;
 }
 
@@ -170,14 +171,15 @@ TEST(rotated_schedule, weekly_fires_on_its_weekday_at_local_time_across_both_new
 
 TEST(rotated_schedule, monthly_fires_on_its_day_or_the_last_day_of_a_shorter_month) {
   tz_scope tz("America/New_York");
-  EXPECT_EQ(firings("monthly = \"31 04:00\"", "2026-01-01", 5),
-            (std::vector<std::string>{"2026-01-31T04:00:00-05:00", "2026-02-28T04:00:00-05:00",
-                                      "2026-03-31T04:00:00-04:00", "2026-04-30T04:00:00-04:00",
-                                      "2026-05-31T04:00:00-04:00"}));
+  EXPECT_EQ(
+      firings("monthly = \"31 04:00\"", "2026-01-01", 5),
+      (std::vector<std::string>{"2026-01-31T04:00:00-05:00", "2026-02-28T04:00:00-05:00", "2026-03-31T04:00:00-04:00",
+                                "2026-04-30T04:00:00-04:00", "2026-05-31T04:00:00-04:00"}));
   EXPECT_EQ(firings("monthly = true", "2026-10-15", 2),
             (std::vector<std::string>{"2026-11-01T00:00:00-04:00", "2026-12-01T00:00:00-05:00"}));
   // Exactly at a firing: the next month's.
-  EXPECT_EQ(firings("monthly = true", "2026-11-01T00:00:00-04:00", 1), (std::vector<std::string>{"2026-12-01T00:00:00-05:00"}));
+  EXPECT_EQ(firings("monthly = true", "2026-11-01T00:00:00-04:00", 1),
+            (std::vector<std::string>{"2026-12-01T00:00:00-05:00"}));
 }
 
 TEST(rotated_schedule, yearly_fires_on_its_date_and_february_29th_in_common_years_on_the_28th) {
@@ -216,7 +218,8 @@ TEST(rotated_schedule, hourly_keeps_its_minute_where_dst_shifts_by_half_an_hour)
 void expect_each_local_date_once(const char* zone, const char* time_of_day, int year_number,
                                  std::map<std::string, std::string> expected_lines) {
   tz_scope tz(zone);
-  auto cfg = config_from(std::string("[[file]]\npath = \"/var/log/app.log\"\nkeep = 3\ndaily = \"") + time_of_day + "\"\n");
+  auto cfg =
+      config_from(std::string("[[file]]\npath = \"/var/log/app.log\"\nkeep = 3\ndaily = \"") + time_of_day + "\"\n");
   std::string from = std::to_string(year_number) + "-01-01";
   std::string until = std::to_string(year_number + 1) + "-01-01";
   std::vector<std::string> lines;
@@ -233,30 +236,27 @@ void expect_each_local_date_once(const char* zone, const char* time_of_day, int 
   EXPECT_EQ(*dates.begin(), from);
   EXPECT_EQ(*dates.rbegin(), std::to_string(year_number) + "-12-31");
   for (const auto& [date, line] : expected_lines) {
-    auto it = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) {
-      return l.find(" " + date + "T") != std::string::npos;
-    });
+    auto it = std::find_if(lines.begin(), lines.end(),
+                           [&](const std::string& l) { return l.find(" " + date + "T") != std::string::npos; });
     ASSERT_NE(it, lines.end()) << date;
     EXPECT_EQ(*it, line);
   }
 }
 
 TEST(rotated_schedule, a_year_of_new_york_midnights_has_each_date_exactly_once) {
-  expect_each_local_date_once(
-      "America/New_York", "00:00", 2026,
-      {{"2026-03-08", "/var/log/app.log 2026-03-08T05:00:00Z 2026-03-08T00:00:00-05:00"},
-       {"2026-03-09", "/var/log/app.log 2026-03-09T04:00:00Z 2026-03-09T00:00:00-04:00"},
-       {"2026-11-01", "/var/log/app.log 2026-11-01T04:00:00Z 2026-11-01T00:00:00-04:00"},
-       {"2026-11-02", "/var/log/app.log 2026-11-02T05:00:00Z 2026-11-02T00:00:00-05:00"}});
+  expect_each_local_date_once("America/New_York", "00:00", 2026,
+                              {{"2026-03-08", "/var/log/app.log 2026-03-08T05:00:00Z 2026-03-08T00:00:00-05:00"},
+                               {"2026-03-09", "/var/log/app.log 2026-03-09T04:00:00Z 2026-03-09T00:00:00-04:00"},
+                               {"2026-11-01", "/var/log/app.log 2026-11-01T04:00:00Z 2026-11-01T00:00:00-04:00"},
+                               {"2026-11-02", "/var/log/app.log 2026-11-02T05:00:00Z 2026-11-02T00:00:00-05:00"}});
 }
 
 TEST(rotated_schedule, a_year_of_london_midnights_has_each_date_exactly_once) {
-  expect_each_local_date_once(
-      "Europe/London", "00:00", 2026,
-      {{"2026-03-29", "/var/log/app.log 2026-03-29T00:00:00Z 2026-03-29T00:00:00+00:00"},
-       {"2026-03-30", "/var/log/app.log 2026-03-29T23:00:00Z 2026-03-30T00:00:00+01:00"},
-       {"2026-10-25", "/var/log/app.log 2026-10-24T23:00:00Z 2026-10-25T00:00:00+01:00"},
-       {"2026-10-26", "/var/log/app.log 2026-10-26T00:00:00Z 2026-10-26T00:00:00+00:00"}});
+  expect_each_local_date_once("Europe/London", "00:00", 2026,
+                              {{"2026-03-29", "/var/log/app.log 2026-03-29T00:00:00Z 2026-03-29T00:00:00+00:00"},
+                               {"2026-03-30", "/var/log/app.log 2026-03-29T23:00:00Z 2026-03-30T00:00:00+01:00"},
+                               {"2026-10-25", "/var/log/app.log 2026-10-24T23:00:00Z 2026-10-25T00:00:00+01:00"},
+                               {"2026-10-26", "/var/log/app.log 2026-10-26T00:00:00Z 2026-10-26T00:00:00+00:00"}});
 }
 
 TEST(rotated_schedule, a_year_at_a_time_inside_the_new_york_transitions_has_each_date_exactly_once) {
@@ -289,12 +289,11 @@ keep = 2
 every = "6h"
 )");
   std::vector<std::string> lines;
-  rotated::for_each_scheduled(cfg, utc("2026-01-01T00:00:00Z"), utc("2026-01-02T12:00:00Z"),
-                              [&](const rotated::scheduled_rotation& r) {
-                                lines.push_back(r.file->path + " " + rotated::format_utc(r.at) + " " +
-                                                rotated::to_string(r.trigger));
-                                return true;
-                              });
+  rotated::for_each_scheduled(
+      cfg, utc("2026-01-01T00:00:00Z"), utc("2026-01-02T12:00:00Z"), [&](const rotated::scheduled_rotation& r) {
+        lines.push_back(r.file->path + " " + rotated::format_utc(r.at) + " " + rotated::to_string(r.trigger));
+        return true;
+      });
   EXPECT_EQ(lines, (std::vector<std::string>{
                        "/a 2026-01-01T00:00:00Z calendar",  // a firing exactly at FROM counts
                        "/b 2026-01-01T06:00:00Z interval",

@@ -39,7 +39,8 @@ struct harness {
   std::function<void(rotated::scheduler&)> during;  // runs as a task beside it
 
   explicit harness(const std::string& toml) : cfg(config_from(toml)) {
-    hooks.rotate = [this](const rotated::file_policy& f, const std::string& reason, wall_time at, unsigned kept_before) {
+    hooks.rotate = [this](const rotated::file_policy& f, const std::string& reason, wall_time at,
+                          unsigned kept_before) {
       rotations.push_back({f.path, at, reason, kept_before});
       return rotated::rotation_result{rotated::outcome::rotated, {}};
     };
@@ -113,8 +114,9 @@ TEST(rotated_scheduler, each_rotation_learns_what_the_last_one_kept_and_the_stat
 
 TEST(rotated_scheduler, weekly_and_monthly_rotate_at_local_times_on_virtual_time) {
   tz_scope tz("America/New_York");
-  harness h("[[file]]\npath = \"/v/w.log\"\nkeep = 5\nweekly = \"sunday 02:30\"\n"
-            "[[file]]\npath = \"/v/m.log\"\nkeep = 5\nmonthly = \"31\"\n");
+  harness h(
+      "[[file]]\npath = \"/v/w.log\"\nkeep = 5\nweekly = \"sunday 02:30\"\n"
+      "[[file]]\npath = \"/v/m.log\"\nkeep = 5\nmonthly = \"31\"\n");
   h.run(utc("2026-02-20T12:00:00-05:00"), 24h * 30);
   std::vector<std::string> seen;
   for (const auto& r : h.rotations) seen.push_back(r.path + " " + rotated::format_local(r.at) + " " + r.reason);
@@ -129,7 +131,8 @@ TEST(rotated_scheduler, weekly_and_monthly_rotate_at_local_times_on_virtual_time
 // finds the file big enough, and the next period counts from there.
 TEST(rotated_scheduler, min_size_holds_a_due_weekly_rotation_back_until_the_file_is_big_enough) {
   tz_scope tz("UTC");
-  harness h("[[file]]\npath = \"/v/w.log\"\nkeep = 5\nweekly = \"monday\"\nmin_size = \"1KiB\"\ncheck_every = \"1h\"\n");
+  harness h(
+      "[[file]]\npath = \"/v/w.log\"\nkeep = 5\nweekly = \"monday\"\nmin_size = \"1KiB\"\ncheck_every = \"1h\"\n");
   std::uint64_t size = 10;
   h.hooks.size_of = [&](const rotated::file_policy&) { return std::optional<std::uint64_t>(size); };
   h.during = [&](rotated::scheduler&) {
@@ -343,7 +346,7 @@ TEST(rotated_scheduler, size_rotates_only_when_strictly_bigger_than_the_threshol
     weft::sleep_for(10s);
     resize(100);  // equal: seen at 20 s
     weft::sleep_for(10s);
-    resize(101);  // above: seen at 30 s, rotated (and emptied)
+    resize(101);           // above: seen at 30 s, rotated (and emptied)
     weft::sleep_for(10s);  // empty at 40 s
     weft::sleep_for(10s);
     resize(5000);  // big at 45 s ...
@@ -455,7 +458,8 @@ path = "/v/new.log"
 keep = 3
 every = "1m"
 [[file]]
-path = ")" + big + R"("
+path = ")" + big +
+            R"("
 keep = 3
 max_size = "1KiB"
 )");
@@ -526,15 +530,18 @@ TEST(rotated_scheduler, journals_whose_save_failed_finish_after_the_next_save_th
 }
 
 TEST(rotated_scheduler, the_daemon_prepares_each_file_at_start_and_after_each_rotation_and_undoes_it) {
-  harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\nmax_size = \"1MiB\"\ncheck_every = \"4s\"\n"
-            "[[file]]\npath = \"/v/b.log\"\nkeep = 3\nevery = \"100s\"\n");
+  harness h(
+      "[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\nmax_size = \"1MiB\"\ncheck_every = \"4s\"\n"
+      "[[file]]\npath = \"/v/b.log\"\nkeep = 3\nevery = \"100s\"\n");
   std::vector<std::string> events;
   h.hooks.rotate = [&](const rotated::file_policy& f, const std::string&, wall_time, unsigned) {
     events.push_back("rotate " + f.path);
     return rotated::rotation_result{rotated::outcome::rotated, {}};
   };
   h.hooks.size_of = [](const rotated::file_policy&) { return std::optional<std::uint64_t>(0); };
-  h.hooks.prepare = [&](const rotated::file_policy& f, const rotated::directory_handle&) { events.push_back("prepare " + f.path); };
+  h.hooks.prepare = [&](const rotated::file_policy& f, const rotated::directory_handle&) {
+    events.push_back("prepare " + f.path);
+  };
   h.hooks.unprepare = [&](const std::vector<rotated::file_policy>& files) {
     for (const auto& f : files) events.push_back("unprepare " + f.path);
   };
@@ -546,10 +553,13 @@ TEST(rotated_scheduler, the_daemon_prepares_each_file_at_start_and_after_each_ro
 }
 
 TEST(rotated_scheduler, a_reload_undoes_prepare_only_for_the_files_it_drops_and_run_once_never_prepares) {
-  harness h("[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\n"
-            "[[file]]\npath = \"/v/b.log\"\nkeep = 3\nevery = \"10s\"\n");
+  harness h(
+      "[[file]]\npath = \"/v/a.log\"\nkeep = 3\nevery = \"10s\"\n"
+      "[[file]]\npath = \"/v/b.log\"\nkeep = 3\nevery = \"10s\"\n");
   std::vector<std::string> events;
-  h.hooks.prepare = [&](const rotated::file_policy& f, const rotated::directory_handle&) { events.push_back("prepare " + f.path); };
+  h.hooks.prepare = [&](const rotated::file_policy& f, const rotated::directory_handle&) {
+    events.push_back("prepare " + f.path);
+  };
   h.hooks.unprepare = [&](const std::vector<rotated::file_policy>& files) {
     for (const auto& f : files) events.push_back("unprepare " + f.path);
   };

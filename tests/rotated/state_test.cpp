@@ -76,7 +76,8 @@ TEST(rotated_state, the_versions_kept_are_saved_and_loaded_back_beside_the_insta
   t.set("/var/log/b.log", utc("2026-03-08T05:00:00Z"));  // never rotated yet: unknown
   rotated::save_state(dir.path(), t);
   auto text = rotated_test::read_text(dir / "state");
-  EXPECT_NE(text->find("1772946000000000000 2026-03-08T05:00:00Z keep=14 /var/log/a.log\n"), std::string::npos) << *text;
+  EXPECT_NE(text->find("1772946000000000000 2026-03-08T05:00:00Z keep=14 /var/log/a.log\n"), std::string::npos)
+      << *text;
   EXPECT_NE(text->find("1772946000000000000 2026-03-08T05:00:00Z /var/log/b.log\n"), std::string::npos) << *text;
   auto back = rotated::load_state(dir.path());
   EXPECT_EQ(back.kept("/var/log/a.log"), 14u);

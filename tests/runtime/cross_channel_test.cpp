@@ -23,9 +23,7 @@ constexpr std::uint32_t message_count = 250'000;
 constexpr std::uint32_t message_count = 1'000'000;
 #endif
 
-TEST(cross_channel, a_capacity_of_zero_is_refused) {
-  EXPECT_THROW(weft::cross_channel<int>(0), std::invalid_argument);
-}
+TEST(cross_channel, a_capacity_of_zero_is_refused) { EXPECT_THROW(weft::cross_channel<int>(0), std::invalid_argument); }
 
 // Two producers on loop 1, consumers on both loops (fan-in and fan-out
 // across threads); every 61st message a consumer cancels a random task,

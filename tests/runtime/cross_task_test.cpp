@@ -18,8 +18,8 @@ using namespace std::chrono_literals;
 TEST(cross_task, a_join_from_another_loop_returns_the_value) {
   weft::runtime rt({.loops = 2});
   auto v = rt.run([&] {
-    auto t = weft::spawn_on(rt.loop_at(1),
-                            [] { return "from loop " + std::to_string(weft::runtime::current_index()); });
+    auto t =
+        weft::spawn_on(rt.loop_at(1), [] { return "from loop " + std::to_string(weft::runtime::current_index()); });
     return t.join();
   });
   EXPECT_EQ(v, "from loop 1");

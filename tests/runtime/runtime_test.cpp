@@ -85,13 +85,13 @@ TEST(runtime, pinning_binds_each_loop_to_one_cpu_of_the_process) {
     rt.run([&] {
       for (std::size_t i = 0; i < rt.size(); ++i) {
         auto cpus = weft::spawn_on(rt.loop_at(i), [] {
-          cpu_set_t s;
-          EXPECT_EQ(pthread_getaffinity_np(pthread_self(), sizeof s, &s), 0);
-          std::vector<int> on;
-          for (int c = 0; c < CPU_SETSIZE; ++c)
-            if (CPU_ISSET(c, &s)) on.push_back(c);
-          return on;
-        }).join();
+                      cpu_set_t s;
+                      EXPECT_EQ(pthread_getaffinity_np(pthread_self(), sizeof s, &s), 0);
+                      std::vector<int> on;
+                      for (int c = 0; c < CPU_SETSIZE; ++c)
+                        if (CPU_ISSET(c, &s)) on.push_back(c);
+                      return on;
+                    }).join();
         EXPECT_EQ(cpus, std::vector<int>{allowed[i % allowed.size()]}) << "loop " << i;
       }
     });

@@ -76,12 +76,12 @@ TEST(stack_pool, a_fault_is_an_overflow_in_the_guard_or_next_to_a_stack_pointer_
   auto s = allocate_stack(stack_mode::guarded, 4 * page_size());
   std::byte* inside = s.low + 64;
   std::byte* far_below = s.low - s.guard - 1024 * 1024;
-  EXPECT_TRUE(s.overflow_fault(s.low - 8, inside));             // in the guard, whatever the sp
-  EXPECT_TRUE(s.overflow_fault(far_below, far_below));          // a frame that jumped the guard
-  EXPECT_TRUE(s.overflow_fault(far_below - 8, far_below));      // a push or call below it
-  EXPECT_FALSE(s.overflow_fault(nullptr, far_below));           // a null dereference while overflowed
-  EXPECT_FALSE(s.overflow_fault(far_below, inside));            // a wild pointer, stack intact
-  EXPECT_FALSE(s.overflow_fault(s.low + 8, s.low - s.guard));   // not below the stack
+  EXPECT_TRUE(s.overflow_fault(s.low - 8, inside));            // in the guard, whatever the sp
+  EXPECT_TRUE(s.overflow_fault(far_below, far_below));         // a frame that jumped the guard
+  EXPECT_TRUE(s.overflow_fault(far_below - 8, far_below));     // a push or call below it
+  EXPECT_FALSE(s.overflow_fault(nullptr, far_below));          // a null dereference while overflowed
+  EXPECT_FALSE(s.overflow_fault(far_below, inside));           // a wild pointer, stack intact
+  EXPECT_FALSE(s.overflow_fault(s.low + 8, s.low - s.guard));  // not below the stack
   release_stack(s);
 }
 

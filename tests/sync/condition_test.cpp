@@ -81,7 +81,7 @@ TEST(condition, wait_for_a_duration_times_out_with_the_mutex_held_again) {
     EXPECT_TRUE(cv.locked());
     EXPECT_EQ(lp.now() - t0, 2s);
     bool flag = false;
-    lp.call_later(1s, [&] { flag = true; });  // never notifies
+    lp.call_later(1s, [&] { flag = true; });             // never notifies
     EXPECT_TRUE(cv.wait_for(3s, [&] { return flag; }));  // checked again at the deadline
     EXPECT_EQ(lp.now() - t0, 5s);
     EXPECT_EQ(cv.waiting(), 0u);

@@ -32,8 +32,7 @@ namespace weft {
 
 class cross_semaphore {
  public:
-  explicit cross_semaphore(std::size_t initial = 1, std::string name = {})
-      : value_(initial), name_(std::move(name)) {}
+  explicit cross_semaphore(std::size_t initial = 1, std::string name = {}) : value_(initial), name_(std::move(name)) {}
   cross_semaphore(const cross_semaphore&) = delete;
   cross_semaphore& operator=(const cross_semaphore&) = delete;
 

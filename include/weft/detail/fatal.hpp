@@ -18,10 +18,10 @@ namespace weft::detail {
 
 }  // namespace weft::detail
 
-#define WEFT_ASSERT(cond, what)          \
-  do {                                   \
-    if (!(cond)) [[unlikely]]            \
-      ::weft::detail::fatal(what);       \
+#define WEFT_ASSERT(cond, what)    \
+  do {                             \
+    if (!(cond)) [[unlikely]]      \
+      ::weft::detail::fatal(what); \
   } while (false)
 
 #ifdef NDEBUG

@@ -47,9 +47,9 @@ struct header {
 };
 
 struct request {
-  std::string method;  // case-sensitive token: "GET"
-  std::string target;  // as sent: "/a%20b?x=1", "*", "http://h/p"
-  int version_minor = 1;  // HTTP/1.<version_minor>: 0 or 1
+  std::string method;           // case-sensitive token: "GET"
+  std::string target;           // as sent: "/a%20b?x=1", "*", "http://h/p"
+  int version_minor = 1;        // HTTP/1.<version_minor>: 0 or 1
   std::vector<header> headers;  // in order; trailers of a chunked body follow them
   std::string body;             // decoded when chunked
   bool keep_alive = true;       // per the version and the Connection header
@@ -86,7 +86,17 @@ class request_parser {
   std::string_view error_reason() const noexcept { return error_reason_; }
 
  private:
-  enum class state { request_line, header_line, body, chunk_size, chunk_data, chunk_data_end, trailer_line, done, failed };
+  enum class state {
+    request_line,
+    header_line,
+    body,
+    chunk_size,
+    chunk_data,
+    chunk_data_end,
+    trailer_line,
+    done,
+    failed
+  };
 
   // Appends from `data` up to a line feed. Returns the bytes taken and sets
   // `complete` when the line (in line_, ending removed) is whole.

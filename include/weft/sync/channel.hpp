@@ -141,7 +141,7 @@ class channel {
     std::optional<T>* slot = nullptr;  // filled by the sender that picks it
   };
   struct send_waiter : detail::sync_waiter {
-    T* value = nullptr;     // taken by the receiver that picks it
+    T* value = nullptr;    // taken by the receiver that picks it
     bool refused = false;  // woken by close(): not delivered
   };
 

@@ -29,8 +29,7 @@ namespace weft {
 
 class semaphore {
  public:
-  explicit semaphore(std::size_t initial = 1, std::string name = {})
-      : name_(std::move(name)), value_(initial) {}
+  explicit semaphore(std::size_t initial = 1, std::string name = {}) : name_(std::move(name)), value_(initial) {}
   semaphore(const semaphore&) = delete;
   semaphore& operator=(const semaphore&) = delete;
 

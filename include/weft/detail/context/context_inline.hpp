@@ -56,21 +56,21 @@ namespace weft::detail {
   asm volatile(
       "leaq -128(%%rsp), %%rsp\n\t"  // step over the red zone
       "leaq 1f(%%rip), %%rcx\n\t"
-      "pushq %%rcx\n\t"              // 0x08: resume address
-      "pushq %%rbp\n\t"              // 0x00: rbp
-      "movq %%rsp, (%%rsi)\n\t"      // *save = the context we leave
-      "movq %%rdi, %%rsp\n\t"        // the context we enter
+      "pushq %%rcx\n\t"          // 0x08: resume address
+      "pushq %%rbp\n\t"          // 0x00: rbp
+      "movq %%rsp, (%%rsi)\n\t"  // *save = the context we leave
+      "movq %%rdi, %%rsp\n\t"    // the context we enter
       "popq %%rbp\n\t"
       "popq %%rcx\n\t"
-      "jmpq *%%rcx\n"                // pop; jmp, as weft_context_jump: no ret to mispredict
+      "jmpq *%%rcx\n"  // pop; jmp, as weft_context_jump: no ret to mispredict
       "1:\n\t"
       "endbr64\n\t"
       "leaq 128(%%rsp), %%rsp"
       : "+D"(to), "+S"(save)
       :
       : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",  //
-        "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",                  //
-        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",            //
+        "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",                    //
+        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",              //
 #if defined(__AVX512F__)
         "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23",  //
         "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31",  //

@@ -43,8 +43,6 @@ inline bool eh_empty(const eh_globals& eh) noexcept {
   return (reinterpret_cast<std::uintptr_t>(eh.caught_exceptions) | eh.uncaught_exceptions) == 0;
 }
 
-inline eh_globals* this_thread_eh_globals() noexcept {
-  return reinterpret_cast<eh_globals*>(abi::__cxa_get_globals());
-}
+inline eh_globals* this_thread_eh_globals() noexcept { return reinterpret_cast<eh_globals*>(abi::__cxa_get_globals()); }
 
 }  // namespace weft::detail

@@ -46,7 +46,7 @@ struct fiber_control {
   weft_context context = nullptr;  // the fiber's own, while it is not running
   weft_context resumer = nullptr;  // where suspend() goes, while it runs
   fiber_state state = fiber_state::created;
-  bool unwinding = false;      // being destroyed: suspend() throws forced_unwind
+  bool unwinding = false;  // being destroyed: suspend() throws forced_unwind
   bool preserve_fp = false;
   // preserve_fp, or `eh` holds exception state: a resume takes
   // switch_into_slow. One flag, so the fast path tests one byte.
@@ -58,18 +58,18 @@ struct fiber_control {
   // than weft_context_jump; only ever set for an exclusive fiber in a build
   // that has it. Fixed at creation: the two kinds of saved context do not mix.
   bool inline_switch = false;
-  eh_globals eh{};             // the fiber's exception state while not running
-  std::exception_ptr error;    // escaped the body; rethrown by resume()
+  eh_globals eh{};           // the fiber's exception state while not running
+  std::exception_ptr error;  // escaped the body; rethrown by resume()
   stack_allocation stack;
   const body_ops* ops = nullptr;
-  void* body = nullptr;        // the callable, on this fiber's stack
+  void* body = nullptr;               // the callable, on this fiber's stack
   const void* home_thread = nullptr;  // running_thread() of the thread that made it
   std::uint64_t id = 0;
   std::string name;
-  std::source_location created_at;  // shown in reports about the fiber
+  std::source_location created_at;      // shown in reports about the fiber
   const char* exclusive_why = nullptr;  // exclusive_use::why, for the abort message
-  fp_env fp{};                 // with preserve_fp: the fiber's, while suspended
-  fp_env resumer_fp{};         // with preserve_fp: the resumer's, while running
+  fp_env fp{};                          // with preserve_fp: the fiber's, while suspended
+  fp_env resumer_fp{};                  // with preserve_fp: the resumer's, while running
 #if defined(WEFT_ASAN)
   void* fake_stack = nullptr;  // ASan's fake frames of the fiber, while away
   const void* resumer_stack_bottom = nullptr;

@@ -178,9 +178,7 @@ inline void fiber::resume() {
     detail::rethrow_fiber_error(control_);
 }
 
-inline fiber_state fiber::state() const noexcept {
-  return control_ ? control_->state : fiber_state::finished;
-}
+inline fiber_state fiber::state() const noexcept { return control_ ? control_->state : fiber_state::finished; }
 
 inline void this_fiber::suspend() {
   detail::fiber_control* f = detail::this_thread.current;

@@ -30,10 +30,8 @@ template <class Y, class S>
 inline auto yielder<Y, S>::yield(detail::value_or_none<Y>&& value) -> received_type
   requires(!std::is_void_v<Y>)
 {
-  if constexpr (detail::yield_by_value<Y>)
-    out_.put(value);
-  else
-    out_.hold(value);
+  if constexpr (detail::yield_by_value<Y>) out_.put(value);
+  else out_.hold(value);
   return park();
 }
 
@@ -73,9 +71,7 @@ inline auto yielder<Y, S>::park() -> received_type {
 template <class Y, class S, class R>
 generator<Y, S, R>::generator(generator&& other) noexcept(
     std::is_nothrow_move_constructible_v<std::conditional_t<std::is_void_v<R>, bool, std::optional<R>>>)
-    : generator_base(std::move(other)),
-      port_(std::exchange(other.port_, nullptr)),
-      result_(std::move(other.result_)) {
+    : generator_base(std::move(other)), port_(std::exchange(other.port_, nullptr)), result_(std::move(other.result_)) {
   if (port_ != nullptr) port_->generator_ = this;
 }
 
@@ -279,10 +275,8 @@ inline Y generator<Y, S, R>::take() {
 
 template <class Y, class S, class R>
 inline auto generator<Y, S, R>::take_as_result() -> try_result {
-  if constexpr (std::is_void_v<Y>)
-    return true;
-  else
-    return try_result(std::in_place, std::move(port_->out_.get()));
+  if constexpr (std::is_void_v<Y>) return true;
+  else return try_result(std::in_place, std::move(port_->out_.get()));
 }
 
 template <class Y, class S, class R>

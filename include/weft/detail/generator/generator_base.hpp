@@ -36,8 +36,7 @@ std::string generator_label(const fiber_control& f);
 // A generator's fiber is of exclusive use: only next/send/throw_in/close
 // resume it and only its yielder suspends it, by the inline switch where
 // the build has one (weft/detail/context/context_inline.hpp).
-inline constexpr exclusive_use generator_use{
-    "a generator's body leaves its fiber only through its yielder", true};
+inline constexpr exclusive_use generator_use{"a generator's body leaves its fiber only through its yielder", true};
 
 inline bool startable(const fiber_control* f) noexcept {
   return f->state == fiber_state::created || f->state == fiber_state::suspended;
@@ -90,8 +89,8 @@ class generator_base {
   void body_raised(const fiber_control& f);
 
   fiber fiber_;
-  std::exception_ptr error_;      // escaped the body, until reported
-  bool error_is_exit_ = false;    // error_ is a generator_exit (close() swallows it)
+  std::exception_ptr error_;    // escaped the body, until reported
+  bool error_is_exit_ = false;  // error_ is a generator_exit (close() swallows it)
   return_status return_ = return_status::none;
 };
 

@@ -74,8 +74,8 @@ done_callback_id add_done_callback(State* owner, list<waiter>& to, F&& fn) {
   };
   auto cb = std::make_shared<registration>(owner, std::forward<F>(fn));
   done_callback* raw = cb.get();
-  return link_done_callback(owner->loop, to, owner->done(), raw, [cb = std::move(cb)] { cb->fn(*cb->owner); },
-                            typeid(std::decay_t<F>));
+  return link_done_callback(
+      owner->loop, to, owner->done(), raw, [cb = std::move(cb)] { cb->fn(*cb->owner); }, typeid(std::decay_t<F>));
 }
 
 }  // namespace detail

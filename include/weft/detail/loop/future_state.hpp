@@ -28,8 +28,8 @@ struct future_base : list_hook {  // list_hook: its loop's list of live futures
   // created (pending), finished (set_result, set_exception) or cancelled
   // (cancel()): task_phase's order, so that the loop awaits both alike.
   task_phase phase = task_phase::created;
-  bool retrieved = false;  // someone looked at the exception
-  std::exception_ptr error;    // set_exception's, or cancelled
+  bool retrieved = false;    // someone looked at the exception
+  std::exception_ptr error;  // set_exception's, or cancelled
   // Tasks waiting in join() and done callbacks, in the order they came.
   list<waiter> waiters;
   // Replaces what cancel() does to a pending future (a gather future

@@ -23,7 +23,7 @@ namespace weft::detail {
 // The part of a loop that the inline fast paths (yield_now) touch. The loop
 // (src/loop/loop_core.hpp) derives from it. Loop thread only.
 struct scheduler_state {
-  fifo<runnable> ready;         // tasks (run == nullptr) and callbacks, FIFO
+  fifo<runnable> ready;          // tasks (run == nullptr) and callbacks, FIFO
   task_base* running = nullptr;  // the task whose fiber is running
   // Items of the loop's current batch not yet run; hand-overs take them too.
   std::size_t batch_left = 0;

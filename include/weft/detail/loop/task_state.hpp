@@ -90,8 +90,8 @@ struct task_base : runnable, list_hook {  // list_hook: the loop's list of live 
   fiber fib;  // a worker of the loop while the task is unfinished, then empty
   std::uint32_t refs = 0;
   task_phase phase = task_phase::created;  // see task_phase (debuggers read it)
-  bool cancel_requested = false;          // cancel() called and not yet delivered
-  bool retrieved = false;                 // someone looked at the outcome
+  bool cancel_requested = false;           // cancel() called and not yet delivered
+  bool retrieved = false;                  // someone looked at the outcome
   bool detached = false;
   wake_reason reason = wake_reason::woken;
   std::uint16_t shield_depth = 0;

@@ -24,8 +24,8 @@ struct stack_allocation {
   // guarded: `guard` bytes below `low` fault on any access. dense: no
   // guard, only the canary. Never automatic.
   stack_mode mode = stack_mode::guarded;
-  bool carved = false;     // a region of a slab rather than a mapping of its own
-  std::size_t guard = 0;   // bytes of guard right below `low`; 0 when dense
+  bool carved = false;    // a region of a slab rather than a mapping of its own
+  std::size_t guard = 0;  // bytes of guard right below `low`; 0 when dense
   // The word an overflow hits first. Dense stacks point just below `low`;
   // guarded ones (the guard catches the overflow) at a constant that
   // always holds stack_canary_value, so checking is branch-free for both.
