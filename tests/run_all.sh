@@ -52,10 +52,13 @@ stage boost run_config boost -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_CONTEXT=bo
 # backend (the boost one is compiler-independent C++), no benchmarks. It
 # also builds the libFuzzer targets and fuzzes each for WEFT_FUZZ_SECONDS
 # (tests/fuzz/README.md says how to fuzz for longer).
-# The same build's compile commands then drive clang-tidy over the
+# First the layout check (clang-format); the same build's compile commands
+# then drive clang-tidy over the
 # library's sources (.clang-tidy lists the checks and why others are off);
 # any finding fails the stage. -Wthread-safety is on in every clang build.
 run_clang() {
+  echo "clang-format: every tracked C and C++ file as .clang-format says"
+  git ls-files '*.cpp' '*.hpp' '*.h' '*.c' | xargs clang-format-16 --dry-run --Werror || return 1
   run_config clang "$@" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON || return 1
   echo "clang-tidy over src/ (findings in $logs/clang-tidy.log)"
   run-clang-tidy-16 -p build/clang -j "$jobs" -quiet 'src/.*\.cpp$' >"$logs/clang-tidy.log" 2>&1 && return 0
@@ -109,6 +112,10 @@ run_valgrind() {
   return $status
 }
 stage valgrind run_valgrind
+# The Debian packages (packaging/check_debs.sh): built with CPack, installed
+# into an empty root with dpkg, the installed rotated and a find_package
+# consumer run, then removed without a trace.
+stage debs packaging/check_debs.sh build/deb
 stage asm run_config asm -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_CONTEXT=asm
 
 echo
