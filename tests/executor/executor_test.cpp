@@ -424,9 +424,11 @@ TEST(executor, close_without_grace_unwinds_only_after_the_running_job_returns) {
 TEST(executor, closing_a_loop_destroys_its_default_executor_after_the_tasks) {
   std::atomic<int> finished{0};
   {
-    loop lp;
+    // Before the loop: ~loop cancels the sleeper, whose handler counts
+    // `release` down, so the latches must outlive it.
     std::latch started(1);
     std::latch release(1);
+    loop lp;
     lp.run_until_complete([&] {
       weft::spawn([&] {
         weft::run_in_executor([&] {
