@@ -73,6 +73,21 @@ std::optional<bool> want_bool(reporter& r, std::string_view key, const toml::nod
   return std::nullopt;
 }
 
+// The type is checked before the value is read: toml++ converts a float to
+// an integer without a range check (undefined beyond int64).
+std::optional<std::int64_t> want_integer(reporter& r, std::string_view key, const toml::node& n, std::int64_t low,
+                                         std::int64_t high) {
+  if (!n.is_integer()) {
+    r.at(n, "'" + std::string(key) + "' must be an integer, not " + type_name(n));
+    return std::nullopt;
+  }
+  auto v = *n.value<std::int64_t>();
+  if (v >= low && v <= high) return v;
+  r.at(n, "'" + std::string(key) + "' must be between " + std::to_string(low) + " and " + std::to_string(high) +
+              ", not " + std::to_string(v));
+  return std::nullopt;
+}
+
 std::optional<std::chrono::nanoseconds> want_duration(reporter& r, std::string_view key, const toml::node& n) {
   auto s = want_string(r, key, n);
   if (!s) return std::nullopt;
@@ -341,10 +356,7 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
       }
     } else if (key == "keep") {
       has_keep = true;
-      auto n = v.value<std::int64_t>();
-      if (!v.is_integer() || !n) r.at(v, std::string("'keep' must be an integer, not ") + type_name(v));
-      else if (*n < 0 || *n > 100000) r.at(v, "'keep' must be between 0 and 100000, not " + std::to_string(*n));
-      else f.keep = static_cast<unsigned>(*n);
+      if (auto n = want_integer(r, key, v, 0, 100000)) f.keep = static_cast<unsigned>(*n);
     } else if (key == "every") {
       f.every = want_duration(r, key, v);
     } else if (auto period = calendar_key(key)) {
@@ -386,10 +398,7 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
     } else if (key == "compress_level") {
       has_level = true;
       level_line = key_line;
-      auto n = v.value<std::int64_t>();
-      if (!v.is_integer() || !n) r.at(v, std::string("'compress_level' must be an integer, not ") + type_name(v));
-      else if (*n < 1 || *n > 19) r.at(v, "'compress_level' must be between 1 and 19, not " + std::to_string(*n));
-      else f.compress_level = static_cast<int>(*n);
+      if (auto n = want_integer(r, key, v, 1, 19)) f.compress_level = static_cast<int>(*n);
     } else if (key == "notify") {
       parse_notify(r, v, f);
     } else if (key == "prerotate") {

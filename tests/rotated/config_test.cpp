@@ -293,6 +293,17 @@ TEST(rotated_config, structural_mistakes_name_their_line) {
             (std::vector<std::string>{"c.toml:3: 'keep' must be an integer, not a string"}));
 }
 
+// Found by config_parser_fuzz: toml++ converts a float to an integer
+// without a range check, so a float beyond int64 must be refused before
+// it is ever read as one (UBSan reports the conversion otherwise).
+TEST(rotated_config, a_float_beyond_any_integer_is_refused_as_a_float) {
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2.2e65\nevery = \"1s\"\n"),
+            (std::vector<std::string>{"c.toml:3: 'keep' must be an integer, not a float"}));
+  EXPECT_EQ(
+      errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\"\ncompress = \"gzip\"\ncompress_level = -1e300\n"),
+      (std::vector<std::string>{"c.toml:6: 'compress_level' must be an integer, not a float"}));
+}
+
 TEST(rotated_config, a_toml_syntax_error_gives_its_line) {
   auto errors = errors_of("[[file]]\npath = \"/a\"\nkeep = 2\nevery = \"1s\n");
   ASSERT_EQ(errors.size(), 1u);
