@@ -4,6 +4,7 @@
 //   auto all = weft::gather(weft::return_exceptions, a, b, c);  // outcomes
 //   auto [done, pending] = weft::wait(tasks, weft::return_when::first_completed, 5s);
 //   for (auto t : weft::as_completed(tasks)) use(t.result());
+//   for (auto ac = weft::as_completed(tasks, 5s); ac.remaining();) use(ac.next_result());
 //
 // Each is called from a task and suspends only that task. The tasks given
 // must belong to the running task's loop. "Completion order" is the order in
@@ -35,8 +36,11 @@
 //
 // as_completed(tasks, timeout) yields the tasks as they finish: next()
 // suspends until the next one is done and returns it (std::nullopt after the
-// last), or range-for over it. Past the timeout, next() raises
-// weft::timeout_error once for each task not handed out.
+// last), or range-for over it (Python 3.13's `async for`); next_result()
+// waits the same way and returns the task's result or raises its exception
+// (Python <= 3.12's `for aw in as_completed(aws): await aw`). Past the
+// timeout, either raises weft::timeout_error once for each task not handed
+// out.
 //
 // gather_future(args...) is gather as an object: a weft::future that several
 // tasks may join, that callbacks may watch and that cancel() cancels
@@ -472,6 +476,15 @@ class completion_order {
     }
     ++handed_out_;
     throw timeout_error("weft: as_completed timed out");
+  }
+  // Python <= 3.12's form, `for aw in as_completed(aws): r = await aw`:
+  // waits as next() does and returns the task's result, or raises its
+  // exception (marking it retrieved; weft::cancelled for a task that was
+  // cancelled), or timeout_error past the deadline. Either way one task
+  // fewer remains. invalid_state when none remains.
+  T next_result() {
+    if (remaining() == 0) throw invalid_state("weft: as_completed has handed out every task");
+    return next()->result();
   }
   // Tasks not handed out yet.
   std::size_t remaining() const noexcept { return tasks_.size() - handed_out_; }
