@@ -266,31 +266,47 @@ TEST(asyncio_wait_for, a_zero_deadline_lets_a_finished_result_through) {
   EXPECT_EQ(trace, trace_t{});  // cancelled before it started
 }
 
-// for f in asyncio.as_completed(aws, timeout=2): past the deadline every
-// remaining `await f` raises TimeoutError, once per task not handed out.
-TEST(asyncio_as_completed, past_the_deadline_each_remaining_next_raises_timeout_error) {
+// A task that sleeps `s` seconds and returns s.
+weft::task<int> sleeps(int s) {
+  return weft::spawn([s] {
+    weft::sleep_for(std::chrono::seconds(s));
+    return s;
+  });
+}
+
+// Tasks sleeping 5, 1 and 10 s in as_completed(tasks, timeout=2), taken with
+// take(ac) while remaining() > 0: the values and timeouts seen, in order.
+// Checks that it all ends at the deadline and cancels no task.
+template <class Take>
+trace_t take_past_the_deadline(Take take) {
   loop lp({.virtual_time = true});
-  std::vector<std::string> trace;
+  trace_t trace;
   lp.run_until_complete([&] {
     auto start = lp.now();
-    std::vector<weft::task<int>> tasks;
-    for (int s : {5, 1, 10})
-      tasks.push_back(weft::spawn([s] {
-        weft::sleep_for(std::chrono::seconds(s));
-        return s;
-      }));
+    std::vector tasks{sleeps(5), sleeps(1), sleeps(10)};
     auto ac = weft::as_completed(tasks, 2s);
     for (int bound = 0; ac.remaining() > 0 && bound < 10; ++bound) {
       try {
-        trace.push_back(std::to_string(ac.next()->result()));
+        trace.push_back(std::to_string(take(ac)));
       } catch (const weft::timeout_error&) {
         trace.push_back("timeout " + std::to_string(ac.remaining()));
       }
     }
     EXPECT_EQ(lp.now() - start, 2s);
     EXPECT_FALSE(ac.next().has_value());
+    EXPECT_THROW(ac.next_result(), weft::invalid_state);
+    EXPECT_EQ(tasks[0].join(), 5);
+    EXPECT_EQ(tasks[2].join(), 10);
   });
-  EXPECT_EQ(trace, (trace_t{"1", "timeout 1", "timeout 0"}));
+  return trace;
+}
+
+// Python 3.13: `async for t in asyncio.as_completed(aws, timeout=2)`: past
+// the deadline every remaining step raises TimeoutError, once per task not
+// handed out.
+TEST(asyncio_as_completed, past_the_deadline_each_remaining_next_raises_timeout_error) {
+  EXPECT_EQ(take_past_the_deadline([](auto& ac) { return ac.next()->result(); }),
+            (trace_t{"1", "timeout 1", "timeout 0"}));
 }
 
 // loop.run_until_complete(task): runs the loop until that task is done and
@@ -541,21 +557,15 @@ TEST(asyncio_as_completed, next_result_returns_each_result_or_raises_in_completi
   trace_t trace;
   lp.run_until_complete([&] {
     auto start = lp.now();
-    auto sleeper = [](int s) {
-      return weft::spawn([s] {
-        weft::sleep_for(std::chrono::seconds(s));
-        return s;
-      });
-    };
     auto fails = weft::spawn([]() -> int {
       weft::sleep_for(1s);
       throw std::runtime_error("boom");
     });
-    auto doomed = sleeper(9);
+    auto doomed = sleeps(9);
     auto quick = weft::spawn([] { return 7; });
     weft::yield_now();  // quick is done
     lp.call_later(500ms, [&] { doomed.cancel(); });
-    auto ac = weft::as_completed(std::vector{sleeper(3), fails, sleeper(2), doomed, quick});
+    auto ac = weft::as_completed(std::vector{sleeps(3), fails, sleeps(2), doomed, quick});
     weft::call_soon([&] { trace.push_back("callback"); });
     while (ac.remaining() > 0) {
       std::string what;
@@ -580,31 +590,8 @@ TEST(asyncio_as_completed, next_result_returns_each_result_or_raises_in_completi
 // raises TimeoutError from every await past the deadline, once per task not
 // handed out; the tasks themselves run on, uncancelled.
 TEST(asyncio_as_completed, next_result_past_the_deadline_raises_timeout_error_for_each_remaining_task) {
-  loop lp({.virtual_time = true});
-  trace_t trace;
-  lp.run_until_complete([&] {
-    auto start = lp.now();
-    std::vector<weft::task<int>> tasks;
-    for (int s : {5, 1, 10})
-      tasks.push_back(weft::spawn([s] {
-        weft::sleep_for(std::chrono::seconds(s));
-        return s;
-      }));
-    auto ac = weft::as_completed(tasks, 2s);
-    for (int bound = 0; ac.remaining() > 0 && bound < 10; ++bound) {
-      try {
-        trace.push_back(std::to_string(ac.next_result()));
-      } catch (const weft::timeout_error&) {
-        trace.push_back("timeout " + std::to_string(ac.remaining()));
-      }
-    }
-    EXPECT_EQ(lp.now() - start, 2s);
-    EXPECT_FALSE(tasks[0].done());
-    EXPECT_FALSE(tasks[2].cancelled());
-    EXPECT_EQ(tasks[0].join(), 5);
-    EXPECT_EQ(tasks[2].join(), 10);
-  });
-  EXPECT_EQ(trace, (trace_t{"1", "timeout 1", "timeout 0"}));
+  EXPECT_EQ(take_past_the_deadline([](auto& ac) { return ac.next_result(); }),
+            (trace_t{"1", "timeout 1", "timeout 0"}));
 }
 
 }  // namespace

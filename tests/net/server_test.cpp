@@ -211,17 +211,25 @@ std::string read_to_end(tcp_stream& c) {
   return got;
 }
 
+// `n` clients of `srv` that each got one answer (of `body_size` bytes) and
+// keep their connection: idle, between requests.
+std::vector<tcp_stream> idle_clients(const server& srv, int n, std::size_t body_size) {
+  std::vector<tcp_stream> clients;
+  for (int i = 0; i < n; ++i) {
+    clients.push_back(tcp_stream::connect(srv.local_address()));
+    std::string answer = http_get(clients.back(), body_size);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.size() > body_size) << answer.substr(0, 100);
+  }
+  return clients;
+}
+
 TEST(server, shutdown_closes_idle_keep_alive_connections_at_once) {
   loop lp({.virtual_time = true});
   const std::string body = "hello";
   weft::event working("working");
   lp.run_until_complete([&] {
     auto srv = serve(tcp_listener::bind(address::ipv4("127.0.0.1", 0)), keep_alive_http(1s, body, working));
-    std::vector<tcp_stream> clients;
-    for (int i = 0; i < 3; ++i) {
-      clients.push_back(tcp_stream::connect(srv.local_address()));
-      EXPECT_TRUE(http_get(clients.back(), body.size()).ends_with("\r\n\r\nhello"));  // now idle, kept alive
-    }
+    std::vector<tcp_stream> clients = idle_clients(srv, 3, body.size());
     auto start = lp.now();
     EXPECT_EQ(srv.shutdown(30s), 0u);
     EXPECT_EQ(lp.now() - start, 0s);
@@ -236,11 +244,7 @@ TEST(server, shutdown_lets_a_request_in_progress_finish_whole_while_idle_ones_cl
   weft::event working("working");
   lp.run_until_complete([&] {
     auto srv = serve(tcp_listener::bind(address::ipv4("127.0.0.1", 0)), keep_alive_http(2s, body, working));
-    std::vector<tcp_stream> idle;
-    for (int i = 0; i < 2; ++i) {
-      idle.push_back(tcp_stream::connect(srv.local_address()));
-      EXPECT_EQ(http_get(idle.back(), body.size()).size(), body.size() + 44);
-    }
+    std::vector<tcp_stream> idle = idle_clients(srv, 2, body.size());
     auto busy = tcp_stream::connect(srv.local_address());
     busy.write_all(bytes(get_request));
     working.clear();
