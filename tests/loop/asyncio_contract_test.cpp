@@ -594,4 +594,32 @@ TEST(asyncio_as_completed, next_result_past_the_deadline_raises_timeout_error_fo
             (trace_t{"1", "timeout 1", "timeout 0"}));
 }
 
+// Python: at the deadline as_completed stops watching the tasks (its
+// timeout handler removes their done callbacks), so a task that finishes
+// after it is never handed out, even to an await that starts later: that
+// await raises TimeoutError. The same in 3.13's `async for` (next()).
+TEST(asyncio_as_completed, a_task_finishing_after_the_deadline_is_not_handed_out_later) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    std::vector tasks{sleeps(1), sleeps(3), sleeps(4)};
+    auto ac = weft::as_completed(tasks, 2s);
+    trace.push_back(std::to_string(ac.next_result()));
+    weft::sleep_for(5s);  // the other two finish meanwhile, after the deadline
+    EXPECT_TRUE(tasks[1].done());
+    try {
+      trace.push_back(std::to_string(ac.next_result()));
+    } catch (const weft::timeout_error&) {
+      trace.push_back("timeout " + std::to_string(ac.remaining()));
+    }
+    try {
+      trace.push_back(std::to_string(ac.next()->result()));
+    } catch (const weft::timeout_error&) {
+      trace.push_back("timeout " + std::to_string(ac.remaining()));
+    }
+    EXPECT_FALSE(ac.next().has_value());
+  });
+  EXPECT_EQ(trace, (trace_t{"1", "timeout 1", "timeout 0"}));
+}
+
 }  // namespace
