@@ -17,7 +17,7 @@
 // neither a symlink nor a ".." the kernel would follow leaves the root.
 //
 // Prints "listening on HOST:PORT" first, serves until SIGINT or SIGTERM,
-// closes keep-alive connections idle between requests at once, lets
+// closes keep-alive connections idle between two requests at once, lets
 // requests in flight finish (up to 5 s; their answers say "Connection:
 // close") and exits 0.
 //
@@ -114,6 +114,7 @@ class connection {
         if (!parser_.done()) break;
         if (served_.stopping()) parser_.request().keep_alive = false;  // the answer says so
         bool keep = answer(parser_.request());
+        answered_ = true;
         parser_.next();
         if (!keep) {
           flush();
@@ -126,10 +127,13 @@ class connection {
   }
 
  private:
-  // Between requests (nothing of the next one read, every answer written)
-  // the connection is idle: a shutdown closes it at once.
+  // Between requests (one answered, nothing of the next one read, every
+  // answer written) the connection is idle: a shutdown closes it at once,
+  // and a client retries a request lost so on a reused connection. A new
+  // connection is not idle: its client connected to send a request (nginx
+  // draws the same line).
   std::size_t read_some(std::span<char> buf) {
-    if (!parser_.idle()) return conn_.read_some(std::as_writable_bytes(buf));
+    if (!answered_ || !parser_.idle()) return conn_.read_some(std::as_writable_bytes(buf));
     auto idle = served_.idle();
     return conn_.read_some(std::as_writable_bytes(buf));
   }
@@ -200,6 +204,7 @@ class connection {
   int root_;
   http::request_parser parser_;
   std::string out_;  // answers not yet written
+  bool answered_ = false;
 };
 
 }  // namespace

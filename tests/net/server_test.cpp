@@ -157,16 +157,18 @@ TEST(server, graceful_shutdown_loses_no_response_already_being_written) {
 }
 
 // An HTTP/1.1 keep-alive handler in the shape of examples/net/http_server:
-// only the wait for a request's first bytes is idle. Each answer takes
+// only the wait for the first bytes of a request after the first is idle
+// (a new connection's client is about to send one). Each answer takes
 // `work` (virtual time), then sends `body`, saying "Connection: close" once
 // the server is stopping; the idle() after it then ends the connection.
 server::connection_handler keep_alive_http(loop::duration work, const std::string& body, weft::event& working) {
   return [work, &body, &working](tcp_stream& c, server_connection& sc) {
     http::request_parser parser;
+    bool answered = false;
     char buf[4096];
     for (;;) {
       std::size_t n = 0;
-      if (parser.idle()) {
+      if (answered && parser.idle()) {
         auto idle = sc.idle();
         n = c.read_some(std::as_writable_bytes(std::span(buf)));
       } else {
@@ -183,6 +185,7 @@ server::connection_handler keep_alive_http(loop::duration work, const std::strin
                            (sc.stopping() ? "\r\nConnection: close" : "") + "\r\n\r\n";
         c.write_all(bytes(head + body));
         parser.next();
+        answered = true;
       }
     }
   };
@@ -260,6 +263,24 @@ TEST(server, shutdown_lets_a_request_in_progress_finish_whole_while_idle_ones_cl
     EXPECT_EQ(got, "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\nConnection: close\r\n\r\n" + body);
     EXPECT_EQ(stopper.join(), 0u);
     EXPECT_EQ(lp.now() - start, 2s);
+  });
+}
+
+TEST(server, shutdown_answers_the_first_request_of_a_connection_accepted_before_it) {
+  loop lp({.virtual_time = true});
+  const std::string body = "x";
+  weft::event working("working");
+  lp.run_until_complete([&] {
+    auto srv = serve(tcp_listener::bind(address::ipv4("127.0.0.1", 0)), keep_alive_http(1s, body, working));
+    auto fresh = tcp_stream::connect(srv.local_address());
+    while (srv.connections() == 0) weft::yield_now();  // accepted; its request not sent yet
+    auto start = lp.now();
+    auto stopper = weft::spawn([&] { return srv.shutdown(30s); });
+    weft::sleep_for(2s);
+    fresh.write_all(bytes(get_request));
+    EXPECT_EQ(read_to_end(fresh), "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
+    EXPECT_EQ(stopper.join(), 0u);
+    EXPECT_EQ(lp.now() - start, 3s);
   });
 }
 

@@ -21,16 +21,18 @@
 // Graceful shutdown and idle connections: the server cannot tell a
 // connection waiting for its next request (an HTTP keep-alive connection
 // between requests) from one in the middle of a request. A handler that
-// takes a server_connection& as well says so: it marks the wait for a
-// request's first bytes idle, and shutdown() closes idle connections at
-// once while the others finish within the grace.
+// takes a server_connection& as well says so: it marks the wait for the
+// next request after an answer idle, and shutdown() closes idle
+// connections at once while the others finish within the grace.
 //
 //   auto srv = weft::net::serve(std::move(listener), [](tcp_stream& c, server_connection& sc) {
-//     for (;;) {
+//     for (bool answered = false;; answered = true) {
 //       std::size_t n;
-//       {
-//         auto idle = sc.idle();  // between requests
+//       if (answered) {
+//         auto idle = sc.idle();  // between two requests
 //         n = c.read_some(buf);
+//       } else {
+//         n = c.read_some(buf);  // a new client is about to send its first
 //       }
 //       ...read the rest of the request and answer it: not idle...
 //     }
@@ -129,8 +131,9 @@ class server_connection {
   // meanwhile cancels the connection's task (the wait raises
   // weft::cancelled and the connection closes). Once a shutdown has
   // started, raises weft::cancelled at once instead. Put in it only the
-  // wait for a request's first bytes: a request partly read, or an answer
-  // not yet written, would be lost.
+  // wait for the next request after an answer: a request partly read, or
+  // an answer not yet written, would be lost, and so would the first
+  // request of a new connection, whose client may not retry it.
   idle_scope idle();
   // True once the server is shutting down: the handler may tell its peer
   // (HTTP's "Connection: close") and end after the current request.
