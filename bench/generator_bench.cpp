@@ -14,10 +14,15 @@
 // GCC 12 flags Boost 1.74's own coroutine2 internals (an uninitialised
 // member of a control block Boost builds on the coroutine's stack) with
 // -Wmaybe-uninitialized; the warning is about Boost's code, not this file.
+// Clang has no such warning (-Wunknown-warning-option under -Werror).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <boost/coroutine2/coroutine.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #include "weft/generator.hpp"
 

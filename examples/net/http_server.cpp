@@ -17,7 +17,9 @@
 // neither a symlink nor a ".." the kernel would follow leaves the root.
 //
 // Prints "listening on HOST:PORT" first, serves until SIGINT or SIGTERM,
-// lets requests in flight finish (up to 5 s) and exits 0.
+// closes keep-alive connections idle between two requests at once, lets
+// requests in flight finish (up to 5 s; their answers say "Connection:
+// close") and exits 0.
 //
 // --processes N: N pre-forked worker processes serve the port under a
 // supervisor, which replaces them on SIGHUP (prefork_main.hpp).
@@ -91,13 +93,14 @@ void append_error(std::string& out, int status, const http::request& r) {
 
 class connection {
  public:
-  connection(weft::net::tcp_stream& conn, int root) : conn_(conn), root_(root) {}
+  connection(weft::net::tcp_stream& conn, weft::net::server_connection& served, int root)
+      : conn_(conn), served_(served), root_(root) {}
 
   void serve() {
     conn_.set_nodelay(true);
     std::array<char, 16 * 1024> buf;
     for (;;) {
-      std::size_t n = conn_.read_some(std::as_writable_bytes(std::span(buf)));
+      std::size_t n = read_some(buf);
       if (n == 0) return;  // the peer closed (mid-request or not: nothing to answer)
       std::string_view in(buf.data(), n);
       while (!in.empty()) {
@@ -109,7 +112,9 @@ class connection {
           return;
         }
         if (!parser_.done()) break;
+        if (served_.stopping()) parser_.request().keep_alive = false;  // the answer says so
         bool keep = answer(parser_.request());
+        answered_ = true;
         parser_.next();
         if (!keep) {
           flush();
@@ -122,6 +127,17 @@ class connection {
   }
 
  private:
+  // Between requests (one answered, nothing of the next one read, every
+  // answer written) the connection is idle: a shutdown closes it at once,
+  // and a client retries a request lost so on a reused connection. A new
+  // connection is not idle: its client connected to send a request (nginx
+  // draws the same line).
+  std::size_t read_some(std::span<char> buf) {
+    if (!answered_ || !parser_.idle()) return conn_.read_some(std::as_writable_bytes(buf));
+    auto idle = served_.idle();
+    return conn_.read_some(std::as_writable_bytes(buf));
+  }
+
   // Appends (or sends) the answer to `r`; false if the connection must close after it.
   bool answer(const http::request& r) {
     const bool head = r.method == "HEAD";
@@ -184,9 +200,11 @@ class connection {
   }
 
   weft::net::tcp_stream& conn_;
+  weft::net::server_connection& served_;
   int root_;
   http::request_parser parser_;
   std::string out_;  // answers not yet written
+  bool answered_ = false;
 };
 
 }  // namespace
@@ -206,7 +224,10 @@ int main(int argc, char** argv) {
   }
   if (!worker && f.number("processes") > 0)  // after --root is checked, which each worker opens again
     return examples::supervise(f, static_cast<std::size_t>(f.number("processes")), argc, argv);
-  auto handler = [&](weft::net::tcp_stream& conn) { connection(conn, root.fd).serve(); };
+  weft::net::server::connection_handler handler = [&](weft::net::tcp_stream& conn,
+                                                      weft::net::server_connection& served) {
+    connection(conn, served, root.fd).serve();
+  };
   // A client that stops sending for 30 s mid-request or between requests is dropped.
   const weft::net::server_options options{.idle_timeout = std::chrono::seconds(30)};
   if (worker) return examples::serve_as_worker(*worker, handler, options);

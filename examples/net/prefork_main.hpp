@@ -30,7 +30,7 @@
 namespace examples {
 
 // Serves as a worker; returns main's exit status.
-inline int serve_as_worker(weft::net::prefork_worker& worker, weft::net::server::handler handler,
+inline int serve_as_worker(weft::net::prefork_worker& worker, weft::net::server::connection_handler handler,
                            weft::net::server_options options, weft::loop::duration grace = std::chrono::seconds(5)) {
   weft::loop lp;
   return lp.run_until_complete([&] {

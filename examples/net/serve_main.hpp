@@ -53,8 +53,10 @@ inline weft::net::tcp_listener listen_and_announce(const flags& f) {
 }
 
 // Serves on every loop of `rt` until SIGINT or SIGTERM; see the top.
-inline void serve_on_loops(weft::runtime& rt, const flags& f, const weft::net::server::handler& handler,
-                           weft::net::server_options options, weft::loop::duration grace) {
+// Handler: a server::handler or a server::connection_handler.
+template <class Handler>
+void serve_on_loops(weft::runtime& rt, const flags& f, const Handler& handler, weft::net::server_options options,
+                    weft::loop::duration grace) {
   using namespace weft::net;
   auto where = address::parse(f.text("host"), static_cast<std::uint16_t>(f.number("port")));
   bool handoff = f.text("accept") == "handoff";
@@ -98,8 +100,9 @@ inline void serve_on_loops(weft::runtime& rt, const flags& f, const weft::net::s
 // Runs the server to the end; returns main's exit status. `grace`: how long
 // connections in flight may finish after the signal before they are
 // cancelled.
-inline int serve_until_signal(const flags& f, weft::net::server::handler handler, weft::net::server_options options,
-                              weft::loop::duration grace = std::chrono::seconds(5)) {
+template <class Handler>
+int serve_until_signal(const flags& f, Handler handler, weft::net::server_options options,
+                       weft::loop::duration grace = std::chrono::seconds(5)) {
   if (f.number("loops") < 1 || (f.text("accept") != "reuseport" && f.text("accept") != "handoff")) {
     std::fprintf(stderr, "--loops: at least 1; --accept: reuseport or handoff\n");
     return 2;

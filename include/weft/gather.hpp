@@ -4,6 +4,7 @@
 //   auto all = weft::gather(weft::return_exceptions, a, b, c);  // outcomes
 //   auto [done, pending] = weft::wait(tasks, weft::return_when::first_completed, 5s);
 //   for (auto t : weft::as_completed(tasks)) use(t.result());
+//   for (auto ac = weft::as_completed(tasks, 5s); ac.remaining();) use(ac.next_result());
 //
 // Each is called from a task and suspends only that task. The tasks given
 // must belong to the running task's loop. "Completion order" is the order in
@@ -35,8 +36,11 @@
 //
 // as_completed(tasks, timeout) yields the tasks as they finish: next()
 // suspends until the next one is done and returns it (std::nullopt after the
-// last), or range-for over it. Past the timeout, next() raises
-// weft::timeout_error once for each task not handed out.
+// last), or range-for over it (Python 3.13's `async for`); next_result()
+// waits the same way and returns the task's result or raises its exception
+// (Python <= 3.12's `for aw in as_completed(aws): await aw`). Past the
+// timeout, either raises weft::timeout_error once for each task not handed
+// out; a task finishing after the deadline is never handed out.
 //
 // gather_future(args...) is gather as an object: a weft::future that several
 // tasks may join, that callbacks may watch and that cancel() cancels
@@ -157,6 +161,11 @@ class completion_watch {
   wake_reason wait(std::string_view what, loop_time deadline = no_deadline);
   // Tasks not finished yet.
   std::size_t unfinished() const noexcept { return count_ - finished_.size(); }
+  // Stops watching (asyncio's remove_done_callback): tasks finishing from
+  // now on are never popped. Wakes the watcher if it is parked in wait(),
+  // which must not be called again.
+  void stop() noexcept;
+  bool stopped() const noexcept { return stopped_; }
 
  private:
   struct watch_waiter : waiter {
@@ -173,6 +182,7 @@ class completion_watch {
   std::size_t popped_ = 0;
   std::size_t pending_hint_ = 0;  // no task below it is unfinished (for dumps)
   bool waiting_ = false;
+  bool stopped_ = false;
 };
 
 // gather's wait: returns when every task is done or (stop_at_first_error)
@@ -447,31 +457,44 @@ wait_result<T> wait(const std::vector<task<T>>& tasks, return_when when = return
 template <class T>
 class completion_order {
  public:
-  completion_order(std::vector<task<T>> tasks, std::optional<loop::duration> timeout)
-      : tasks_(std::move(tasks)), deadline_(timeout ? detail::loop_now() + *timeout : detail::no_deadline) {
+  // With a timeout, a timer stops the watch at the deadline, as asyncio's
+  // timeout handler does: a task finishing after it is never handed out.
+  completion_order(std::vector<task<T>> tasks, std::optional<loop::duration> timeout) : tasks_(std::move(tasks)) {
     states_.reserve(tasks_.size());
     for (auto& t : tasks_) states_.push_back(detail::access::state(t));
     watch_ = std::make_unique<detail::completion_watch>(states_.data(), states_.size());
+    if (timeout)
+      deadline_ = call_later(
+          *timeout, [w = watch_.get()] { w->stop(); }, "as_completed timeout");
   }
+  ~completion_order() { deadline_.cancel(); }  // before watch_ goes
+  completion_order(completion_order&&) noexcept = default;
+  completion_order& operator=(completion_order&&) = delete;
 
   // The next task to finish (suspending until one does); nullopt when all
-  // have been handed out. Past the deadline, a task already finished is
-  // still handed out; otherwise each call raises timeout_error at once and
-  // counts as one task handed out, as asyncio's as_completed does, so that
-  // `while (ac.remaining())` ends. cancelled if the caller is cancelled.
+  // have been handed out. Past the deadline, a task that finished before it
+  // is still handed out; otherwise each call raises timeout_error at once
+  // and counts as one task handed out, as asyncio's as_completed does, so
+  // that `while (ac.remaining())` ends. cancelled if the caller is
+  // cancelled.
   std::optional<task<T>> next() {
     for (;;) {
       if (remaining() == 0) return std::nullopt;
       if (std::optional<std::size_t> i = watch_->pop()) return hand_out(*i);
-      if (expired_) break;
-      switch (watch_->wait("as_completed", deadline_)) {
-        case detail::wake_reason::woken: break;
-        case detail::wake_reason::timed_out: expired_ = true; break;
-        case detail::wake_reason::cancelled: throw cancelled();
-      }
+      if (watch_->stopped()) break;
+      if (watch_->wait("as_completed") == detail::wake_reason::cancelled) throw cancelled();
     }
     ++handed_out_;
     throw timeout_error("weft: as_completed timed out");
+  }
+  // Python <= 3.12's form, `for aw in as_completed(aws): r = await aw`:
+  // waits as next() does and returns the task's result, or raises its
+  // exception (marking it retrieved; weft::cancelled for a task that was
+  // cancelled), or timeout_error past the deadline. Either way one task
+  // fewer remains. invalid_state when none remains.
+  T next_result() {
+    if (remaining() == 0) throw invalid_state("weft: as_completed has handed out every task");
+    return next()->result();
   }
   // Tasks not handed out yet.
   std::size_t remaining() const noexcept { return tasks_.size() - handed_out_; }
@@ -508,10 +531,9 @@ class completion_order {
 
   std::vector<task<T>> tasks_;
   std::vector<detail::task_base*> states_;
-  detail::loop_time deadline_;
   std::unique_ptr<detail::completion_watch> watch_;  // destroyed before tasks_
+  timer_handle deadline_;                            // stops watch_; cancelled before it goes
   std::size_t handed_out_ = 0;                       // tasks, and timeouts raised in their place
-  bool expired_ = false;
 };
 
 template <class T>

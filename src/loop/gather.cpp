@@ -28,9 +28,13 @@ completion_watch::completion_watch(task_base* const* tasks, std::size_t count)
   }
 }
 
-completion_watch::~completion_watch() {
+completion_watch::~completion_watch() { stop(); }
+
+void completion_watch::stop() noexcept {
+  stopped_ = true;
   for (std::size_t i = 0; i < count_; ++i)
     if (waiters_[i].linked()) tasks_[i]->joiners.erase(&waiters_[i]);
+  if (waiting_) unpark(watcher_);
 }
 
 void completion_watch::on_finish(waiter* base) noexcept {

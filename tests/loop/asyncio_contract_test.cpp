@@ -266,31 +266,47 @@ TEST(asyncio_wait_for, a_zero_deadline_lets_a_finished_result_through) {
   EXPECT_EQ(trace, trace_t{});  // cancelled before it started
 }
 
-// for f in asyncio.as_completed(aws, timeout=2): past the deadline every
-// remaining `await f` raises TimeoutError, once per task not handed out.
-TEST(asyncio_as_completed, past_the_deadline_each_remaining_next_raises_timeout_error) {
+// A task that sleeps `s` seconds and returns s.
+weft::task<int> sleeps(int s) {
+  return weft::spawn([s] {
+    weft::sleep_for(std::chrono::seconds(s));
+    return s;
+  });
+}
+
+// Tasks sleeping 5, 1 and 10 s in as_completed(tasks, timeout=2), taken with
+// take(ac) while remaining() > 0: the values and timeouts seen, in order.
+// Checks that it all ends at the deadline and cancels no task.
+template <class Take>
+trace_t take_past_the_deadline(Take take) {
   loop lp({.virtual_time = true});
-  std::vector<std::string> trace;
+  trace_t trace;
   lp.run_until_complete([&] {
     auto start = lp.now();
-    std::vector<weft::task<int>> tasks;
-    for (int s : {5, 1, 10})
-      tasks.push_back(weft::spawn([s] {
-        weft::sleep_for(std::chrono::seconds(s));
-        return s;
-      }));
+    std::vector tasks{sleeps(5), sleeps(1), sleeps(10)};
     auto ac = weft::as_completed(tasks, 2s);
     for (int bound = 0; ac.remaining() > 0 && bound < 10; ++bound) {
       try {
-        trace.push_back(std::to_string(ac.next()->result()));
+        trace.push_back(std::to_string(take(ac)));
       } catch (const weft::timeout_error&) {
         trace.push_back("timeout " + std::to_string(ac.remaining()));
       }
     }
     EXPECT_EQ(lp.now() - start, 2s);
     EXPECT_FALSE(ac.next().has_value());
+    EXPECT_THROW(ac.next_result(), weft::invalid_state);
+    EXPECT_EQ(tasks[0].join(), 5);
+    EXPECT_EQ(tasks[2].join(), 10);
   });
-  EXPECT_EQ(trace, (trace_t{"1", "timeout 1", "timeout 0"}));
+  return trace;
+}
+
+// Python 3.13: `async for t in asyncio.as_completed(aws, timeout=2)`: past
+// the deadline every remaining step raises TimeoutError, once per task not
+// handed out.
+TEST(asyncio_as_completed, past_the_deadline_each_remaining_next_raises_timeout_error) {
+  EXPECT_EQ(take_past_the_deadline([](auto& ac) { return ac.next()->result(); }),
+            (trace_t{"1", "timeout 1", "timeout 0"}));
 }
 
 // loop.run_until_complete(task): runs the loop until that task is done and
@@ -527,6 +543,83 @@ TEST(asyncio_as_completed, next_hands_back_the_original_task_without_awaiting_it
   });
   EXPECT_EQ(trace, (trace_t{"next", "callback", "next"}));
   EXPECT_EQ(messages, (std::vector<std::string>{"Task exception was never retrieved"}));
+}
+
+// Python <= 3.12: `for aw in asyncio.as_completed(aws): r = await aw`. Each
+// await waits for the next task to finish and returns its result, or raises
+// its exception (which counts as retrieved: nothing is reported), or
+// CancelledError for a task that was cancelled. A task already done comes
+// first, without suspending: the callback queued before runs after it.
+TEST(asyncio_as_completed, next_result_returns_each_result_or_raises_in_completion_order) {
+  loop lp({.virtual_time = true});
+  std::vector<std::string> messages;
+  lp.set_exception_handler([&](const weft::exception_report& r) { messages.push_back(r.message); });
+  trace_t trace;
+  lp.run_until_complete([&] {
+    auto start = lp.now();
+    auto fails = weft::spawn([]() -> int {
+      weft::sleep_for(1s);
+      throw std::runtime_error("boom");
+    });
+    auto doomed = sleeps(9);
+    auto quick = weft::spawn([] { return 7; });
+    weft::yield_now();  // quick is done
+    lp.call_later(500ms, [&] { doomed.cancel(); });
+    auto ac = weft::as_completed(std::vector{sleeps(3), fails, sleeps(2), doomed, quick});
+    weft::call_soon([&] { trace.push_back("callback"); });
+    while (ac.remaining() > 0) {
+      std::string what;
+      try {
+        what = std::to_string(ac.next_result());
+      } catch (const std::runtime_error& e) {
+        what = e.what();
+      } catch (const weft::cancelled&) {
+        what = "cancelled";
+      }
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(lp.now() - start).count();
+      trace.push_back(what + "@" + std::to_string(ms) + " left " + std::to_string(ac.remaining()));
+    }
+    EXPECT_THROW(ac.next_result(), weft::invalid_state);
+  });
+  EXPECT_EQ(trace, (trace_t{"7@0 left 4", "callback", "cancelled@500 left 3", "boom@1000 left 2", "2@2000 left 1",
+                            "3@3000 left 0"}));
+  EXPECT_TRUE(messages.empty());
+}
+
+// Python <= 3.12: `for aw in asyncio.as_completed(aws, timeout=2): await aw`
+// raises TimeoutError from every await past the deadline, once per task not
+// handed out; the tasks themselves run on, uncancelled.
+TEST(asyncio_as_completed, next_result_past_the_deadline_raises_timeout_error_for_each_remaining_task) {
+  EXPECT_EQ(take_past_the_deadline([](auto& ac) { return ac.next_result(); }),
+            (trace_t{"1", "timeout 1", "timeout 0"}));
+}
+
+// Python: at the deadline as_completed stops watching the tasks (its
+// timeout handler removes their done callbacks), so a task that finishes
+// after it is never handed out, even to an await that starts later: that
+// await raises TimeoutError. The same in 3.13's `async for` (next()).
+TEST(asyncio_as_completed, a_task_finishing_after_the_deadline_is_not_handed_out_later) {
+  loop lp({.virtual_time = true});
+  trace_t trace;
+  lp.run_until_complete([&] {
+    std::vector tasks{sleeps(1), sleeps(3), sleeps(4)};
+    auto ac = weft::as_completed(tasks, 2s);
+    trace.push_back(std::to_string(ac.next_result()));
+    weft::sleep_for(5s);  // the other two finish meanwhile, after the deadline
+    EXPECT_TRUE(tasks[1].done());
+    try {
+      trace.push_back(std::to_string(ac.next_result()));
+    } catch (const weft::timeout_error&) {
+      trace.push_back("timeout " + std::to_string(ac.remaining()));
+    }
+    try {
+      trace.push_back(std::to_string(ac.next()->result()));
+    } catch (const weft::timeout_error&) {
+      trace.push_back("timeout " + std::to_string(ac.remaining()));
+    }
+    EXPECT_FALSE(ac.next().has_value());
+  });
+  EXPECT_EQ(trace, (trace_t{"1", "timeout 1", "timeout 0"}));
 }
 
 }  // namespace

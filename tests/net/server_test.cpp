@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "net_test_util.hpp"
+#include "weft/net/http.hpp"
 #include "weft/net/server.hpp"
 #include "weft/sync/event.hpp"
 
@@ -20,6 +21,7 @@ namespace {
 using namespace std::chrono_literals;
 using weft::loop;
 using namespace weft::net;
+namespace http = weft::net::http;
 using weft::net::testing::bytes;
 
 void echo(tcp_stream& c) {
@@ -151,6 +153,161 @@ TEST(server, graceful_shutdown_loses_no_response_already_being_written) {
     }
     EXPECT_EQ(stopper.join(), 0u);
     EXPECT_EQ(got.size(), response.size());
+  });
+}
+
+// An HTTP/1.1 keep-alive handler in the shape of examples/net/http_server:
+// only the wait for the first bytes of a request after the first is idle
+// (a new connection's client is about to send one). Each answer takes
+// `work` (virtual time), then sends `body`, saying "Connection: close" once
+// the server is stopping; the idle() after it then ends the connection.
+server::connection_handler keep_alive_http(loop::duration work, const std::string& body, weft::event& working) {
+  return [work, &body, &working](tcp_stream& c, server_connection& sc) {
+    http::request_parser parser;
+    bool answered = false;
+    char buf[4096];
+    for (;;) {
+      std::size_t n = 0;
+      if (answered && parser.idle()) {
+        auto idle = sc.idle();
+        n = c.read_some(std::as_writable_bytes(std::span(buf)));
+      } else {
+        n = c.read_some(std::as_writable_bytes(std::span(buf)));
+      }
+      if (n == 0) return;
+      for (std::string_view in(buf, n); !in.empty();) {
+        in.remove_prefix(parser.feed(in));
+        if (parser.failed()) return;
+        if (!parser.done()) break;
+        working.set();
+        weft::sleep_for(work);
+        std::string head = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
+                           (sc.stopping() ? "\r\nConnection: close" : "") + "\r\n\r\n";
+        c.write_all(bytes(head + body));
+        parser.next();
+        answered = true;
+      }
+    }
+  };
+}
+
+constexpr std::string_view get_request = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+
+// Sends a GET and reads the whole answer, up to the end of its body.
+std::string http_get(tcp_stream& c, std::size_t body_size) {
+  c.write_all(bytes(get_request), 60s);
+  std::string got;
+  char buf[65536];
+  for (;;) {
+    std::size_t head_end = got.find("\r\n\r\n");
+    if (head_end != std::string::npos && got.size() == head_end + 4 + body_size) return got;
+    std::size_t n = c.read_some(std::as_writable_bytes(std::span(buf)), 60s);
+    if (n == 0) return got;
+    got.append(buf, n);
+  }
+}
+
+std::string read_to_end(tcp_stream& c) {
+  std::string got;
+  char buf[65536];
+  while (std::size_t n = c.read_some(std::as_writable_bytes(std::span(buf)), 60s)) got.append(buf, n);
+  return got;
+}
+
+// `n` clients of `srv` that each got one answer (of `body_size` bytes) and
+// keep their connection: idle, between requests.
+std::vector<tcp_stream> idle_clients(const server& srv, int n, std::size_t body_size) {
+  std::vector<tcp_stream> clients;
+  for (int i = 0; i < n; ++i) {
+    clients.push_back(tcp_stream::connect(srv.local_address()));
+    std::string answer = http_get(clients.back(), body_size);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.size() > body_size) << answer.substr(0, 100);
+  }
+  return clients;
+}
+
+TEST(server, shutdown_closes_idle_keep_alive_connections_at_once) {
+  loop lp({.virtual_time = true});
+  const std::string body = "hello";
+  weft::event working("working");
+  lp.run_until_complete([&] {
+    auto srv = serve(tcp_listener::bind(address::ipv4("127.0.0.1", 0)), keep_alive_http(1s, body, working));
+    std::vector<tcp_stream> clients = idle_clients(srv, 3, body.size());
+    auto start = lp.now();
+    EXPECT_EQ(srv.shutdown(30s), 0u);
+    EXPECT_EQ(lp.now() - start, 0s);
+    EXPECT_EQ(srv.connections(), 0u);
+    for (auto& c : clients) EXPECT_EQ(read_to_end(c), "");  // closed, nothing sent
+  });
+}
+
+TEST(server, shutdown_lets_a_request_in_progress_finish_whole_while_idle_ones_close) {
+  loop lp({.virtual_time = true});
+  const std::string body = weft::net::testing::patterned(1 << 20);
+  weft::event working("working");
+  lp.run_until_complete([&] {
+    auto srv = serve(tcp_listener::bind(address::ipv4("127.0.0.1", 0)), keep_alive_http(2s, body, working));
+    std::vector<tcp_stream> idle = idle_clients(srv, 2, body.size());
+    auto busy = tcp_stream::connect(srv.local_address());
+    busy.write_all(bytes(get_request));
+    working.clear();
+    working.wait();  // the handler is answering it
+    auto start = lp.now();
+    auto stopper = weft::spawn([&] { return srv.shutdown(30s); });
+    for (auto& c : idle) {
+      EXPECT_EQ(read_to_end(c), "");
+      EXPECT_EQ(lp.now() - start, 0s);
+    }
+    std::string got = read_to_end(busy);  // up to the close after the answer
+    EXPECT_EQ(lp.now() - start, 2s);
+    EXPECT_EQ(got, "HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\nConnection: close\r\n\r\n" + body);
+    EXPECT_EQ(stopper.join(), 0u);
+    EXPECT_EQ(lp.now() - start, 2s);
+  });
+}
+
+TEST(server, shutdown_answers_the_first_request_of_a_connection_accepted_before_it) {
+  loop lp({.virtual_time = true});
+  const std::string body = "x";
+  weft::event working("working");
+  lp.run_until_complete([&] {
+    auto srv = serve(tcp_listener::bind(address::ipv4("127.0.0.1", 0)), keep_alive_http(1s, body, working));
+    auto fresh = tcp_stream::connect(srv.local_address());
+    while (srv.connections() == 0) weft::yield_now();  // accepted; its request not sent yet
+    auto start = lp.now();
+    auto stopper = weft::spawn([&] { return srv.shutdown(30s); });
+    weft::sleep_for(2s);
+    fresh.write_all(bytes(get_request));
+    EXPECT_EQ(read_to_end(fresh), "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx");
+    EXPECT_EQ(stopper.join(), 0u);
+    EXPECT_EQ(lp.now() - start, 3s);
+  });
+}
+
+TEST(server, shutdown_counts_exactly_the_connections_cancelled_after_the_grace) {
+  loop lp({.virtual_time = true});
+  const std::string body = "x";
+  weft::event working("working");
+  weft::event stuck_working("stuck");
+  lp.run_until_complete([&] {
+    auto quick = keep_alive_http(1s, body, working);
+    auto slow = keep_alive_http(60s, body, stuck_working);
+    std::size_t served = 0;
+    // The first three connections answer in 1 s, the next two in 60 s.
+    auto srv = serve(tcp_listener::bind(address::ipv4("127.0.0.1", 0)),
+                     [&](tcp_stream& c, server_connection& sc) { (served++ < 3 ? quick : slow)(c, sc); });
+    std::vector<tcp_stream> clients;
+    for (int i = 0; i < 5; ++i) clients.push_back(tcp_stream::connect(srv.local_address()));
+    EXPECT_EQ(http_get(clients[0], 1).size(), 39u);  // idle from here on
+    working.clear();
+    for (int i = 1; i < 5; ++i) clients[i].write_all(bytes(get_request));
+    while (!stuck_working.is_set() || !working.is_set()) weft::yield_now();
+    auto start = lp.now();
+    EXPECT_EQ(srv.shutdown(5s), 2u);  // the two 60 s answers; not the idle one, not the 1 s ones
+    EXPECT_EQ(lp.now() - start, 5s);
+    EXPECT_EQ(read_to_end(clients[0]), "");
+    for (int i = 1; i < 3; ++i) EXPECT_EQ(read_to_end(clients[i]).size(), 58u);  // with Connection: close
+    for (int i = 3; i < 5; ++i) EXPECT_EQ(read_to_end(clients[i]), "");
   });
 }
 

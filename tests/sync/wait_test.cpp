@@ -220,6 +220,20 @@ TEST(as_completed, dropping_it_early_leaves_no_waiter_in_the_tasks) {
   });
 }
 
+TEST(as_completed, dropping_it_before_its_deadline_cancels_the_deadline_timer) {
+  loop lp({.virtual_time = true});
+  lp.run_until_complete([&] {
+    std::vector<weft::task<int>> tasks{sleeper(1), sleeper(5)};
+    {
+      auto order = weft::as_completed(tasks, 3s);
+      auto moved = std::move(order);  // the timer follows the watch it stops
+      EXPECT_EQ(moved.next()->result(), 1);
+    }
+    weft::sleep_for(3s);  // past the deadline: the timer must not run
+    EXPECT_EQ(tasks[1].join(), 5);
+  });
+}
+
 TEST(as_completed, cancelling_the_consumer_raises_cancelled_and_cancels_no_task) {
   loop lp({.virtual_time = true});
   lp.run_until_complete([&] {
