@@ -614,7 +614,7 @@ TEST(rotated_engine, dateext_names_versions_by_date_and_keeps_the_newest_k) {
 }
 
 // A crash in the compression that follows a dateext rotation (found by
-// tests/rotated/crash/kill_at_every_syscall.py): recovery must finish it as
+// tests/rotated/stress/kill_at_every_syscall.py): recovery must finish it as
 // it does for numbered versions, leaving no temporary file and no version
 // both plain and compressed.
 TEST(rotated_engine, a_crash_in_a_dateext_rotation_or_its_compression_is_completed_by_recovery) {
