@@ -174,8 +174,9 @@ def strace_count(rotated, t):
             name, args = call.groups()
             if name in ("open", "openat", "openat2") and not re.search(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC", args):
                 continue  # opened to read
-            if name.startswith(("write", "pwrite")) and not re.match(r"\d+</(?!dev/)", args):
-                continue  # not a regular file: a pipe, the eventfd, the log
+            fd = re.match(r"(\d+)<(.)", args)
+            if name.startswith(("write", "pwrite")) and not (fd and int(fd[1]) > 2 and fd[2] == "/"):
+                continue  # the log (fds 0-2), or not a file: a pipe, the eventfd
             n += 1
     return n
 
