@@ -12,7 +12,7 @@ gzip), on files in a temporary directory (TMPDIR chooses where):
      state save through the cascade, the fresh file, the compression and
      the journal's end. strace, run on the same rotation, must count the
      same N (so the library misses none).
-  2. For each k in 1..N, on a fresh copy: the same run killed (SIGKILL)
+  2. For each k in 1..N, on a fresh trial: the same run killed (SIGKILL)
      just before call k, then `rotated --once` (the restart, which replays
      the journal). Then
        - the directory holds exactly the versions from before the rotation,
@@ -24,7 +24,7 @@ gzip), on files in a temporary directory (TMPDIR chooses where):
   3. With --double, each restart is itself killed before each of its own
      file-changing calls, then restarted and checked the same way.
 Prints "MODE: N kill points, B broken" per mode; exits 1 if any broke.
-Needs root or not, cc, strace and zstd (.ci/install-deps installs them).
+Runs as root or not; needs cc, strace and zstd (.ci/install-deps installs them).
 ctest runs it as rotated.kill_at_every_syscall (without --double).
 """
 
