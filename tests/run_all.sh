@@ -113,8 +113,10 @@ run_valgrind() {
 }
 stage valgrind run_valgrind
 # The Debian packages (packaging/check_debs.sh): built with CPack, installed
-# into an empty root with dpkg, the installed rotated and a find_package
-# consumer run, then removed without a trace.
+# on this (clean, root) machine with `apt-get install ./…deb`, the
+# installed rotated run on its demo configuration, a consumer built with
+# find_package and with pkg-config, then purged: the machine is left as it
+# was. It refuses (exit 2) where a weft is installed from elsewhere.
 stage debs packaging/check_debs.sh build/deb
 stage asm run_config asm -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWEFT_CONTEXT=asm
 

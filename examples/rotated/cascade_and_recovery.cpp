@@ -326,6 +326,7 @@ std::vector<recovered_rotation> engine::recover() {
     f.keep = j.keep;
     f.compress = j.compress;
     f.method = j.method;
+    f.dateext = j.dateext;
     const std::string name = f.name();
     try {
       directory_handle dir = open_directory_of(f);

@@ -117,6 +117,7 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
   j.compress = f.compress;
   j.method = f.method;
   j.copytruncate = f.copytruncate;
+  j.dateext = f.dateext;
   if (!f.copytruncate && f.create.enabled) {
     j.fresh = true;
     j.fresh_mode = f.create.mode.value_or(st->st_mode & 07777);

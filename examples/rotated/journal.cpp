@@ -35,6 +35,7 @@ std::string journal::serialize() const {
   out << "keep " << keep << "\n";
   out << "compress " << (!compress ? 0 : method == compression_method::zstd ? 2 : 1) << "\n";
   out << "copytruncate " << (copytruncate ? 1 : 0) << "\n";
+  if (!dateext.empty()) out << "dateext " << dateext << "\n";
   if (fresh) {
     char mode[16];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(fresh_mode));
@@ -88,6 +89,8 @@ std::optional<journal> journal::parse(std::string_view text) try {
       int v = 0;
       if (!(ls >> v)) return std::nullopt;
       j.copytruncate = v != 0;
+    } else if (word == "dateext") {
+      if (!(ls >> j.dateext) || !valid_dateext(j.dateext)) return std::nullopt;
     } else if (word == "fresh") {
       std::string mode;
       if (!(ls >> mode)) return std::nullopt;

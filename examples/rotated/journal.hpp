@@ -22,6 +22,7 @@
 //   keep <K>
 //   compress <0|1|2>                   none, gzip, zstd
 //   copytruncate <0|1>
+//   dateext <pattern>                  only with dateext (config.hpp)
 //   fresh <mode octal> <uid> <gid>      or  fresh none
 //   drop <suffix> <identity>            unlink name+suffix
 //   move <suffix> <suffix> <identity>   rename name+suffix to name+suffix
@@ -71,6 +72,9 @@ struct journal {
   bool compress = false;
   compression_method method = compression_method::gzip;  // with compress
   bool copytruncate = false;
+  // The versions' names (file_policy::dateext): recovery compresses the
+  // older dated versions as the interrupted rotation would have.
+  std::string dateext;
   bool fresh = false;
   mode_t fresh_mode = 0600;
   uid_t fresh_uid = 0;

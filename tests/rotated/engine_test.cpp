@@ -613,6 +613,42 @@ TEST(rotated_engine, dateext_names_versions_by_date_and_keeps_the_newest_k) {
   }
 }
 
+// A crash in the compression that follows a dateext rotation (found by
+// tests/rotated/stress/kill_at_every_syscall.py): recovery must finish it as
+// it does for numbered versions, leaving no temporary file and no version
+// both plain and compressed.
+TEST(rotated_engine, a_crash_in_a_dateext_rotation_or_its_compression_is_completed_by_recovery) {
+  rotated_test::tz_scope tz("America/New_York");
+  for (int crash_after = 0;; ++crash_after) {
+    SCOPED_TRACE("crash after step " + std::to_string(crash_after));
+    temp_dir dir, state;
+    auto f = policy(dir / "app.log", 2, true);
+    f.dateext = "-%Y%m%d";
+    write_gz(f.path + "-20261201.gz", "day 1\n");
+    write_text(f.path + "-20261202", "day 2\n");
+    write_text(f.path, "day 3\n");
+    auto crashing = make_engine(state, crash_after);
+    bool crashed = false;
+    try {
+      auto r = crashing.rotate(f, rotated_test::utc("2026-12-03T12:00:00Z"));
+      ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+      auto c = crashing.compress(f, r.directory);
+      EXPECT_TRUE(c.errors.empty()) << c.errors.front();
+      crashing.finish(r.journal);
+    } catch (const rotated::simulated_crash&) {
+      crashed = true;
+    }
+    auto recovering = make_engine(state);
+    for (const auto& rec : recovering.recover()) recovering.finish(rec.journal);
+    EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log-20261202.gz", "app.log-20261203"}));
+    EXPECT_EQ(read_text(f.path), "");
+    EXPECT_EQ(gunzip(f.path + "-20261202.gz"), "day 2\n");
+    EXPECT_EQ(read_text(f.path + "-20261203"), "day 3\n");
+    EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
+    if (!crashed) break;
+  }
+}
+
 void set_mtime(const std::string& path, rotated::wall_time t) {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   timespec times[2] = {{ns / 1000000000, ns % 1000000000}, {ns / 1000000000, ns % 1000000000}};
@@ -911,6 +947,7 @@ TEST(rotated_engine, the_journal_round_trips_through_its_text_form) {
   j.at = rotated_test::utc("2026-03-08T05:00:00.5Z");
   j.keep = 4;
   j.compress = true;
+  j.dateext = "-%Y%m%d";
   j.fresh = true;
   j.fresh_mode = 0640;
   j.fresh_uid = 0;
@@ -921,6 +958,7 @@ TEST(rotated_engine, the_journal_round_trips_through_its_text_form) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->serialize(), j.serialize());
   EXPECT_EQ(back->path, j.path);
+  EXPECT_EQ(back->dateext, "-%Y%m%d");
   EXPECT_EQ(back->steps.size(), 2u);
   EXPECT_EQ(back->id, 42u);
   EXPECT_FALSE(rotated::journal::parse("rotated journal v1\nat 1\npath /x\n"));
