@@ -396,6 +396,16 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
       f.prerotate = parse_hook(r, "prerotate", v);
     } else if (key == "postrotate") {
       f.postrotate = parse_hook(r, "postrotate", v);
+    } else if (key == "firstaction" || key == "lastaction") {
+      (key == "firstaction" ? f.firstaction : f.lastaction) = parse_hook(r, std::string(key), v);
+    } else if (key == "shared_hooks") {
+      if (auto b = want_bool(r, key, v)) f.shared_hooks = *b;
+    } else if (key == "group") {
+      // Named here; parse_text() makes it a key unique to its file.
+      if (auto s = want_string(r, key, v)) {
+        if (s->empty()) r.at(v, "'group' must be a non-empty name");
+        else f.group = *s;
+      }
     } else if (key == "create") {
       parse_create(r, v, f);
     } else if (key == "copytruncate") {
@@ -457,6 +467,33 @@ std::string file_policy::name() const { return path.substr(path.rfind('/') + 1);
 
 namespace {
 
+// Gives `f` its group's key: its own table's, or its file's named group,
+// whose tables must agree on the hooks a group shares. `groups` holds the
+// first table of each named group of the file.
+void join_group(reporter& r, const std::string& source, std::map<std::string, file_policy>& groups, file_policy& f) {
+  if (f.group.empty()) {
+    f.group = source + ": [[file]] at line " + std::to_string(f.line);
+    return;
+  }
+  auto [first, fresh] = groups.emplace(f.group, f);
+  const std::string name = f.group;
+  f.group = source + ": group " + name;
+  if (fresh) return;
+  const file_policy& g = first->second;
+  const char* differs = g.firstaction != f.firstaction     ? "firstaction"
+                        : g.lastaction != f.lastaction     ? "lastaction"
+                        : g.shared_hooks != f.shared_hooks ? "shared_hooks"
+                        : !f.shared_hooks                  ? nullptr
+                        : g.prerotate != f.prerotate       ? "prerotate"
+                        : g.postrotate != f.postrotate     ? "postrotate"
+                                                           : nullptr;
+  if (differs != nullptr)
+    r.at(f.line, "group \"" + name + "\": '" + differs + "' differs from the [[file]] at line " +
+                     std::to_string(g.line) +
+                     " (the tables of a group share firstaction, lastaction, shared_hooks and, with shared_hooks, "
+                     "prerotate and postrotate)");
+}
+
 // A configuration's text; a drop-in (a file of include_dir) holds only
 // [[file]] tables, and may hold none.
 config_result parse_text(std::string_view text, const std::string& source, bool drop_in) {
@@ -473,6 +510,7 @@ config_result parse_text(std::string_view text, const std::string& source, bool 
   config cfg;
   cfg.source = source;
   std::set<std::string> paths;
+  std::map<std::string, file_policy> groups;  // named group -> its first table
   bool any_file = false;
   for (auto&& [k, v] : root) {
     std::string_view key = k.str();
@@ -500,6 +538,7 @@ config_result parse_text(std::string_view text, const std::string& source, bool 
           r.at(f->line, "'" + f->path + "' is watched twice");
           continue;
         }
+        join_group(r, source, groups, *f);
         cfg.files.push_back(std::move(*f));
       }
     } else {

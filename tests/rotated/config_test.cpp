@@ -203,6 +203,51 @@ TEST(rotated_config, prerotate_and_postrotate_take_argv_or_a_table_with_a_timeou
   EXPECT_EQ(aged.files[0].max_age, std::chrono::nanoseconds(24h * 30));
 }
 
+// firstaction / lastaction / shared_hooks belong to a group: the matches of
+// one [[file]] table, or the tables of one file that name the same `group`,
+// which must agree on those hooks.
+TEST(rotated_config, group_hooks_are_parsed_and_a_named_group_must_agree_on_them) {
+  auto cfg = config_from(
+      "[[file]]\npath = \"/v/a.log\"\nkeep = 2\ndaily = true\ngroup = \"web\"\nshared_hooks = true\n"
+      "firstaction = [\"/usr/bin/first\"]\nlastaction = { command = [\"/usr/bin/last\", \"x\"], timeout = \"5s\" }\n"
+      "[[file]]\npath = \"/w/b.log\"\nkeep = 3\nweekly = true\ngroup = \"web\"\nshared_hooks = true\n"
+      "firstaction = [\"/usr/bin/first\"]\nlastaction = { command = [\"/usr/bin/last\", \"x\"], timeout = \"5s\" }\n"
+      "[[file]]\npath = \"/v/*.txt\"\nkeep = 2\ndaily = true\n");
+  ASSERT_EQ(cfg.files.size(), 3u);
+  const auto& a = cfg.files[0];
+  ASSERT_TRUE(a.firstaction && a.lastaction);
+  EXPECT_EQ(a.firstaction->command, (std::vector<std::string>{"/usr/bin/first"}));
+  EXPECT_EQ(a.lastaction->command, (std::vector<std::string>{"/usr/bin/last", "x"}));
+  EXPECT_EQ(a.lastaction->timeout, std::chrono::nanoseconds(5s));
+  EXPECT_TRUE(a.shared_hooks);
+  EXPECT_EQ(a.group, "test.toml: group web");
+  EXPECT_EQ(cfg.files[1].group, a.group);
+  EXPECT_EQ(cfg.files[2].group, "test.toml: [[file]] at line 17");  // its own, shared by its matches
+  EXPECT_FALSE(cfg.files[2].shared_hooks);
+
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\ngroup = \"g\"\nfirstaction = [\"/x\"]\n"
+                      "[[file]]\npath = \"/b\"\nkeep = 2\ndaily = true\ngroup = \"g\"\n"),
+            (std::vector<std::string>{"c.toml:7: group \"g\": 'firstaction' differs from the [[file]] at line 1 "
+                                      "(the tables of a group share firstaction, lastaction, shared_hooks and, with "
+                                      "shared_hooks, prerotate and postrotate)"}));
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\ngroup = \"g\"\nshared_hooks = true\n"
+                      "prerotate = [\"/p\"]\n"
+                      "[[file]]\npath = \"/b\"\nkeep = 2\ndaily = true\ngroup = \"g\"\nshared_hooks = true\n"),
+            (std::vector<std::string>{"c.toml:8: group \"g\": 'prerotate' differs from the [[file]] at line 1 "
+                                      "(the tables of a group share firstaction, lastaction, shared_hooks and, with "
+                                      "shared_hooks, prerotate and postrotate)"}));
+  // Without shared_hooks, prerotate and postrotate stay each file's own.
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\ngroup = \"g\"\nprerotate = [\"/p\"]\n"
+                      "[[file]]\npath = \"/b\"\nkeep = 2\ndaily = true\ngroup = \"g\"\n"),
+            std::vector<std::string>{});
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\ngroup = \"\"\n"),
+            (std::vector<std::string>{"c.toml:5: 'group' must be a non-empty name"}));
+  EXPECT_EQ(
+      errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\nlastaction = \"/bin/x\"\n"),
+      (std::vector<std::string>{"c.toml:5: 'lastaction' must be an array of strings such as "
+                                "[\"/usr/bin/prog\", \"arg\"] or a table { command = [...], timeout = \"30s\" }"}));
+}
+
 // include_dir: a drop-in directory like logrotate.d. Its NAME.toml files
 // add [[file]] tables in name order; other names and hidden files are
 // skipped; a drop-in holds nothing else; a path watched twice across
