@@ -136,6 +136,10 @@ class engine {
   // Compresses every plain version 2..keep (when f.compress), in
   // `directory` when given (the rotation's; else it is opened).
   compress_report compress(const file_policy& f, directory_handle directory = {});
+  // Whether rotate() at `at` would rotate the file (not skip it, nor fail
+  // before its journal), touching nothing: a round of the file's group
+  // opens only for a file that will rotate.
+  outcome would_rotate(const file_policy& f, wall_time at, unsigned kept_before = 0);
   // What rotate() would do now, touching nothing (--dry-run).
   std::vector<std::string> describe(const file_policy& f, unsigned kept_before = 0);
   // Makes durable the directory changes of every rotate() that returned

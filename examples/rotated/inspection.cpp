@@ -303,6 +303,15 @@ const char* to_string(outcome o) noexcept {
   return "?";
 }
 
+outcome engine::would_rotate(const file_policy& f, wall_time at, unsigned kept_before) {
+  try {
+    unique_fd dirfd = open_directory_no_symlinks(f.dir());
+    return inspect(dirfd.get(), f, options_.as_root, at, kept_before).status;
+  } catch (const std::exception&) {
+    return outcome::failed;  // rotate() reports why
+  }
+}
+
 std::vector<std::string> engine::describe(const file_policy& f, unsigned kept_before) {
   std::vector<std::string> lines;
   try {

@@ -9,8 +9,10 @@
 #include <csignal>
 #include <filesystem>
 #include <cstring>
+#include <sstream>
 
 #include <weft/loop.hpp>
+#include <weft/task.hpp>
 
 #include "engine.hpp"
 #include "engine_internal.hpp"
@@ -1139,6 +1141,180 @@ TEST(rotated_service, prerotate_must_succeed_for_the_rotation_and_postrotate_run
   EXPECT_EQ(read_text(f.path), "");
   EXPECT_EQ(read_text(f.path + ".1"), "old\n");
   EXPECT_EQ(read_text(f.path + ".seen"), "old\n");
+}
+
+// A hook that appends a word (and the file it was run for, when asked) to
+// a shared log, so that a test sees which hooks ran and in what order.
+rotated::hook_spec say(const std::string& log, const std::string& word, bool with_file = false) {
+  std::string line = with_file ? word + " $(basename \"$ROTATED_FILE\")" : word;
+  return rotated::hook_spec{{"/bin/sh", "-c", "echo \"" + line + "\" >> " + log}, std::chrono::seconds(30)};
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::vector<std::string> out;
+  std::istringstream in(read_text(path).value_or(""));
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+// Rotates each file in its own task, all at once (as triggers due at the
+// same instant do), and returns their outcomes.
+std::vector<rotated::outcome> rotate_together(rotated::service& svc, const std::vector<rotated::file_policy>& files) {
+  std::vector<weft::task<rotated::outcome>> tasks;
+  rotated::wall_time at = rotated::wall_clock::now();
+  for (const auto& f : files)
+    tasks.push_back(weft::spawn([&svc, &f, at] { return svc.rotate(f, "test", at, 0).status; }));
+  std::vector<rotated::outcome> out;
+  for (auto& t : tasks) out.push_back(t.join());
+  return out;
+}
+
+// firstaction and lastaction run once around the rotations of a group's
+// files; with shared_hooks so do prerotate and postrotate, once for all.
+TEST(rotated_service, a_group_runs_firstaction_and_shared_hooks_once_around_its_rotations) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  const std::string log = dir / "hooks.txt";
+  std::vector<rotated::file_policy> files;
+  for (const char* name : {"a.log", "b.log", "c.log"}) {
+    auto f = policy(dir / name, 2);
+    f.group = "g";
+    f.shared_hooks = true;
+    f.firstaction = say(log, "first");
+    f.prerotate = say(log, "pre");
+    f.postrotate = say(log, "post");
+    f.lastaction = say(log, "last");
+    f.missing_ok = true;
+    files.push_back(f);
+  }
+  write_text(files[0].path, "a\n");
+  write_text(files[1].path, "b\n");  // c.log is missing: skipped, no hook of its own
+  weft::loop lp;
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 2);
+    EXPECT_EQ(rotate_together(svc, files),
+              (std::vector<rotated::outcome>{rotated::outcome::rotated, rotated::outcome::rotated,
+                                             rotated::outcome::skipped}));
+  });
+  EXPECT_EQ(lines_of(log), (std::vector<std::string>{"first", "pre", "post", "last"}));
+  EXPECT_EQ(read_text(files[0].path + ".1"), "a\n");
+  EXPECT_EQ(read_text(files[1].path + ".1"), "b\n");
+}
+
+// Without shared_hooks, prerotate and postrotate run for each file, inside
+// the group's firstaction .. lastaction; a round in which no file rotates
+// (all missing) runs no hook at all.
+TEST(rotated_service, without_shared_hooks_each_file_runs_its_own_inside_the_group_round) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  const std::string log = dir / "hooks.txt";
+  std::vector<rotated::file_policy> files;
+  for (const char* name : {"a.log", "b.log"}) {
+    auto f = policy(dir / name, 2);
+    f.group = "g";
+    f.firstaction = say(log, "first");
+    f.prerotate = say(log, "pre", true);
+    f.postrotate = say(log, "post", true);
+    f.lastaction = say(log, "last");
+    f.missing_ok = true;
+    files.push_back(f);
+  }
+  weft::loop lp;
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 2);
+    EXPECT_EQ(rotate_together(svc, files),
+              (std::vector<rotated::outcome>{rotated::outcome::skipped, rotated::outcome::skipped}));
+    EXPECT_EQ(lines_of(log), std::vector<std::string>{});
+    write_text(files[0].path, "a\n");
+    write_text(files[1].path, "b\n");
+    EXPECT_EQ(rotate_together(svc, files),
+              (std::vector<rotated::outcome>{rotated::outcome::rotated, rotated::outcome::rotated}));
+  });
+  auto seen = lines_of(log);
+  ASSERT_EQ(seen.size(), 6u);
+  EXPECT_EQ(seen.front(), "first");
+  EXPECT_EQ(seen.back(), "last");
+  std::vector<std::string> middle(seen.begin() + 1, seen.end() - 1);
+  std::sort(middle.begin(), middle.end());
+  EXPECT_EQ(middle, (std::vector<std::string>{"post a.log", "post b.log", "pre a.log", "pre b.log"}));
+}
+
+// A failing firstaction fails the rotations of its round (logged; the
+// trigger retries) and runs no lastaction; a hung one is killed at its
+// timeout (on the loop: virtual time here) and fails them all the same.
+TEST(rotated_service, a_failing_or_hung_firstaction_fails_every_rotation_of_its_round) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  const std::string log = dir / "hooks.txt";
+  std::vector<rotated::file_policy> files;
+  for (const char* name : {"a.log", "b.log"}) {
+    auto f = policy(dir / name, 2);
+    f.group = "g";
+    f.firstaction = rotated::hook_spec{{"false"}, std::chrono::seconds(30)};
+    f.lastaction = say(log, "last");
+    write_text(f.path, "x\n");
+    files.push_back(f);
+  }
+  {
+    weft::loop lp;
+    lp.run_until_complete([&] {
+      rotated::service svc(o, false, 2);
+      EXPECT_EQ(rotate_together(svc, files),
+                (std::vector<rotated::outcome>{rotated::outcome::failed, rotated::outcome::failed}));
+    });
+  }
+  for (auto& f : files) f.firstaction = rotated::hook_spec{{"sleep", "30"}, std::chrono::seconds(2)};
+  {
+    weft::loop lp({.virtual_time = true});
+    lp.run_until_complete([&] {
+      rotated::service svc(o, false, 2);
+      auto start = lp.now();
+      EXPECT_EQ(rotate_together(svc, files),
+                (std::vector<rotated::outcome>{rotated::outcome::failed, rotated::outcome::failed}));
+      EXPECT_EQ(lp.now() - start, std::chrono::seconds(2));
+    });
+  }
+  EXPECT_EQ(lines_of(log), std::vector<std::string>{});
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"a.log", "b.log"}));
+}
+
+// While a group's firstaction runs (here until the test lets it finish),
+// a file of another group rotates.
+TEST(rotated_service, a_group_waiting_on_its_firstaction_holds_up_no_other_group) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  const std::string log = dir / "hooks.txt", go = dir / "go";
+  std::vector<rotated::file_policy> files;
+  for (const char* name : {"a.log", "b.log"}) {
+    auto f = policy(dir / name, 2);
+    f.group = "g";
+    f.firstaction =
+        rotated::hook_spec{{"/bin/sh", "-c", "while [ ! -e " + go + " ]; do sleep 0.01; done; echo first >> " + log},
+                           std::chrono::seconds(30)};
+    f.lastaction = say(log, "last");
+    write_text(f.path, "x\n");
+    files.push_back(f);
+  }
+  auto other = policy(dir / "other.log", 2);
+  other.group = "h";
+  other.firstaction = say(log, "other first");
+  write_text(other.path, "o\n");
+  weft::loop lp;
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 2);
+    auto group = weft::spawn([&] { return rotate_together(svc, files); });
+    EXPECT_EQ(svc.rotate(other, "test", rotated::wall_clock::now(), 0).status, rotated::outcome::rotated);
+    EXPECT_FALSE(group.done());
+    write_text(go, "");
+    EXPECT_EQ(group.join(), (std::vector<rotated::outcome>{rotated::outcome::rotated, rotated::outcome::rotated}));
+  });
+  EXPECT_EQ(lines_of(log), (std::vector<std::string>{"other first", "first", "last"}));
+  EXPECT_EQ(read_text(other.path + ".1"), "o\n");
+  EXPECT_EQ(read_text(files[1].path + ".1"), "x\n");
 }
 
 TEST(rotated_service, the_state_is_saved_only_once_the_rotated_directories_are_synced) {
