@@ -34,7 +34,7 @@ struct settings {
   std::optional<std::string> max_age;
   bool dateext = false;
   std::string dateformat = "-%Y%m%d";
-  std::string prerotate, postrotate;  // shell script text
+  std::string prerotate, postrotate, firstaction, lastaction;  // shell script text
   bool sharedscripts = false;
   std::vector<std::string> notes;  // "`directive`: why not translated"
 };
@@ -303,13 +303,16 @@ class translator {
       auto n = parse_u64(arg);
       if (n && *n > 0 && *n < 100000) s.max_age = quoted(std::to_string(*n) + "d");
       else note(s, where, all, "not a day count");
-    } else if (d == "prerotate" || d == "postrotate") {
-      std::string& text = d == "prerotate" ? s.prerotate : s.postrotate;
+    } else if (d == "prerotate" || d == "postrotate" || d == "firstaction" || d == "lastaction") {
+      std::string& text = d == "prerotate"     ? s.prerotate
+                          : d == "postrotate"  ? s.postrotate
+                          : d == "firstaction" ? s.firstaction
+                                               : s.lastaction;
       text.clear();
       if (script != nullptr) *script = &text;
       *script_name = d;
-    } else if (d == "firstaction" || d == "lastaction" || d == "preremove") {
-      note(s, where, d, "rotated has no hook run once per group of files; the script is left out");
+    } else if (d == "preremove") {
+      note(s, where, d, "rotated runs no hook before it removes a version; the script is left out");
       *script_name = d;  // its lines are skipped up to endscript
     } else if (d == "su") {
       note(s, where, all, "rotated, as root, acts as the owner of a directory another user can write by itself");
@@ -409,11 +412,17 @@ class translator {
     else if (s.dateext) notes.push_back("`dateext` with `copytruncate` or `rotate 0`: rotated numbers the versions");
     hook(line, notes, "prerotate", s.prerotate, false);
     hook(line, notes, "postrotate", s.postrotate, true);
+    hook(line, notes, "firstaction", s.firstaction, false);
+    hook(line, notes, "lastaction", s.lastaction, true);
+    // The block's files form one group: a pattern's matches do by
+    // themselves; several paths (several [[file]] tables) name one.
     bool many = paths.size() > 1 || std::any_of(paths.begin(), paths.end(), [](const std::string& p) {
                   return is_pattern(p.substr(p.rfind('/') + 1));
                 });
-    if (s.sharedscripts && many && (!s.prerotate.empty() || !s.postrotate.empty()))
-      notes.push_back("`sharedscripts`: rotated runs the scripts once per file rotated, not once per block");
+    bool shared = s.sharedscripts && many && (!s.prerotate.empty() || !s.postrotate.empty());
+    if (shared) line("shared_hooks = true");
+    if (paths.size() > 1 && (shared || !s.firstaction.empty() || !s.lastaction.empty()))
+      line("group = " + quoted(where));
     for (const std::string& p : paths) {
       std::string why;
       std::string path = p;
