@@ -116,6 +116,13 @@ struct file_policy {
   // file (logrotate's sharedscripts).
   bool shared_hooks = false;
   create_spec create;
+  // Empty: versions stay beside the file. Else the absolute directory the
+  // versions go to (logrotate's olddir; `olddir` relative to dir() in the
+  // TOML), on the file's filesystem: a rotation renames the file into it.
+  std::string olddir;
+  // Whether a missing olddir is created, with what mode (default 0755) and
+  // owner (default: the identity the rotation works with).
+  create_spec create_olddir{false, {}, {}, {}};
   bool copytruncate = false;
   bool missing_ok = false;
   bool not_if_empty = false;
