@@ -134,6 +134,7 @@ struct file_policy {
 
   std::string dir() const;
   std::string name() const;
+  std::string versions_dir() const { return olddir.empty() ? dir() : olddir; }
 };
 
 struct config {

@@ -282,7 +282,7 @@ rotation_result service::rotate_file(const file_policy& f, const std::string& re
   if (own_hooks && f.postrotate) run_hook("postrotate", *f.postrotate, f.path);
   notify(f);
   if (f.compress) {
-    compress_report c = pool_.run([&] { return engine_.compress(f, r.directory); });
+    compress_report c = pool_.run([&] { return engine_.compress(f, r.versions); });
     for (const std::string& s : c.done) log::info("compressed " + f.dir() + "/" + s);
     for (const std::string& s : c.errors) log::error("compression in " + f.dir() + ": " + s);
     for (const std::string& s : c.deferred) log::warning("compression in " + f.dir() + ": " + s);

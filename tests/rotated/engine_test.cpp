@@ -654,28 +654,124 @@ TEST(rotated_engine, max_age_removes_the_versions_last_written_longer_ago) {
   EXPECT_NE(std::find(dry.begin(), dry.end(), "would remove app.log.3 (older than max_age 10d)"), dry.end());
 }
 
+// olddir: the versions go to another directory of the same filesystem and
+// shift, compress and age there; the file's directory keeps only the file.
+TEST(rotated_engine, olddir_holds_the_versions_which_shift_compress_and_age_there) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 3, true);
+  f.olddir = dir / "old";
+  f.max_age = std::chrono::hours(24 * 10);
+  ASSERT_EQ(::mkdir(f.olddir.c_str(), 0755), 0);
+  const rotated::wall_time at = rotated::wall_clock::now();
+  for (const char* text : {"one\n", "two\n", "three\n"}) {
+    write_text(f.path, text);
+    auto r = e.rotate(f, at);
+    ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+    auto c = e.compress(f, r.versions);
+    EXPECT_TRUE(c.errors.empty());
+  }
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "old"}));
+  EXPECT_EQ(list_dir(f.olddir), (std::vector<std::string>{"app.log.1", "app.log.2.gz", "app.log.3.gz"}));
+  EXPECT_EQ(read_text(f.olddir + "/app.log.1"), "three\n");
+  EXPECT_EQ(gunzip(f.olddir + "/app.log.2.gz"), "two\n");
+  EXPECT_EQ(gunzip(f.olddir + "/app.log.3.gz"), "one\n");
+  set_mtime(f.olddir + "/app.log.2.gz", at - std::chrono::hours(24 * 30));
+  write_text(f.path, "four\n");
+  auto r = e.rotate(f, at);
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "removed app.log.3.gz (older than max_age 10d)"),
+            r.actions.end());
+  EXPECT_EQ(list_dir(f.olddir), (std::vector<std::string>{"app.log.1", "app.log.2"}));
+  EXPECT_EQ(read_text(f.olddir + "/app.log.2"), "three\n");
+}
+
+TEST(rotated_engine, dateext_versions_go_to_olddir) {
+  rotated_test::tz_scope tz("UTC");
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 1);
+  f.dateext = "-%Y%m%d";
+  f.olddir = dir / "old";
+  ASSERT_EQ(::mkdir(f.olddir.c_str(), 0755), 0);
+  write_text(f.path, "a\n");
+  ASSERT_EQ(e.rotate(f, rotated_test::utc("2026-12-05T10:00:00Z")).status, rotated::outcome::rotated);
+  write_text(f.path, "b\n");
+  ASSERT_EQ(e.rotate(f, rotated_test::utc("2026-12-06T10:00:00Z")).status, rotated::outcome::rotated);
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "old"}));
+  EXPECT_EQ(list_dir(f.olddir), (std::vector<std::string>{"app.log-20261206"}));
+  EXPECT_EQ(read_text(f.olddir + "/app.log-20261206"), "b\n");
+}
+
+// A missing olddir is an error unless create_olddir asks for it (made with
+// its mode); one on another filesystem, or reached through a symlink, is
+// refused at run time too and nothing moves.
+TEST(rotated_engine, olddir_is_created_on_request_and_refused_elsewhere_or_through_a_symlink) {
+  temp_dir dir, state, decoy;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 2);
+  f.olddir = dir / "old";
+  write_text(f.path, "x\n");
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::failed);
+  EXPECT_NE(r.reason.find(std::strerror(ENOENT)), std::string::npos) << r.reason;
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log"}));
+  f.create_olddir = rotated::create_spec{true, 0750, {}, {}};
+  EXPECT_EQ(e.describe(f),
+            (std::vector<std::string>{"would create olddir " + f.olddir + " and rotate app.log into it"}));
+  r = e.rotate(f, rotated::wall_clock::now());
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  struct stat st {};
+  ASSERT_EQ(::lstat(f.olddir.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  EXPECT_EQ(list_dir(f.olddir), (std::vector<std::string>{"app.log.1"}));
+
+  f.olddir = "/proc";
+  r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::failed);
+  EXPECT_EQ(r.reason, "olddir /proc is on another filesystem than " + dir.path() + ": " + std::strerror(EXDEV));
+  ASSERT_EQ(::symlink(decoy.path().c_str(), (dir / "link").c_str()), 0);
+  f.olddir = dir / "link";
+  r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::failed);
+  EXPECT_EQ(list_dir(decoy.path()), std::vector<std::string>{});
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "link", "old"}));
+}
+
 // chattr +a on the live file makes its rename to .1 fail with EPERM (the
 // hook fails that step the same way without root). Each attempt must leave
 // every retained version where it was: nothing is dropped or shifted
 // before the step that can fail has succeeded.
-void final_step_failure_keeps_every_version(bool copytruncate) {
+void final_step_failure_keeps_every_version(bool copytruncate, bool olddir = false) {
   temp_dir dir, state;
   auto f = policy(dir / "app.log", 3);
   f.copytruncate = copytruncate;
+  const std::string versions = olddir ? dir / "old" : dir.path();
+  if (olddir) {
+    ASSERT_EQ(::mkdir(versions.c_str(), 0755), 0);
+    f.olddir = versions;
+  }
   rotated::engine_options o;
   o.state_dir = state.path();
   o.fail_final_step = EPERM;
   rotated::engine e(o);
   write_text(f.path, "live\n");
-  for (int v = 1; v <= 3; ++v) write_text(f.path + "." + std::to_string(v), "v" + std::to_string(v) + "\n");
+  for (int v = 1; v <= 3; ++v) write_text(versions + "/app.log." + std::to_string(v), "v" + std::to_string(v) + "\n");
   for (int attempt = 0; attempt < 3; ++attempt) {
     SCOPED_TRACE("attempt " + std::to_string(attempt));
     auto r = e.rotate(f, rotated::wall_clock::now());
     EXPECT_EQ(r.status, rotated::outcome::failed);
     EXPECT_NE(r.reason.find(std::strerror(EPERM)), std::string::npos) << r.reason;
-    EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2", "app.log.3"}));
+    if (olddir) {
+      EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "old"}));
+      EXPECT_EQ(list_dir(versions), (std::vector<std::string>{"app.log.1", "app.log.2", "app.log.3"}));
+    } else {
+      EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2", "app.log.3"}));
+    }
     EXPECT_EQ(read_text(f.path), "live\n");
-    for (int v = 1; v <= 3; ++v) EXPECT_EQ(read_text(f.path + "." + std::to_string(v)), "v" + std::to_string(v) + "\n");
+    for (int v = 1; v <= 3; ++v)
+      EXPECT_EQ(read_text(versions + "/app.log." + std::to_string(v)), "v" + std::to_string(v) + "\n");
     EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
   }
 }
@@ -686,6 +782,11 @@ TEST(rotated_engine, a_cascade_whose_final_rename_fails_keeps_every_retained_ver
 
 TEST(rotated_engine, a_copytruncate_whose_copy_fails_keeps_every_retained_version) {
   final_step_failure_keeps_every_version(true);
+}
+
+TEST(rotated_engine, a_final_rename_into_olddir_that_fails_keeps_every_retained_version) {
+  final_step_failure_keeps_every_version(false, true);
+  final_step_failure_keeps_every_version(true, true);
 }
 
 TEST(rotated_engine, copytruncate_copies_then_truncates_the_same_inode) {
@@ -746,23 +847,29 @@ TEST(rotated_engine, a_dry_run_description_touches_nothing) {
 // The crash test: the same rotation (keep 3, gzip) stopped dead after each
 // of its steps in turn, then recovered (twice, as a crash during recovery
 // would). Every time the result is the rotation done exactly once.
-TEST(rotated_engine, a_crash_after_any_step_is_completed_by_recovery_exactly_once) {
+// With olddir the versions live there, and the journal names it.
+int crash_after_any_step_is_completed_by_recovery_exactly_once(bool olddir) {
   int total_steps = -1;
   for (int crash_after = 0;; ++crash_after) {
-    SCOPED_TRACE("crash after step " + std::to_string(crash_after));
+    SCOPED_TRACE("crash after step " + std::to_string(crash_after) + (olddir ? " with olddir" : ""));
     temp_dir dir, state;
     auto f = policy(dir / "app.log", 3, true);
+    const std::string v = olddir ? dir / "old/app.log" : f.path;  // where the versions are
+    if (olddir) {
+      f.olddir = dir / "old";
+      EXPECT_EQ(::mkdir(f.olddir.c_str(), 0755), 0);
+    }
     write_text(f.path, "v0\n");
-    write_text(f.path + ".1", "v1\n");
-    write_gz(f.path + ".2.gz", "v2\n");
-    write_gz(f.path + ".3.gz", "v3\n");
+    write_text(v + ".1", "v1\n");
+    write_gz(v + ".2.gz", "v2\n");
+    write_gz(v + ".3.gz", "v3\n");
     rotated::wall_time at = rotated_test::utc("2026-03-08T05:00:00Z");
     auto crashing = make_engine(state, crash_after);
     bool crashed = false;
     rotated::rotation_report r;
     try {
       r = crashing.rotate(f, at);
-      ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+      EXPECT_EQ(r.status, rotated::outcome::rotated) << r.reason;
       crashing.compress(f);
     } catch (const rotated::simulated_crash&) {
       crashed = true;
@@ -770,29 +877,43 @@ TEST(rotated_engine, a_crash_after_any_step_is_completed_by_recovery_exactly_onc
     auto recovering = make_engine(state);
     if (crashed) {
       auto first = recovering.recover();
-      ASSERT_EQ(first.size(), 1u);
+      if (first.size() != 1u) return ADD_FAILURE() << "recovered " << first.size(), -1;
       EXPECT_EQ(first[0].path, f.path);
       EXPECT_EQ(first[0].at, at);
       auto second = recovering.recover();  // as after a crash during recovery
-      ASSERT_EQ(second.size(), 1u);
+      if (second.size() != 1u) return ADD_FAILURE() << "recovered again " << second.size(), -1;
       for (const auto& a : second[0].actions) ADD_FAILURE() << "second recovery did: " << a;
       recovering.finish(second[0].journal);
     } else {
       recovering.finish(r.journal);
       total_steps = crash_after;
     }
-    EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2.gz", "app.log.3.gz"}));
+    if (olddir) {
+      EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "old"}));
+      EXPECT_EQ(list_dir(f.olddir), (std::vector<std::string>{"app.log.1", "app.log.2.gz", "app.log.3.gz"}));
+    } else {
+      EXPECT_EQ(list_dir(dir.path()),
+                (std::vector<std::string>{"app.log", "app.log.1", "app.log.2.gz", "app.log.3.gz"}));
+    }
     EXPECT_EQ(read_text(f.path), "");
-    EXPECT_EQ(read_text(f.path + ".1"), "v0\n");
-    EXPECT_EQ(gunzip(f.path + ".2.gz"), "v1\n");
-    EXPECT_EQ(gunzip(f.path + ".3.gz"), "v2\n");
+    EXPECT_EQ(read_text(v + ".1"), "v0\n");
+    EXPECT_EQ(gunzip(v + ".2.gz"), "v1\n");
+    EXPECT_EQ(gunzip(v + ".3.gz"), "v2\n");
     EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
     if (!crashed) break;
   }
+  return total_steps;
+}
+
+TEST(rotated_engine, a_crash_after_any_step_is_completed_by_recovery_exactly_once) {
   // journal, .3.gz to its hold name, .2.gz -> .3.gz, .1 -> .2, app.log ->
   // .1, the held .3.gz dropped, fresh, then compress .2: temp written,
   // renamed, source removed.
-  EXPECT_EQ(total_steps, 10);
+  EXPECT_EQ(crash_after_any_step_is_completed_by_recovery_exactly_once(false), 10);
+}
+
+TEST(rotated_engine, a_crash_after_any_step_of_a_cascade_into_olddir_is_completed_by_recovery_exactly_once) {
+  EXPECT_EQ(crash_after_any_step_is_completed_by_recovery_exactly_once(true), 10);
 }
 
 TEST(rotated_engine, recovery_keeps_a_file_the_writer_recreated_after_the_crash) {
@@ -925,6 +1046,12 @@ TEST(rotated_engine, the_journal_round_trips_through_its_text_form) {
   EXPECT_EQ(back->path, j.path);
   EXPECT_EQ(back->steps.size(), 2u);
   EXPECT_EQ(back->id, 42u);
+  EXPECT_EQ(back->olddir, "");
+  j.olddir = "/var/log/old dir";
+  back = rotated::journal::parse(j.serialize());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->olddir, "/var/log/old dir");
+  EXPECT_EQ(back->serialize(), j.serialize());
   EXPECT_FALSE(rotated::journal::parse("rotated journal v1\nat 1\npath /x\n"));
 }
 
