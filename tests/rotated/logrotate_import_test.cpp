@@ -165,10 +165,7 @@ TEST(rotated_import, globals_includes_and_untranslatable_directives) {
   for (const std::string& line : std::vector<std::string>{
            "# untranslated `frobnicate` (" + dir / "main.conf" + ":3): no rotated equivalent",
            "# untranslated `dateyesterday` (" + a + ":3): rotated dates a version by the time of its rotation",
-           "dateext = \"-%Y-%m-%d\"",
-           "# untranslated `olddir /var/log/old` (" + a +
-               ":4): rotated keeps versions beside the file; olddir is not "
-               "supported",
+           "dateext = \"-%Y-%m-%d\"", "olddir = \"/var/log/old\"",
            "# untranslated `mail root` (" + a + ":5): rotated never mails a dropped version",
            "# untranslated path \"/var/log/a.log\": named by an earlier block, whose settings rotated keeps",
            "# untranslated path \"/var/*/x.log\": a pattern in a directory name; rotated takes patterns in the file "
@@ -176,6 +173,29 @@ TEST(rotated_import, globals_includes_and_untranslatable_directives) {
            "# untranslated `maxsize` with `size`: size alone decides, as in logrotate"})
     EXPECT_TRUE(has_line(r.toml, line)) << line << "\n---\n" << r.toml;
   EXPECT_EQ(r.toml.find("old.log"), std::string::npos);
+  EXPECT_EQ(cfg.files[0].olddir, "/var/log/old");
+}
+
+// olddir (relative to the file's directory, as in logrotate) and
+// createolddir with its mode and owner, and --check (load_config, which
+// also checks the filesystem) accepts the output.
+TEST(rotated_import, olddir_and_createolddir_translate) {
+  temp_dir dir;
+  auto r = rotated::import_logrotate_text("createolddir 0750 root root\n" + dir / "a.log" +
+                                              " {\n  rotate 2\n  olddir old\n}\n" + dir / "b.log" +
+                                              " {\n  rotate 2\n  olddir " + dir / "older" + "\n  nocreateolddir\n}\n",
+                                          "l.conf");
+  auto cfg = parsed(r, 2);
+  EXPECT_EQ(cfg.files[0].olddir, dir / "old");
+  EXPECT_TRUE(cfg.files[0].create_olddir.enabled);
+  EXPECT_EQ(cfg.files[0].create_olddir.mode, mode_t(0750));
+  EXPECT_EQ(cfg.files[0].create_olddir.owner, uid_t(0));
+  EXPECT_EQ(cfg.files[1].olddir, dir / "older");
+  EXPECT_FALSE(cfg.files[1].create_olddir.enabled);
+  write_text(dir / "c.toml", r.toml, 0644);
+  auto checked = rotated::load_config(dir / "c.toml", false);
+  for (const auto& e : checked.errors) ADD_FAILURE() << e;
+  EXPECT_TRUE(checked.value);
 }
 
 }  // namespace
