@@ -6,8 +6,9 @@
 //    opened without following a symlink in any component of its path, and
 //    *at() calls with AT_SYMLINK_NOFOLLOW / O_NOFOLLOW; the rotation's
 //    descriptor is reused by the compression and spare that follow it.
-//    Nothing is ever written outside that directory (the journal aside,
-//    in the state dir).
+//    Nothing is ever written outside that directory and the file's olddir
+//    (opened the same way, on the same filesystem; the journal aside, in
+//    the state dir).
 //  - Only a regular file with a single link is rotated; a symlink, hard
 //    link, FIFO, socket, device or directory at the path is skipped with
 //    the reason, never followed and never opened for blocking I/O.
