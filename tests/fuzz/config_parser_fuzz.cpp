@@ -74,6 +74,9 @@ void check_config(std::string_view text) {
     check(!f.compress || f.keep >= 2);
     check(!f.copytruncate || f.create.enabled);
     check(!f.create.mode || *f.create.mode <= 07777);
+    check(f.olddir.empty() || (normalised(f.olddir) && f.olddir != f.dir()));
+    check(!f.create_olddir.enabled || !f.olddir.empty());
+    check(!f.create_olddir.mode || *f.create_olddir.mode <= 07777);
     if (f.notify) {
       check(f.notify->pidfile.empty() != f.notify->command.empty());
       check(f.notify->pidfile.empty() || normalised(f.notify->pidfile));
