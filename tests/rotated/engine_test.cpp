@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <cstring>
 #include <sstream>
 
@@ -1296,6 +1297,19 @@ std::vector<rotated::outcome> rotate_together(rotated::service& svc, const std::
   return out;
 }
 
+// The files `names` in `dir`, of one group, each set up by `set`.
+std::vector<rotated::file_policy> group_of(const temp_dir& dir, std::initializer_list<const char*> names,
+                                           const std::function<void(rotated::file_policy&)>& set) {
+  std::vector<rotated::file_policy> files;
+  for (const char* name : names) {
+    auto f = policy(dir / name, 2);
+    f.group = "g";
+    set(f);
+    files.push_back(f);
+  }
+  return files;
+}
+
 // firstaction and lastaction run once around the rotations of a group's
 // files; with shared_hooks so do prerotate and postrotate, once for all.
 TEST(rotated_service, a_group_runs_firstaction_and_shared_hooks_once_around_its_rotations) {
@@ -1303,18 +1317,14 @@ TEST(rotated_service, a_group_runs_firstaction_and_shared_hooks_once_around_its_
   rotated::engine_options o;
   o.state_dir = state.path();
   const std::string log = dir / "hooks.txt";
-  std::vector<rotated::file_policy> files;
-  for (const char* name : {"a.log", "b.log", "c.log"}) {
-    auto f = policy(dir / name, 2);
-    f.group = "g";
+  auto files = group_of(dir, {"a.log", "b.log", "c.log"}, [&](rotated::file_policy& f) {
     f.shared_hooks = true;
     f.firstaction = say(log, "first");
     f.prerotate = say(log, "pre");
     f.postrotate = say(log, "post");
     f.lastaction = say(log, "last");
     f.missing_ok = true;
-    files.push_back(f);
-  }
+  });
   write_text(files[0].path, "a\n");
   write_text(files[1].path, "b\n");  // c.log is missing: skipped, no hook of its own
   weft::loop lp;
@@ -1337,17 +1347,13 @@ TEST(rotated_service, without_shared_hooks_each_file_runs_its_own_inside_the_gro
   rotated::engine_options o;
   o.state_dir = state.path();
   const std::string log = dir / "hooks.txt";
-  std::vector<rotated::file_policy> files;
-  for (const char* name : {"a.log", "b.log"}) {
-    auto f = policy(dir / name, 2);
-    f.group = "g";
+  auto files = group_of(dir, {"a.log", "b.log"}, [&](rotated::file_policy& f) {
     f.firstaction = say(log, "first");
     f.prerotate = say(log, "pre", true);
     f.postrotate = say(log, "post", true);
     f.lastaction = say(log, "last");
     f.missing_ok = true;
-    files.push_back(f);
-  }
+  });
   weft::loop lp;
   lp.run_until_complete([&] {
     rotated::service svc(o, false, 2);
@@ -1376,15 +1382,11 @@ TEST(rotated_service, a_failing_or_hung_firstaction_fails_every_rotation_of_its_
   rotated::engine_options o;
   o.state_dir = state.path();
   const std::string log = dir / "hooks.txt";
-  std::vector<rotated::file_policy> files;
-  for (const char* name : {"a.log", "b.log"}) {
-    auto f = policy(dir / name, 2);
-    f.group = "g";
+  auto files = group_of(dir, {"a.log", "b.log"}, [&](rotated::file_policy& f) {
     f.firstaction = rotated::hook_spec{{"false"}, std::chrono::seconds(30)};
     f.lastaction = say(log, "last");
     write_text(f.path, "x\n");
-    files.push_back(f);
-  }
+  });
   {
     weft::loop lp;
     lp.run_until_complete([&] {
@@ -1415,17 +1417,13 @@ TEST(rotated_service, a_group_waiting_on_its_firstaction_holds_up_no_other_group
   rotated::engine_options o;
   o.state_dir = state.path();
   const std::string log = dir / "hooks.txt", go = dir / "go";
-  std::vector<rotated::file_policy> files;
-  for (const char* name : {"a.log", "b.log"}) {
-    auto f = policy(dir / name, 2);
-    f.group = "g";
+  auto files = group_of(dir, {"a.log", "b.log"}, [&](rotated::file_policy& f) {
     f.firstaction =
         rotated::hook_spec{{"/bin/sh", "-c", "while [ ! -e " + go + " ]; do sleep 0.01; done; echo first >> " + log},
                            std::chrono::seconds(30)};
     f.lastaction = say(log, "last");
     write_text(f.path, "x\n");
-    files.push_back(f);
-  }
+  });
   auto other = policy(dir / "other.log", 2);
   other.group = "h";
   other.firstaction = say(log, "other first");
