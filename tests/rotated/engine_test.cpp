@@ -687,6 +687,40 @@ TEST(rotated_engine, olddir_holds_the_versions_which_shift_compress_and_age_ther
   EXPECT_EQ(read_text(f.olddir + "/app.log.2"), "three\n");
 }
 
+// As root, olddir follows the rules of the file's directory (SECURITY):
+// writable by others it is refused; owned by a user it is worked in as
+// that user, which the file's directory must then allow too.
+TEST(rotated_engine, as_root_olddir_follows_the_rules_of_the_files_directory) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test checks what root does in a user's olddir: run it as root";
+  const uid_t nobody = 65534;
+  temp_dir dir, state;
+  auto e = make_engine(state, -1, /*as_root=*/true);
+  auto f = policy(dir / "app.log", 2);
+  f.olddir = dir / "old";
+  ASSERT_EQ(::mkdir(f.olddir.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(f.olddir.c_str(), 0777), 0);
+  write_text(f.path, "x\n");
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "directory " + f.olddir + " is writable by others (set allow_world_writable = true to allow)");
+  ASSERT_EQ(::chmod(f.olddir.c_str(), 0755), 0);
+  ASSERT_EQ(::chown(f.olddir.c_str(), nobody, nobody), 0);
+  r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "olddir " + f.olddir + " and directory " + dir.path() + " would be worked in as different users");
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "old"}));
+  EXPECT_EQ(list_dir(f.olddir), std::vector<std::string>{});
+  ASSERT_EQ(::chown(dir.path().c_str(), nobody, nobody), 0);  // both the user's: worked in as the user
+  ASSERT_EQ(::chown(f.path.c_str(), nobody, nobody), 0);
+  r = e.rotate(f, rotated::wall_clock::now());
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  struct stat st {};
+  ASSERT_EQ(::lstat((f.olddir + "/app.log.1").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody);
+  ASSERT_EQ(::lstat(f.path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody);  // the fresh file, created as the user
+}
+
 TEST(rotated_engine, dateext_versions_go_to_olddir) {
   rotated_test::tz_scope tz("UTC");
   temp_dir dir, state;
