@@ -809,6 +809,11 @@ void final_step_failure_keeps_every_version(bool copytruncate, bool olddir = fal
       EXPECT_EQ(read_text(versions + "/app.log." + std::to_string(v)), "v" + std::to_string(v) + "\n");
     EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
   }
+  o.fail_final_step = 0;  // then a rotation that succeeds finds every version to shift
+  rotated::engine fine(o);
+  ASSERT_EQ(fine.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  EXPECT_EQ(read_text(versions + "/app.log.1"), "live\n");
+  EXPECT_EQ(read_text(versions + "/app.log.3"), "v2\n");
 }
 
 TEST(rotated_engine, a_cascade_whose_final_rename_fails_keeps_every_retained_version) {
