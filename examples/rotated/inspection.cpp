@@ -97,19 +97,22 @@ directories open_directories_of(const file_policy& f, directory_handle log, bool
     const std::string leaf = f.olddir.substr(f.olddir.rfind('/') + 1);
     unique_fd up = open_directory_no_symlinks(parent);
     const mode_t mode = f.create_olddir.mode.value_or(0755);
-    if (::mkdirat(up.get(), leaf.c_str(), mode) != 0 && errno != EEXIST) throw_errno(errno, "create " + f.olddir);
+    const bool made = ::mkdirat(up.get(), leaf.c_str(), mode) == 0;
+    if (!made && errno != EEXIST) throw_errno(errno, "create " + f.olddir);
     old = unique_fd(::openat(up.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!old) throw_errno(errno, "open " + f.olddir);
     struct stat owner {};
-    if (::fstat(d.log->get(), &owner) != 0) throw_errno(errno, "fstat " + f.dir());
-    if (::fchown(old.get(), f.create_olddir.owner.value_or(owner.st_uid),
+    // One made meanwhile by somebody else is left as it is: not ours to chown.
+    if (made && ::fstat(d.log->get(), &owner) != 0) throw_errno(errno, "fstat " + f.dir());
+    if (made &&
+        ::fchown(old.get(), f.create_olddir.owner.value_or(owner.st_uid),
                  f.create_olddir.group.value_or(owner.st_gid)) != 0 &&
-        errno != EPERM)
+        errno != EPERM)  // not root: it keeps our own ids
       throw_errno(errno, "chown " + f.olddir);
-    if (::fchmod(old.get(), mode) != 0) throw_errno(errno, "chmod " + f.olddir);
+    if (made && ::fchmod(old.get(), mode) != 0) throw_errno(errno, "chmod " + f.olddir);
   }
-  struct stat lst {
-  }, ost{};
+  struct stat lst {};
+  struct stat ost {};
   if (::fstat(d.log->get(), &lst) != 0 || ::fstat(old.get(), &ost) != 0) throw_errno(errno, "fstat " + f.olddir);
   if (lst.st_dev != ost.st_dev) throw_errno(EXDEV, "olddir " + f.olddir + " is on another filesystem than " + f.dir());
   d.versions = std::make_shared<const unique_fd>(std::move(old));
