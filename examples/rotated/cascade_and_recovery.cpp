@@ -23,15 +23,15 @@ namespace {
 // Performs one journaled step if its source is still the journaled file;
 // a move never replaces an entry. Returns what it did, or an empty string
 // if nothing was left to do.
-std::string apply_step(int dirfd, const std::string& name, const journal_step& s) {
+std::string apply_step(const directories& d, const std::string& name, const journal_step& s) {
   const std::string from = name + s.from;
-  if (!is_journaled_file(s, identity_at(dirfd, from))) return {};
+  if (!is_journaled_file(s, identity_at(d.of(s.from), from))) return {};
   if (s.kind == journal_step::drop) {
-    if (::unlinkat(dirfd, from.c_str(), 0) != 0) throw_errno(errno, "unlink " + from);
+    if (::unlinkat(d.of(s.from), from.c_str(), 0) != 0) throw_errno(errno, "unlink " + from);
     return "dropped " + from;
   }
   const std::string to = name + s.to;
-  if (!rename_noreplace(dirfd, from, to)) throw_errno(EEXIST, "rename " + from + " -> " + to);
+  if (!rename_noreplace(d.of(s.from), from, d.of(s.to), to)) throw_errno(EEXIST, "rename " + from + " -> " + to);
   return from + " -> " + to;
 }
 
@@ -47,17 +47,17 @@ bool compressed_since(int dirfd, const std::string& version) {
 // where the record says it was or where its step put it (a held version
 // may be gone, dropped by the record itself, and a version compressed by
 // the rotation's own compression). Only then is it replayed.
-std::string stale_reason(int dirfd, const std::string& name, const journal& j) {
+std::string stale_reason(const directories& d, const std::string& name, const journal& j) {
   for (const journal_step& s : j.steps) {
     const std::string from = name + s.from;
-    if (is_journaled_file(s, identity_at(dirfd, from))) continue;  // not yet done
+    if (is_journaled_file(s, identity_at(d.of(s.from), from))) continue;  // not yet done
     if (s.kind == journal_step::drop) {
-      if (!stat_at(dirfd, from)) continue;  // done
+      if (!stat_at(d.of(s.from), from)) continue;  // done
       return from + " is another file than the one journaled";
     }
-    auto there = identity_at(dirfd, name + s.to);
+    auto there = identity_at(d.of(s.to), name + s.to);
     if (is_journaled_file(s, there)) continue;  // done
-    if (!there && (is_held(s.to) || (j.compress && compressed_since(dirfd, name + s.to))))
+    if (!there && (is_held(s.to) || (j.compress && compressed_since(d.of(s.to), name + s.to))))
       continue;  // and dropped, or compressed
     return "the file journaled as " + from + " is neither there nor at " + name + s.to;
   }
@@ -71,15 +71,15 @@ struct undo {
 
 // Renames back, last first, the moves a failed cascade did, each only
 // while its destination still holds the inode it moved.
-undo undo_moves(int dirfd, const std::string& name, const std::vector<journal_step>& moved) {
+undo undo_moves(const directories& d, const std::string& name, const std::vector<journal_step>& moved) {
   undo u;
   std::string failed;
   for (auto it = moved.rbegin(); it != moved.rend(); ++it) {
     const std::string from = name + it->to, to = name + it->from;
     std::string why;
     try {
-      if (!is_journaled_file(*it, identity_at(dirfd, from))) why = "no longer there";
-      else if (!rename_noreplace(dirfd, from, to)) why = to + " exists";
+      if (!is_journaled_file(*it, identity_at(d.of(it->to), from))) why = "no longer there";
+      else if (!rename_noreplace(d.of(it->to), from, d.of(it->from), to)) why = to + " exists";
     } catch (const std::exception& e) {
       why = e.what();
     }
@@ -100,9 +100,11 @@ undo undo_moves(int dirfd, const std::string& name, const std::vector<journal_st
 // `lost` receives the bytes appended between the copy and the truncation
 // (at least: a write between the count and ftruncate is lost uncounted);
 // `between` runs there (a step of the crash tests).
-std::string copy_and_truncate(int dirfd, const std::string& name, const struct stat& expected, std::uint64_t& lost,
-                              const std::function<void()>& between) {
-  int in = ::openat(dirfd, name.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+// The copy is made in the versions' directory (olddir, where there is one).
+std::string copy_and_truncate(const directories& d, const std::string& name, const struct stat& expected,
+                              std::uint64_t& lost, const std::function<void()>& between) {
+  const int dirfd = d.versions->get();
+  int in = ::openat(d.log->get(), name.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (in < 0) throw_errno(errno, "open " + name);
   unique_fd in_guard(in);
   struct stat st {};
@@ -187,8 +189,9 @@ rotation_report engine::rotate(const file_policy& f, wall_time at, unsigned kept
       report.reason = "missing (missing_ok)";
       return report;
     }
-    const unique_fd& dirfd = *report.directory;
-    inspection ins = inspect(dirfd.get(), f, options_.as_root, at, kept_before);
+    const directories dirs = open_directories_of(f, report.directory, true);
+    report.versions = dirs.versions;
+    inspection ins = inspect(dirs, f, options_.as_root, at, kept_before);
     if (ins.status != outcome::rotated) {
       report.status = ins.status;
       report.reason = ins.reason;
@@ -207,7 +210,7 @@ rotation_report engine::rotate(const file_policy& f, wall_time at, unsigned kept
       for (const journal_step& s : ins.plan.steps) {
         if (s.kind != journal_step::move) continue;
         if (s.from.empty() && options_.fail_final_step != 0) throw_errno(options_.fail_final_step, "rename " + name);
-        std::string did = apply_step(dirfd.get(), name, s);
+        std::string did = apply_step(dirs, name, s);
         if (!did.empty()) {
           moved.push_back(s);
           report.actions.push_back(std::move(did));
@@ -217,7 +220,7 @@ rotation_report engine::rotate(const file_policy& f, wall_time at, unsigned kept
       if (f.copytruncate) {
         if (options_.fail_final_step != 0) throw_errno(options_.fail_final_step, "copy " + name);
         std::uint64_t lost = 0;
-        report.actions.push_back(copy_and_truncate(dirfd.get(), name, ins.st, lost, [this] { checkpoint(); }));
+        report.actions.push_back(copy_and_truncate(dirs, name, ins.st, lost, [this] { checkpoint(); }));
         if (lost > 0)
           report.warnings.push_back("copytruncate lost " + std::to_string(lost) + " bytes of " + name +
                                     " written between the copy and the truncation");
@@ -226,8 +229,8 @@ rotation_report engine::rotate(const file_policy& f, wall_time at, unsigned kept
     } catch (const simulated_crash&) {
       throw;
     } catch (const std::exception& e) {
-      changed_directory(f.dir());
-      undo u = undo_moves(dirfd.get(), name, moved);
+      changed_directories(f);
+      undo u = undo_moves(dirs, name, moved);
       // Undone, the record has nothing left to replay; otherwise a restart
       // completes the rotation as after a crash.
       if (u.complete) log_->finish(std::stoull(report.journal));
@@ -238,46 +241,48 @@ rotation_report engine::rotate(const file_policy& f, wall_time at, unsigned kept
     }
     for (const journal_step& s : ins.plan.steps) {
       if (s.kind != journal_step::drop) continue;
-      unique_fd held_fd(::openat(dirfd.get(), (name + s.from).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      unique_fd held_fd(
+          ::openat(dirs.of(s.from), (name + s.from).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
       if (held_fd && open_elsewhere(held_fd.get()))
         report.warnings.push_back("dropped " + name + s.from.substr(0, s.from.size() - held_tail.size()) +
                                   " while a process still had it open (a writer that has not reopened?): what it "
                                   "writes there now is lost");
       held_fd = unique_fd();
-      std::string did = apply_step(dirfd.get(), name, s);
+      std::string did = apply_step(dirs, name, s);
       if (!did.empty()) report.actions.push_back(std::move(did));
       checkpoint();
     }
     if (ins.plan.fresh) {
       report.actions.push_back(
-          create_fresh(dirfd.get(), name, ins.plan.fresh_mode, ins.plan.fresh_uid, ins.plan.fresh_gid));
+          create_fresh(dirs.log->get(), name, ins.plan.fresh_mode, ins.plan.fresh_uid, ins.plan.fresh_gid));
       checkpoint();
     }
     // Not journaled: an unlink completes or not, and a version it removed
     // is one no replay needs (the cascade's steps are all done by now).
-    for (const std::string& suffix : aged_versions(dirfd.get(), f, at)) {
+    for (const std::string& suffix : aged_versions(dirs.versions->get(), f, at)) {
       // The rotation is done whatever happens here: a failure is a warning.
-      if (::unlinkat(dirfd.get(), (name + suffix).c_str(), 0) == 0)
+      if (::unlinkat(dirs.versions->get(), (name + suffix).c_str(), 0) == 0)
         report.actions.push_back("removed " + name + suffix + " (older than max_age " + format_duration(*f.max_age) +
                                  ")");
       else if (errno != ENOENT)
         report.warnings.push_back("cannot remove " + name + suffix + " (older than max_age): " + std::strerror(errno));
     }
-    changed_directory(f.dir());
+    changed_directories(f);
     report.status = outcome::rotated;
   } catch (const simulated_crash&) {
     throw;
   } catch (const std::exception& e) {
-    if (!report.journal.empty()) changed_directory(f.dir());  // renames may have been done
+    if (!report.journal.empty()) changed_directories(f);  // renames may have been done
     report.status = outcome::failed;
     report.reason = e.what();
   }
   return report;
 }
 
-void engine::changed_directory(const std::string& dir) {
+void engine::changed_directories(const file_policy& f) {
   std::lock_guard lock(unsynced_mutex_);
-  unsynced_.insert(dir);
+  unsynced_.insert(f.dir());
+  unsynced_.insert(f.versions_dir());
 }
 
 void engine::sync_directories() {
@@ -327,14 +332,15 @@ std::vector<recovered_rotation> engine::recover() {
     f.compress = j.compress;
     f.method = j.method;
     f.dateext = j.dateext;
+    f.olddir = j.olddir;
     const std::string name = f.name();
     try {
-      directory_handle dir = open_directory_of(f);
-      const unique_fd& dirfd = *dir;
-      directory_access access = access_for(dirfd.get(), f, options_.as_root);
+      const directories dirs = open_directories_of(f);
+      const int dirfd = dirs.log->get();
+      directory_access access = access_for(dirs, f, options_.as_root);
       if (!access.refusal.empty()) throw std::runtime_error(access.refusal);
       acting_for act(access);
-      if (std::string why = stale_reason(dirfd.get(), name, j); !why.empty()) {
+      if (std::string why = stale_reason(dirs, name, j); !why.empty()) {
         r.actions.push_back("not replayed, the files have moved on since: " + why);
         done.push_back(std::move(r));
         continue;
@@ -342,19 +348,23 @@ std::vector<recovered_rotation> engine::recover() {
       const journal_step* own = nullptr;  // the file's own rename to .1
       for (const journal_step& s : j.steps) {
         if (s.from.empty()) own = &s;
-        std::string did = apply_step(dirfd.get(), name, s);
+        std::string did = apply_step(dirs, name, s);
         if (!did.empty()) r.actions.push_back("completed: " + did);
       }
-      for (const std::string& temp : {spare_name(name), "." + name + ".1.rotated-tmp"})
-        if (::unlinkat(dirfd.get(), temp.c_str(), 0) == 0) r.actions.push_back("removed the leftover " + temp);
+      if (::unlinkat(dirfd, spare_name(name).c_str(), 0) == 0)
+        r.actions.push_back("removed the leftover " + spare_name(name));
+      if (const std::string temp = "." + name + ".1.rotated-tmp";
+          ::unlinkat(dirs.versions->get(), temp.c_str(), 0) == 0)
+        r.actions.push_back("removed the leftover " + temp);
       // The file moved (to .1, or with keep = 0 to its hold name and then
       // dropped): its fresh successor may still be missing.
       if (j.fresh && own != nullptr &&
-          (is_held(own->to) || is_journaled_file(*own, identity_at(dirfd.get(), name + own->to))) &&
-          !stat_at(dirfd.get(), name))
-        r.actions.push_back("completed: " + create_fresh(dirfd.get(), name, j.fresh_mode, j.fresh_uid, j.fresh_gid));
-      fsync_directory(dirfd.get(), f.dir());
-      compress_report c = compress(f, dir);
+          (is_held(own->to) || is_journaled_file(*own, identity_at(dirs.of(own->to), name + own->to))) &&
+          !stat_at(dirfd, name))
+        r.actions.push_back("completed: " + create_fresh(dirfd, name, j.fresh_mode, j.fresh_uid, j.fresh_gid));
+      fsync_directory(dirfd, f.dir());
+      if (!f.olddir.empty()) fsync_directory(dirs.versions->get(), f.olddir);
+      compress_report c = compress(f, dirs.versions);
       for (auto& s : c.done) r.actions.push_back("completed: compressed " + s);
       for (auto& s : c.errors) r.actions.push_back("error: " + s);
       for (auto& s : c.deferred) r.actions.push_back("deferred: " + s);

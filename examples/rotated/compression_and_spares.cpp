@@ -91,7 +91,7 @@ void engine::prepare(const file_policy& f, directory_handle directory) {
   if (f.copytruncate || !f.create.enabled) return unprepare(f);  // a spare from before a reload
   directory_handle dir = open_directory_of(f, std::move(directory));
   const unique_fd& dirfd = *dir;
-  directory_access access = access_for(dirfd.get(), f, options_.as_root);
+  directory_access access = access_for(dirfd.get(), f.dir(), f, options_.as_root);
   if (!access.refusal.empty()) return;  // the rotation says why
   acting_for act(access);
   const std::string spare = spare_name(f.name());
@@ -102,7 +102,7 @@ void engine::prepare(const file_policy& f, directory_handle directory) {
 
 void engine::unprepare(const file_policy& f) {
   unique_fd dirfd = open_directory_no_symlinks(f.dir());
-  directory_access access = access_for(dirfd.get(), f, options_.as_root);
+  directory_access access = access_for(dirfd.get(), f.dir(), f, options_.as_root);
   if (!access.refusal.empty()) return;
   acting_for act(access);
   const std::string spare = spare_name(f.name());
@@ -112,15 +112,15 @@ void engine::unprepare(const file_policy& f) {
     throw_errno(errno, "remove " + f.dir() + "/" + spare);
 }
 
-compress_report engine::compress(const file_policy& f, directory_handle directory) {
+compress_report engine::compress(const file_policy& f, directory_handle versions_dir) {
   compress_report report;
   if (!f.compress) return report;
   const std::string name = f.name();
   directory_handle dir;
   directory_access access;
   try {
-    dir = open_directory_of(f, std::move(directory));
-    access = access_for(dir->get(), f, options_.as_root);
+    dir = versions_dir ? std::move(versions_dir) : open_directories_of(f).versions;
+    access = access_for(dir->get(), f.versions_dir(), f, options_.as_root);
   } catch (const std::exception& e) {
     report.errors.push_back(e.what());
     return report;
@@ -193,7 +193,7 @@ compress_report engine::compress(const file_policy& f, directory_handle director
           continue;
         }
       }
-      fsync_directory(dirfd.get(), f.dir());
+      fsync_directory(dirfd.get(), f.versions_dir());
       checkpoint();
       if (same_inode(stat_at(dirfd.get(), plain), static_cast<std::uint64_t>(st.st_dev),
                      static_cast<std::uint64_t>(st.st_ino)) &&

@@ -37,6 +37,8 @@ struct notify_spec {
 struct hook_spec {
   std::vector<std::string> command;
   std::chrono::nanoseconds timeout = std::chrono::seconds(10);
+
+  bool operator==(const hook_spec&) const = default;
 };
 
 struct create_spec {
@@ -101,7 +103,26 @@ struct file_policy {
   std::optional<hook_spec> prerotate;
   // After the rotation, before notify and compression; a failure is logged.
   std::optional<hook_spec> postrotate;
+  // The group whose rotations share the hooks below (group_rounds.hpp): the
+  // matches of one [[file]] table, or the tables of one configuration file
+  // that name the same `group`. A key unique to the group, for the daemon.
+  std::string group;
+  // Run once before the first and after the last rotation of a round of the
+  // group (logrotate's firstaction, lastaction); a failing firstaction
+  // fails the round's rotations.
+  std::optional<hook_spec> firstaction;
+  std::optional<hook_spec> lastaction;
+  // prerotate and postrotate run once per round of the group, not once per
+  // file (logrotate's sharedscripts).
+  bool shared_hooks = false;
   create_spec create;
+  // Empty: versions stay beside the file. Else the absolute directory the
+  // versions go to (logrotate's olddir; `olddir` relative to dir() in the
+  // TOML), on the file's filesystem: a rotation renames the file into it.
+  std::string olddir;
+  // Whether a missing olddir is created, with what mode (default 0755) and
+  // owner (default: the identity the rotation works with).
+  create_spec create_olddir{false, {}, {}, {}};
   bool copytruncate = false;
   bool missing_ok = false;
   bool not_if_empty = false;
@@ -113,6 +134,7 @@ struct file_policy {
 
   std::string dir() const;
   std::string name() const;
+  std::string versions_dir() const { return olddir.empty() ? dir() : olddir; }
 };
 
 struct config {

@@ -302,33 +302,36 @@ std::optional<hook_spec> parse_hook(reporter& r, const std::string& key, const t
   return spec;
 }
 
-void parse_create(reporter& r, const toml::node& n, file_policy& f) {
+// `create` (true, false or a table) and `create_olddir` (the same).
+void parse_create(reporter& r, const std::string& name, const toml::node& n, create_spec& out) {
   if (n.is_boolean()) {
-    f.create.enabled = *n.value<bool>();
+    out.enabled = *n.value<bool>();
     return;
   }
   const toml::table* t = n.as_table();
   if (t == nullptr) {
-    r.at(n, "'create' must be false or a table such as { mode = \"0640\", owner = \"root\", group = \"adm\" }");
+    r.at(n, "'" + name +
+                "' must be true, false or a table such as { mode = \"0640\", owner = \"root\", group = \"adm\" }");
     return;
   }
+  out.enabled = true;
   for (auto&& [k, v] : *t) {
     std::string_view key = k.str();
     if (key == "mode") {
-      auto s = want_string(r, "create.mode", v);
+      auto s = want_string(r, name + ".mode", v);
       if (!s) continue;
       bool octal = !s->empty() && s->size() <= 5;
       for (char c : *s) octal = octal && c >= '0' && c <= '7';
       unsigned long m = octal ? std::stoul(*s, nullptr, 8) : 0;
-      if (!octal || m > 07777) r.at(v, "'create.mode' must be octal digits such as \"0640\", not \"" + *s + "\"");
-      else f.create.mode = static_cast<mode_t>(m);
+      if (!octal || m > 07777) r.at(v, "'" + name + ".mode' must be octal digits such as \"0640\", not \"" + *s + "\"");
+      else out.mode = static_cast<mode_t>(m);
     } else if (key == "owner") {
-      if (auto id = want_id(r, "create.owner", v, "user")) f.create.owner = static_cast<uid_t>(*id);
+      if (auto id = want_id(r, name + ".owner", v, "user")) out.owner = static_cast<uid_t>(*id);
     } else if (key == "group") {
-      if (auto id = want_id(r, "create.group", v, "group")) f.create.group = static_cast<gid_t>(*id);
+      if (auto id = want_id(r, name + ".group", v, "group")) out.group = static_cast<gid_t>(*id);
     } else {
       r.at(static_cast<int>(k.source().begin.line),
-           "unknown key 'create." + std::string(key) + "' (expected mode, owner or group)");
+           "unknown key '" + name + "." + std::string(key) + "' (expected mode, owner or group)");
     }
   }
 }
@@ -338,7 +341,9 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
   f.line = static_cast<int>(t.source().begin.line);
   std::size_t errors_before = r.errors.size();
   bool has_path = false, has_keep = false, has_check_every = false, has_watch = false, has_level = false;
-  int check_every_line = 0, watch_line = 0, level_line = 0;
+  bool has_create_olddir = false;
+  int check_every_line = 0, watch_line = 0, level_line = 0, olddir_line = 0;
+  std::optional<std::string> olddir;
   for (auto&& [k, v] : t) {
     std::string_view key = k.str();
     int key_line = static_cast<int>(k.source().begin.line);
@@ -405,8 +410,25 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
       f.prerotate = parse_hook(r, "prerotate", v);
     } else if (key == "postrotate") {
       f.postrotate = parse_hook(r, "postrotate", v);
+    } else if (key == "firstaction" || key == "lastaction") {
+      (key == "firstaction" ? f.firstaction : f.lastaction) = parse_hook(r, std::string(key), v);
+    } else if (key == "shared_hooks") {
+      if (auto b = want_bool(r, key, v)) f.shared_hooks = *b;
+    } else if (key == "group") {
+      // Named here; parse_text() makes it a key unique to its file.
+      if (auto s = want_string(r, key, v)) {
+        if (s->empty()) r.at(v, "'group' must be a non-empty name");
+        else f.group = *s;
+      }
     } else if (key == "create") {
-      parse_create(r, v, f);
+      parse_create(r, "create", v, f.create);
+    } else if (key == "create_olddir") {
+      has_create_olddir = true;
+      parse_create(r, "create_olddir", v, f.create_olddir);
+    } else if (key == "olddir") {
+      // Resolved against the file's directory once 'path' is known.
+      olddir = want_string(r, key, v);
+      olddir_line = key_line;
     } else if (key == "copytruncate") {
       if (auto b = want_bool(r, key, v)) f.copytruncate = *b;
     } else if (key == "missing_ok") {
@@ -430,7 +452,14 @@ std::optional<file_policy> parse_file(reporter& r, const toml::table& t) {
   }
   if (!has_path) r.at(f.line, "[[file]] needs a 'path'");
   if (!has_keep) r.at(f.line, "[[file]] needs 'keep' (how many versions to keep; 0: none)");
+  if (r.errors.size() == errors_before && olddir) {
+    std::string why;
+    f.olddir = normalise_path(olddir->empty() || (*olddir)[0] == '/' ? *olddir : f.dir() + "/" + *olddir, why);
+    if (f.olddir.empty()) r.at(olddir_line, "'olddir' " + why);
+    else if (f.olddir == f.dir()) r.at(olddir_line, "'olddir' is the file's own directory");
+  }
   if (r.errors.size() == errors_before) {
+    if (has_create_olddir && f.olddir.empty()) r.at(f.line, "'create_olddir' goes with 'olddir'");
     if (!f.every && !f.calendar && !f.max_size)
       r.at(f.line, "[[file]] " + f.path +
                        " has no trigger: set 'every', 'hourly', 'daily', 'weekly', 'monthly', "
@@ -466,6 +495,33 @@ std::string file_policy::name() const { return path.substr(path.rfind('/') + 1);
 
 namespace {
 
+// Gives `f` its group's key: its own table's, or its file's named group,
+// whose tables must agree on the hooks a group shares. `groups` holds the
+// first table of each named group of the file.
+void join_group(reporter& r, const std::string& source, std::map<std::string, file_policy>& groups, file_policy& f) {
+  if (f.group.empty()) {
+    f.group = source + ": [[file]] at line " + std::to_string(f.line);
+    return;
+  }
+  auto [first, fresh] = groups.emplace(f.group, f);
+  const std::string name = f.group;
+  f.group = source + ": group " + name;
+  if (fresh) return;
+  const file_policy& g = first->second;
+  const char* differs = g.firstaction != f.firstaction     ? "firstaction"
+                        : g.lastaction != f.lastaction     ? "lastaction"
+                        : g.shared_hooks != f.shared_hooks ? "shared_hooks"
+                        : !f.shared_hooks                  ? nullptr
+                        : g.prerotate != f.prerotate       ? "prerotate"
+                        : g.postrotate != f.postrotate     ? "postrotate"
+                                                           : nullptr;
+  if (differs != nullptr)
+    r.at(f.line, "group \"" + name + "\": '" + differs + "' differs from the [[file]] at line " +
+                     std::to_string(g.line) +
+                     " (the tables of a group share firstaction, lastaction, shared_hooks and, with shared_hooks, "
+                     "prerotate and postrotate)");
+}
+
 // A configuration's text; a drop-in (a file of include_dir) holds only
 // [[file]] tables, and may hold none.
 config_result parse_text(std::string_view text, const std::string& source, bool drop_in) {
@@ -482,6 +538,7 @@ config_result parse_text(std::string_view text, const std::string& source, bool 
   config cfg;
   cfg.source = source;
   std::set<std::string> paths;
+  std::map<std::string, file_policy> groups;  // named group -> its first table
   bool any_file = false;
   for (auto&& [k, v] : root) {
     std::string_view key = k.str();
@@ -509,6 +566,7 @@ config_result parse_text(std::string_view text, const std::string& source, bool 
           r.at(f->line, "'" + f->path + "' is watched twice");
           continue;
         }
+        join_group(r, source, groups, *f);
         cfg.files.push_back(std::move(*f));
       }
     } else {
@@ -560,6 +618,24 @@ std::optional<std::string> read_config(int dirfd, const std::string& name, const
   return text;
 }
 
+// The device of `path`, or of its nearest ancestor that exists (where a
+// directory yet to be created would land).
+dev_t device_of(std::string path) {
+  struct stat st {};
+  while (::stat(path.c_str(), &st) != 0 && path.size() > 1)
+    path = path.substr(0, std::max<std::size_t>(path.rfind('/'), 1));
+  return st.st_dev;
+}
+
+// A rotation renames the file into its olddir, which must therefore be on
+// the file's filesystem (logrotate refuses it too, unless it copies).
+void check_olddirs(const config& part, std::vector<std::string>& errors) {
+  for (const file_policy& f : part.files)
+    if (!f.olddir.empty() && device_of(f.olddir) != device_of(f.dir()))
+      errors.push_back(part.source + ":" + std::to_string(f.line) + ": 'olddir' " + f.olddir +
+                       " is on another filesystem than " + f.dir() + " (versions are renamed into it)");
+}
+
 // Adds the [[file]] tables of every NAME.toml in cfg.include_dir (name
 // order; hidden files and other names skipped) to `cfg`, or the errors.
 void load_drop_ins(config& cfg, bool as_root, std::vector<std::string>& errors) {
@@ -598,6 +674,7 @@ void load_drop_ins(config& cfg, bool as_root, std::vector<std::string>& errors) 
     config_result part = parse_text(*text, path, true);
     errors.insert(errors.end(), part.errors.begin(), part.errors.end());
     if (!part.value) continue;
+    check_olddirs(*part.value, errors);
     for (file_policy& f : part.value->files) {
       auto [it, fresh] = seen.emplace(f.path, path);
       if (!fresh) {
@@ -619,6 +696,8 @@ config_result load_config(const std::string& path, bool as_root) {
   auto text = read_config(AT_FDCWD, path, path, as_root, result.errors, 0);
   if (!text) return result;
   result = parse_config(*text, path);
+  if (result.value) check_olddirs(*result.value, result.errors);
+  if (!result.errors.empty()) result.value.reset();
   if (!result.value || result.value->include_dir.empty()) return result;
   load_drop_ins(*result.value, as_root, result.errors);
   if (result.errors.empty() && result.value->files.empty())

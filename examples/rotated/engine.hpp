@@ -6,8 +6,9 @@
 //    opened without following a symlink in any component of its path, and
 //    *at() calls with AT_SYMLINK_NOFOLLOW / O_NOFOLLOW; the rotation's
 //    descriptor is reused by the compression and spare that follow it.
-//    Nothing is ever written outside that directory (the journal aside,
-//    in the state dir).
+//    Nothing is ever written outside that directory and the file's olddir
+//    (opened the same way, on the same filesystem; the journal aside, in
+//    the state dir).
 //  - Only a regular file with a single link is rotated; a symlink, hard
 //    link, FIFO, socket, device or directory at the path is skipped with
 //    the reason, never followed and never opened for blocking I/O.
@@ -74,7 +75,8 @@ struct rotation_report {
   std::vector<std::string> actions;   // what was done, for the log
   std::vector<std::string> warnings;  // what was lost or left, for the log
   std::string journal;                // its journal record: engine::finish it once the state is saved
-  directory_handle directory;         // the directory it worked in: pass to compress() and prepare()
+  directory_handle directory;         // the file's directory it worked in: pass to prepare()
+  directory_handle versions;          // its versions' (olddir, or the same): pass to compress()
 };
 
 struct compress_report {
@@ -134,8 +136,13 @@ class engine {
   void prepare(const file_policy& f, directory_handle directory = {});
   void unprepare(const file_policy& f);
   // Compresses every plain version 2..keep (when f.compress), in
-  // `directory` when given (the rotation's; else it is opened).
-  compress_report compress(const file_policy& f, directory_handle directory = {});
+  // `versions` when given (the rotation's; else the versions' directory,
+  // olddir or the file's, is opened).
+  compress_report compress(const file_policy& f, directory_handle versions = {});
+  // Whether rotate() at `at` would rotate the file (not skip it, nor fail
+  // before its journal), touching nothing: a round of the file's group
+  // opens only for a file that will rotate.
+  outcome would_rotate(const file_policy& f, wall_time at, unsigned kept_before = 0);
   // What rotate() would do now, touching nothing (--dry-run).
   std::vector<std::string> describe(const file_policy& f, unsigned kept_before = 0);
   // Makes durable the directory changes of every rotate() that returned
@@ -159,7 +166,7 @@ class engine {
 
  private:
   void checkpoint();
-  void changed_directory(const std::string& dir);
+  void changed_directories(const file_policy& f);  // its directory and olddir
 
   engine_options options_;
   std::unique_ptr<journal_log> log_;

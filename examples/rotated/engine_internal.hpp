@@ -51,7 +51,26 @@ struct directory_access {
   std::string refusal;                        // non-empty: do nothing there, for this reason
   std::optional<std::pair<uid_t, gid_t>> as;  // the identity to act with
 };
-directory_access access_for(int dirfd, const file_policy& f, bool as_root);
+// `path` names the directory of `dirfd` in messages.
+directory_access access_for(int dirfd, const std::string& path, const file_policy& f, bool as_root);
+
+// The directories a rotation works in: the file's, and its versions'
+// (olddir, or the file's own again), each opened without following a
+// symlink. A journal suffix names an entry of one of them: "" (the file
+// itself) of the file's directory, any other of the versions'.
+struct directories {
+  directory_handle log;
+  directory_handle versions;
+  int of(std::string_view suffix) const { return (suffix.empty() ? log : versions)->get(); }
+};
+// `log` (else the file's directory, opened) and the versions' directory:
+// olddir, with `create` created (mode 0755 and the file's directory's
+// owner unless create_olddir says otherwise) when missing and
+// create_olddir asks for it; EXDEV when it is on another filesystem.
+directories open_directories_of(const file_policy& f, directory_handle log = {}, bool create = false);
+// The access both directories allow: one refusal refuses, and both must
+// be worked in with the same identity.
+directory_access access_for(const directories& d, const file_policy& f, bool as_root);
 
 // Acts with access.as for its scope, if set.
 class acting_for {
@@ -74,7 +93,7 @@ struct inspection {
 };
 
 // `kept_before`: engine::rotate's.
-inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, unsigned kept_before);
+inspection inspect(const directories& d, const file_policy& f, bool as_root, wall_time at, unsigned kept_before);
 
 // dateext: the suffix NAME gets from a rotation at `at` ("-20261206").
 std::string date_suffix(const std::string& pattern, wall_time at);

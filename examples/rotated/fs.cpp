@@ -246,11 +246,15 @@ std::optional<file_identity> identity_at(int dirfd, const std::string& name) {
 }
 
 bool rename_noreplace(int dirfd, const std::string& from, const std::string& to) {
-  if (::renameat2(dirfd, from.c_str(), dirfd, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  return rename_noreplace(dirfd, from, dirfd, to);
+}
+
+bool rename_noreplace(int from_dirfd, const std::string& from, int to_dirfd, const std::string& to) {
+  if (::renameat2(from_dirfd, from.c_str(), to_dirfd, to.c_str(), RENAME_NOREPLACE) == 0) return true;
   int err = errno;
   if (err == EINVAL || err == ENOSYS) {  // no RENAME_NOREPLACE here: link() never replaces either
-    if (::linkat(dirfd, from.c_str(), dirfd, to.c_str(), 0) == 0) {
-      if (::unlinkat(dirfd, from.c_str(), 0) != 0) throw_errno(errno, "unlink " + from);
+    if (::linkat(from_dirfd, from.c_str(), to_dirfd, to.c_str(), 0) == 0) {
+      if (::unlinkat(from_dirfd, from.c_str(), 0) != 0) throw_errno(errno, "unlink " + from);
       return true;
     }
     err = errno;

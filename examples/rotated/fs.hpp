@@ -116,5 +116,7 @@ std::optional<file_identity> identity_at(int dirfd, const std::string& name);
 // link + unlink where the file system lacks it). Returns false when `to`
 // exists; throws on any other failure.
 bool rename_noreplace(int dirfd, const std::string& from, const std::string& to);
+// The same from one directory to another (of the same filesystem).
+bool rename_noreplace(int from_dirfd, const std::string& from, int to_dirfd, const std::string& to);
 
 }  // namespace rotated

@@ -1,13 +1,16 @@
 // The engine's inspection: what a file and its versions are before a
 // rotation, the cascade planned from them, and the dry-run description.
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <ctime>
 #include <set>
+#include <system_error>
 
 #include "engine_internal.hpp"
 #include "fs.hpp"
@@ -61,17 +64,17 @@ directory_handle open_directory_of(const file_policy& f, directory_handle given)
   return std::make_shared<const unique_fd>(open_directory_no_symlinks(f.dir()));
 }
 
-directory_access access_for(int dirfd, const file_policy& f, bool as_root) {
+directory_access access_for(int dirfd, const std::string& path, const file_policy& f, bool as_root) {
   directory_access a;
   if (!as_root) return a;
   struct stat dst {};
-  if (::fstat(dirfd, &dst) != 0) throw_errno(errno, "fstat " + f.dir());
+  if (::fstat(dirfd, &dst) != 0) throw_errno(errno, "fstat " + path);
   if ((dst.st_mode & S_IWOTH) != 0 && !f.allow_world_writable) {
-    a.refusal = "directory " + f.dir() + " is writable by others (set allow_world_writable = true to allow)";
+    a.refusal = "directory " + path + " is writable by others (set allow_world_writable = true to allow)";
   } else if ((dst.st_mode & S_IWGRP) != 0 && dst.st_gid != 0) {
-    a.refusal = "directory " + f.dir() + " is writable by group " + std::to_string(dst.st_gid) + ", which is not root";
+    a.refusal = "directory " + path + " is writable by group " + std::to_string(dst.st_gid) + ", which is not root";
   } else if (dst.st_uid != 0 && f.refuse_unsafe_directory) {
-    a.refusal = "directory " + f.dir() + " is writable by uid " + std::to_string(dst.st_uid) +
+    a.refusal = "directory " + path + " is writable by uid " + std::to_string(dst.st_uid) +
                 ", not root (unsafe_directory = \"refuse\")";
   } else if (dst.st_uid != 0) {
     a.as = std::pair{dst.st_uid, dst.st_gid};
@@ -79,10 +82,58 @@ directory_access access_for(int dirfd, const file_policy& f, bool as_root) {
   return a;
 }
 
-inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, unsigned kept_before) {
+directories open_directories_of(const file_policy& f, directory_handle log, bool create) {
+  directories d{open_directory_of(f, std::move(log)), {}};
+  if (f.olddir.empty()) {
+    d.versions = d.log;
+    return d;
+  }
+  unique_fd old;
+  try {
+    old = open_directory_no_symlinks(f.olddir);
+  } catch (const std::system_error& e) {
+    if (e.code().value() != ENOENT || !f.create_olddir.enabled || !create) throw;
+    const std::string parent = f.olddir.substr(0, std::max<std::size_t>(f.olddir.rfind('/'), 1));
+    const std::string leaf = f.olddir.substr(f.olddir.rfind('/') + 1);
+    unique_fd up = open_directory_no_symlinks(parent);
+    const mode_t mode = f.create_olddir.mode.value_or(0755);
+    const bool made = ::mkdirat(up.get(), leaf.c_str(), mode) == 0;
+    if (!made && errno != EEXIST) throw_errno(errno, "create " + f.olddir);
+    old = unique_fd(::openat(up.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!old) throw_errno(errno, "open " + f.olddir);
+    struct stat owner {};
+    // One made meanwhile by somebody else is left as it is: not ours to chown.
+    if (made && ::fstat(d.log->get(), &owner) != 0) throw_errno(errno, "fstat " + f.dir());
+    if (made &&
+        ::fchown(old.get(), f.create_olddir.owner.value_or(owner.st_uid),
+                 f.create_olddir.group.value_or(owner.st_gid)) != 0 &&
+        errno != EPERM)  // not root: it keeps our own ids
+      throw_errno(errno, "chown " + f.olddir);
+    if (made && ::fchmod(old.get(), mode) != 0) throw_errno(errno, "chmod " + f.olddir);
+  }
+  struct stat lst {};
+  struct stat ost {};
+  if (::fstat(d.log->get(), &lst) != 0 || ::fstat(old.get(), &ost) != 0) throw_errno(errno, "fstat " + f.olddir);
+  if (lst.st_dev != ost.st_dev) throw_errno(EXDEV, "olddir " + f.olddir + " is on another filesystem than " + f.dir());
+  d.versions = std::make_shared<const unique_fd>(std::move(old));
+  return d;
+}
+
+directory_access access_for(const directories& d, const file_policy& f, bool as_root) {
+  directory_access a = access_for(d.log->get(), f.dir(), f, as_root);
+  if (f.olddir.empty() || !a.refusal.empty()) return a;
+  directory_access old = access_for(d.versions->get(), f.olddir, f, as_root);
+  if (!old.refusal.empty()) return old;
+  if (old.as != a.as)
+    a.refusal = "olddir " + f.olddir + " and directory " + f.dir() + " would be worked in as different users";
+  return a;
+}
+
+inspection inspect(const directories& d, const file_policy& f, bool as_root, wall_time at, unsigned kept_before) {
   inspection r;
   const std::string name = f.name();
-  r.access = access_for(dirfd, f, as_root);
+  const int dirfd = d.log->get(), olddir = d.versions->get();  // olddir: the versions' directory
+  r.access = access_for(d, f, as_root);
   if (!r.access.refusal.empty()) {
     r.status = outcome::skipped;
     r.reason = r.access.refusal;
@@ -112,6 +163,7 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
   r.st = *st;
   journal& j = r.plan;
   j.path = f.path;
+  j.olddir = f.olddir;
   j.at = at;
   j.keep = f.keep;
   j.compress = f.compress;
@@ -129,20 +181,20 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
     // oldest beyond keep leave through their hold names as numbered ones do.
     const std::string target = date_suffix(f.dateext, at);
     for (std::string_view form : version_forms) {
-      if (stat_at(dirfd, name + target + std::string(form))) {
+      if (stat_at(olddir, name + target + std::string(form))) {
         r.status = outcome::skipped;
         r.reason = name + target + std::string(form) + " exists already (a dateext pattern coarser than the trigger?)";
         return r;
       }
     }
-    std::vector<std::string> dated = dated_versions(dirfd, f);
+    std::vector<std::string> dated = dated_versions(olddir, f);
     std::size_t leaving = dated.size() + 1 > f.keep ? dated.size() + 1 - f.keep : 0;
     std::vector<journal_step> holds;
     for (std::size_t i = 0; i < leaving; ++i) {
       for (std::string_view form : version_forms) {
         const std::string suffix = dated[i] + std::string(form);
-        if (auto s = stat_at(dirfd, name + suffix); s && !S_ISDIR(s->st_mode)) {
-          auto id = identity_at(dirfd, name + suffix);
+        if (auto s = stat_at(olddir, name + suffix); s && !S_ISDIR(s->st_mode)) {
+          auto id = identity_at(olddir, name + suffix);
           if (!id) throw_errno(ESTALE, name + suffix + " changed during the rotation");
           holds.push_back(
               {journal_step::move, suffix, held(suffix), id->dev, id->ino, id->btime_ns, id->size, id->mtime_ns});
@@ -166,7 +218,7 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
   std::vector<std::array<std::optional<struct stat>, std::size(version_forms)>> versions(f.keep + 1);
   for (unsigned i = 1; i <= f.keep; ++i) {
     for (std::size_t k = 0; k < std::size(version_forms); ++k) {
-      auto s = stat_at(dirfd, name + slot(i, version_forms[k]));
+      auto s = stat_at(olddir, name + slot(i, version_forms[k]));
       if (s && S_ISDIR(s->st_mode)) {
         r.status = outcome::skipped;
         r.reason = name + slot(i, version_forms[k]) + " is a directory; the versions cannot shift";
@@ -176,7 +228,7 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
     }
   }
   auto add = [&](journal_step::kind_t kind, std::string from, std::string to, const struct stat& s) {
-    auto id = identity_at(dirfd, name + from);
+    auto id = identity_at(d.of(from), name + from);
     if (!id || id->dev != static_cast<std::uint64_t>(s.st_dev) || id->ino != static_cast<std::uint64_t>(s.st_ino))
       throw_errno(ESTALE, name + from + " changed during the rotation");
     j.steps.push_back({kind, std::move(from), std::move(to), id->dev, id->ino, id->btime_ns, id->size, id->mtime_ns});
@@ -201,7 +253,7 @@ inspection inspect(int dirfd, const file_policy& f, bool as_root, wall_time at, 
   // keep of 9 is somebody else's file, left alone.
   for (unsigned i = f.keep + 1; i <= kept_before; ++i) {
     for (std::string_view form : version_forms) {
-      auto s = stat_at(dirfd, name + slot(i, form));
+      auto s = stat_at(olddir, name + slot(i, form));
       if (s && !S_ISDIR(s->st_mode)) {
         add(journal_step::move, slot(i, form), held(slot(i, form)), *s);
         ++held_count;
@@ -304,11 +356,24 @@ const char* to_string(outcome o) noexcept {
   return "?";
 }
 
+outcome engine::would_rotate(const file_policy& f, wall_time at, unsigned kept_before) {
+  try {
+    // The rotation that follows would create a missing olddir: it may as well be now.
+    return inspect(open_directories_of(f, {}, true), f, options_.as_root, at, kept_before).status;
+  } catch (const std::exception&) {
+    return outcome::failed;  // rotate() reports why
+  }
+}
+
 std::vector<std::string> engine::describe(const file_policy& f, unsigned kept_before) {
   std::vector<std::string> lines;
   try {
-    unique_fd dirfd = open_directory_no_symlinks(f.dir());
-    inspection ins = inspect(dirfd.get(), f, options_.as_root, wall_clock::now(), kept_before);
+    if (!f.olddir.empty() && f.create_olddir.enabled && !stat_at(AT_FDCWD, f.olddir)) {
+      lines.push_back("would create olddir " + f.olddir + " and rotate " + f.name() + " into it");
+      return lines;
+    }
+    directories d = open_directories_of(f);
+    inspection ins = inspect(d, f, options_.as_root, wall_clock::now(), kept_before);
     if (ins.status != outcome::rotated) {
       lines.push_back(std::string("would be ") + to_string(ins.status) + ": " + ins.reason);
       return lines;
@@ -327,7 +392,7 @@ std::vector<std::string> engine::describe(const file_policy& f, unsigned kept_be
       lines.push_back("would compress " + name + ".2 -> " + name + slot(2, extension_of(f.method)));
     if (f.max_age) {
       // Ages as they are now; after the cascade each is one version further.
-      for (const std::string& suffix : aged_versions(dirfd.get(), f, wall_clock::now()))
+      for (const std::string& suffix : aged_versions(d.versions->get(), f, wall_clock::now()))
         lines.push_back("would remove " + name + suffix + " (older than max_age " + format_duration(*f.max_age) + ")");
     }
   } catch (const std::exception& e) {

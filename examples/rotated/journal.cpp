@@ -48,6 +48,7 @@ std::string journal::serialize() const {
     else out << "move " << suffix_out(s.from) << " " << suffix_out(s.to);
     out << " " << s.dev << " " << s.ino << " " << s.btime_ns << " " << s.size << " " << s.mtime_ns << "\n";
   }
+  if (!olddir.empty()) out << "olddir " << olddir << "\n";
   out << "path " << path << "\n";
   out << "end\n";
   return out.str();
@@ -71,6 +72,9 @@ std::optional<journal> journal::parse(std::string_view text) try {
     if (word == "path") {
       j.path = line.substr(5);
       has_path = !j.path.empty() && j.path[0] == '/';
+    } else if (word == "olddir") {
+      j.olddir = line.substr(7);
+      if (j.olddir.empty() || j.olddir[0] != '/') return std::nullopt;
     } else if (word == "id") {
       if (!(ls >> j.id)) return std::nullopt;
     } else if (word == "at") {

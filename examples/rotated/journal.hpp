@@ -27,10 +27,12 @@
 //   drop <suffix> <identity>            unlink name+suffix
 //   move <suffix> <suffix> <identity>   rename name+suffix to name+suffix
 // where <identity> is "<dev> <ino> <btime ns> <size> <mtime ns>".
+//   olddir <absolute path>              only where the versions live there
 //   path <absolute path of the watched file>
 //   end
 // and, once the state records the rotation, a line "done <n>". A suffix is
-// "-" for the file itself, else ".1", ".2.gz", "-20261206" (dateext), ...
+// "-" for the file itself (in its directory), else ".1", ".2.gz",
+// "-20261206" (dateext), ... (in olddir when there is one).
 // A record without its "end" line was torn by a crash before it was synced, so its rotation
 // never started: it is ignored. When no rotation is in flight the log is
 // truncated to nothing.
@@ -67,6 +69,7 @@ struct journal_step {
 struct journal {
   std::uint64_t id = 0;
   std::string path;
+  std::string olddir;  // empty: the versions are beside the file
   wall_time at;
   unsigned keep = 1;
   bool compress = false;

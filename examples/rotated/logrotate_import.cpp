@@ -30,11 +30,13 @@ struct settings {
   std::string method = "gzip";
   std::optional<int> level;
   bool missing_ok = false, not_if_empty = false, copytruncate = false;
-  std::optional<std::string> create;  // "false", or a table; unset: copied from the file
+  std::optional<std::string> create;         // "false", or a table; unset: copied from the file
+  std::string olddir;                        // as written: absolute, or relative to the file's directory
+  std::optional<std::string> create_olddir;  // "true", or a table
   std::optional<std::string> max_age;
   bool dateext = false;
   std::string dateformat = "-%Y%m%d";
-  std::string prerotate, postrotate;  // shell script text
+  std::string prerotate, postrotate, firstaction, lastaction;  // shell script text
   bool sharedscripts = false;
   std::vector<std::string> notes;  // "`directive`: why not translated"
 };
@@ -284,7 +286,7 @@ class translator {
       note(s, where, all, "rotated names compressed versions .gz or .zst by its method");
     } else if (d == "nocreate") {
       s.create = "false";
-    } else if (d == "create") {
+    } else if (d == "create" || d == "createolddir") {
       std::string t;
       if (w.size() > 1) t += "mode = " + quoted(w[1].size() == 3 ? "0" + w[1] : w[1]);
       for (std::size_t i = 2; i < w.size() && i < 4; ++i) {
@@ -297,19 +299,30 @@ class translator {
         }
         t += std::string(t.empty() ? "" : ", ") + (user ? "owner = " : "group = ") + quoted(w[i]);
       }
-      if (w.size() > 1) s.create = "{ " + t + " }";
+      if (d == "createolddir") s.create_olddir = w.size() > 1 ? "{ " + t + " }" : "true";
+      else if (w.size() > 1) s.create = "{ " + t + " }";
       else s.create.reset();  // mode and owner copied from the file, as logrotate's bare create
+    } else if (d == "nocreateolddir") {
+      s.create_olddir.reset();
+    } else if (d == "olddir") {
+      if (w.size() == 2) s.olddir = arg;
+      else note(s, where, all, "not one directory");
+    } else if (d == "noolddir") {
+      s.olddir.clear();
     } else if (d == "maxage") {
       auto n = parse_u64(arg);
       if (n && *n > 0 && *n < 100000) s.max_age = quoted(std::to_string(*n) + "d");
       else note(s, where, all, "not a day count");
-    } else if (d == "prerotate" || d == "postrotate") {
-      std::string& text = d == "prerotate" ? s.prerotate : s.postrotate;
+    } else if (d == "prerotate" || d == "postrotate" || d == "firstaction" || d == "lastaction") {
+      std::string& text = d == "prerotate"     ? s.prerotate
+                          : d == "postrotate"  ? s.postrotate
+                          : d == "firstaction" ? s.firstaction
+                                               : s.lastaction;
       text.clear();
       if (script != nullptr) *script = &text;
       *script_name = d;
-    } else if (d == "firstaction" || d == "lastaction" || d == "preremove") {
-      note(s, where, d, "rotated has no hook run once per group of files; the script is left out");
+    } else if (d == "preremove") {
+      note(s, where, d, "rotated runs no hook before it removes a version; the script is left out");
       *script_name = d;  // its lines are skipped up to endscript
     } else if (d == "su") {
       note(s, where, all, "rotated, as root, acts as the owner of a directory another user can write by itself");
@@ -325,11 +338,9 @@ class translator {
       else note(s, where, all, "rotated takes %Y %m %d %H %M %S %s and other characters but '/' and space");
     } else if (d == "dateyesterday" || d == "datehourago") {
       note(s, where, all, "rotated dates a version by the time of its rotation");
-    } else if (d == "olddir" || d == "createolddir") {
-      note(s, where, all, "rotated keeps versions beside the file; olddir is not supported");
     } else if (d == "mail" || d == "mailfirst" || d == "maillast") {
       note(s, where, all, "rotated never mails a dropped version");
-    } else if (d == "noolddir" || d == "nomail" || d == "noshred" || d == "nocopy") {
+    } else if (d == "nomail" || d == "noshred" || d == "nocopy") {
       // logrotate's defaults, rotated's behaviour.
     } else if (d == "tabooext" || d == "taboopat") {
       note(s, where, all, "the importer skips logrotate's default taboo extensions only");
@@ -405,15 +416,23 @@ class translator {
     else if (s.copytruncate) notes.push_back("`copytruncate` with `rotate 0`: rotated does not only truncate");
     if (s.create && !s.copytruncate) line("create = " + *s.create);
     if (s.max_age) line("max_age = " + *s.max_age);
+    if (!s.olddir.empty()) line("olddir = " + quoted(s.olddir));
+    if (!s.olddir.empty() && s.create_olddir) line("create_olddir = " + *s.create_olddir);
     if (s.dateext && !s.copytruncate && s.keep.value_or("0") != "0") line("dateext = " + quoted(s.dateformat));
     else if (s.dateext) notes.push_back("`dateext` with `copytruncate` or `rotate 0`: rotated numbers the versions");
     hook(line, notes, "prerotate", s.prerotate, false);
     hook(line, notes, "postrotate", s.postrotate, true);
+    hook(line, notes, "firstaction", s.firstaction, false);
+    hook(line, notes, "lastaction", s.lastaction, true);
+    // The block's files form one group: a pattern's matches do by
+    // themselves; several paths (several [[file]] tables) name one.
     bool many = paths.size() > 1 || std::any_of(paths.begin(), paths.end(), [](const std::string& p) {
                   return is_pattern(p.substr(p.rfind('/') + 1));
                 });
-    if (s.sharedscripts && many && (!s.prerotate.empty() || !s.postrotate.empty()))
-      notes.push_back("`sharedscripts`: rotated runs the scripts once per file rotated, not once per block");
+    bool shared = s.sharedscripts && many && (!s.prerotate.empty() || !s.postrotate.empty());
+    if (shared) line("shared_hooks = true");
+    if (paths.size() > 1 && (shared || !s.firstaction.empty() || !s.lastaction.empty()))
+      line("group = " + quoted(where));
     for (const std::string& p : paths) {
       std::string why;
       std::string path = p;

@@ -74,7 +74,7 @@ command_run run_command(const std::vector<std::string>& command, const std::stri
                   (*rc >= 0 ? "exit status " + std::to_string(*rc) : "killed by " + signal_name(-*rc)) + ")"};
 }
 
-// Runs a prerotate or postrotate hook; true when it exited 0 in time. Logs
+// Runs a hook (prerotate, postrotate, firstaction, lastaction); true when it exited 0 in time. Logs
 // how it ended (an error when it did not succeed).
 bool run_hook(const char* which, const hook_spec& hook, const std::string& path) {
   try {
@@ -229,7 +229,39 @@ rotation_result service::rotate(const file_policy& f, const std::string& reason,
     log::info((skip ? "" : "would rotate ") + f.path + " (" + reason + "): " + join(lines, "; "));
     return {skip ? outcome::skipped : outcome::rotated, {}};
   }
-  if (f.prerotate && !run_hook("prerotate", *f.prerotate, f.path)) {
+  const bool shared = f.shared_hooks && (f.prerotate || f.postrotate);
+  if (!f.firstaction && !f.lastaction && !shared) return rotate_file(f, reason, at, kept_before, true);
+  auto round = rounds_.join(f.group);
+  auto close = [&] {
+    if (shared && f.postrotate) run_hook("postrotate", *f.postrotate, f.path);
+    if (f.lastaction) run_hook("lastaction", *f.lastaction, f.path);
+  };
+  rotation_result r{outcome::failed, {}};
+  try {
+    // Only a file that will rotate opens the round, and runs its hooks: a
+    // group whose files are all missing or empty runs none.
+    if (pool_.run([&] { return engine_.would_rotate(f, at, kept_before); }) != outcome::rotated) {
+      r = rotate_file(f, reason, at, kept_before, false);  // which reports why not
+    } else if (rounds_.open(*round, [&] {
+                 if (f.firstaction && !run_hook("firstaction", *f.firstaction, f.path)) return false;
+                 return !shared || !f.prerotate || run_hook("prerotate", *f.prerotate, f.path);
+               })) {
+      r = rotate_file(f, reason, at, kept_before, !shared);
+    } else {
+      log::error("failed to rotate " + f.path + " (" + reason + "): its group's " +
+                 (f.firstaction ? "firstaction" : "shared prerotate") + " did not succeed");
+    }
+  } catch (...) {
+    rounds_.leave(f.group, round, false, close);  // the round's other members go on
+    throw;
+  }
+  rounds_.leave(f.group, round, r.status == outcome::rotated, close);
+  return r;
+}
+
+rotation_result service::rotate_file(const file_policy& f, const std::string& reason, wall_time at,
+                                     unsigned kept_before, bool own_hooks) {
+  if (own_hooks && f.prerotate && !run_hook("prerotate", *f.prerotate, f.path)) {
     log::error("failed to rotate " + f.path + " (" + reason + "): its prerotate command did not succeed");
     return {outcome::failed, {}};
   }
@@ -247,10 +279,10 @@ rotation_result service::rotate(const file_policy& f, const std::string& reason,
   }
   log::info("rotated " + f.path + " (" + reason + "): " + join(r.actions, "; "));
   for (const std::string& w : r.warnings) log::warning(f.dir() + ": " + w);
-  if (f.postrotate) run_hook("postrotate", *f.postrotate, f.path);
+  if (own_hooks && f.postrotate) run_hook("postrotate", *f.postrotate, f.path);
   notify(f);
   if (f.compress) {
-    compress_report c = pool_.run([&] { return engine_.compress(f, r.directory); });
+    compress_report c = pool_.run([&] { return engine_.compress(f, r.versions); });
     for (const std::string& s : c.done) log::info("compressed " + f.dir() + "/" + s);
     for (const std::string& s : c.errors) log::error("compression in " + f.dir() + ": " + s);
     for (const std::string& s : c.deferred) log::warning("compression in " + f.dir() + ": " + s);

@@ -10,6 +10,7 @@
 
 #include "scheduler.hpp"
 #include "engine.hpp"
+#include "group_rounds.hpp"
 #include "state.hpp"
 
 namespace rotated {
@@ -28,6 +29,9 @@ class service {
   // task, before the daemon starts. Returns how many it completed.
   std::size_t recover(const config& cfg, state_table& state);
 
+  // Rotates one file and logs it, its group's hooks around it: joins the
+  // round of its group (group_rounds.hpp) when the group has firstaction,
+  // lastaction or shared hooks and the file will rotate. From a task.
   rotation_result rotate(const file_policy& f, const std::string& reason, wall_time at, unsigned kept_before);
   // Tells the file's writer (signal through its pidfile, or its command,
   // run on the loop and killed past notify.timeout); logs and returns what
@@ -38,9 +42,15 @@ class service {
   std::size_t pool_threads() const noexcept { return pool_.max_threads(); }
 
  private:
+  // The rotation with notify and compression, and with its own prerotate
+  // and postrotate unless its group shares them.
+  rotation_result rotate_file(const file_policy& f, const std::string& reason, wall_time at, unsigned kept_before,
+                              bool own_hooks);
+
   engine engine_;
   bool dry_run_;
   weft::executor pool_;
+  group_rounds rounds_;
 };
 
 }  // namespace rotated

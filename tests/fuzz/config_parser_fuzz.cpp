@@ -6,12 +6,14 @@
 // day, ISO 8601 instants, decimal numbers). Each must answer without
 // crashing, and what it accepts must be what the daemon relies on: a valid
 // configuration holds only absolute, normalised, distinct paths with a
-// trigger, an invalid one names every error as FILE:LINE;
+// trigger, whose groups agree on their shared hooks, an invalid one names
+// every error as FILE:LINE;
 // each grammar's answer prints back to the same value.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -43,6 +45,7 @@ void check_config(std::string_view text) {
   check(!r.value->files.empty());
   check(r.value->state_dir.empty() || normalised(r.value->state_dir));
   std::set<std::string> paths;
+  std::map<std::string, const rotated::file_policy*> groups;
   for (const rotated::file_policy& f : r.value->files) {
     check(normalised(f.path) && paths.insert(f.path).second);
     check(f.keep <= 100000);
@@ -58,12 +61,22 @@ void check_config(std::string_view text) {
     check(!f.max_age || f.max_age->count() > 0);
     check(!f.pattern || rotated::is_pattern(f.name()));
     check(f.dateext.empty() || (rotated::valid_dateext(f.dateext) && !f.copytruncate && f.keep > 0));
-    for (const auto* hook : {&f.prerotate, &f.postrotate})
+    for (const auto* hook : {&f.prerotate, &f.postrotate, &f.firstaction, &f.lastaction})
       check(!*hook || (!(*hook)->command.empty() && !(*hook)->command[0].empty()));
+    // The tables of a group agree on the hooks the group runs once.
+    check(!f.group.empty());
+    auto [first, fresh] = groups.emplace(f.group, &f);
+    const rotated::file_policy& g = *first->second;
+    check(fresh ||
+          (g.firstaction == f.firstaction && g.lastaction == f.lastaction && g.shared_hooks == f.shared_hooks &&
+           (!f.shared_hooks || (g.prerotate == f.prerotate && g.postrotate == f.postrotate))));
     check(f.check_every.count() > 0);
     check(!f.compress || f.keep >= 2);
     check(!f.copytruncate || f.create.enabled);
     check(!f.create.mode || *f.create.mode <= 07777);
+    check(f.olddir.empty() || (normalised(f.olddir) && f.olddir != f.dir()));
+    check(!f.create_olddir.enabled || !f.olddir.empty());
+    check(!f.create_olddir.mode || *f.create_olddir.mode <= 07777);
     if (f.notify) {
       check(f.notify->pidfile.empty() != f.notify->command.empty());
       check(f.notify->pidfile.empty() || normalised(f.notify->pidfile));

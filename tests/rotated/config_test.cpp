@@ -203,6 +203,95 @@ TEST(rotated_config, prerotate_and_postrotate_take_argv_or_a_table_with_a_timeou
   EXPECT_EQ(aged.files[0].max_age, std::chrono::nanoseconds(24h * 30));
 }
 
+// firstaction / lastaction / shared_hooks belong to a group: the matches of
+// one [[file]] table, or the tables of one file that name the same `group`,
+// which must agree on those hooks.
+TEST(rotated_config, group_hooks_are_parsed_and_a_named_group_must_agree_on_them) {
+  auto cfg = config_from(
+      "[[file]]\npath = \"/v/a.log\"\nkeep = 2\ndaily = true\ngroup = \"web\"\nshared_hooks = true\n"
+      "firstaction = [\"/usr/bin/first\"]\nlastaction = { command = [\"/usr/bin/last\", \"x\"], timeout = \"5s\" }\n"
+      "[[file]]\npath = \"/w/b.log\"\nkeep = 3\nweekly = true\ngroup = \"web\"\nshared_hooks = true\n"
+      "firstaction = [\"/usr/bin/first\"]\nlastaction = { command = [\"/usr/bin/last\", \"x\"], timeout = \"5s\" }\n"
+      "[[file]]\npath = \"/v/*.txt\"\nkeep = 2\ndaily = true\n");
+  ASSERT_EQ(cfg.files.size(), 3u);
+  const auto& a = cfg.files[0];
+  ASSERT_TRUE(a.firstaction && a.lastaction);
+  EXPECT_EQ(a.firstaction->command, (std::vector<std::string>{"/usr/bin/first"}));
+  EXPECT_EQ(a.lastaction->command, (std::vector<std::string>{"/usr/bin/last", "x"}));
+  EXPECT_EQ(a.lastaction->timeout, std::chrono::nanoseconds(5s));
+  EXPECT_TRUE(a.shared_hooks);
+  EXPECT_EQ(a.group, "test.toml: group web");
+  EXPECT_EQ(cfg.files[1].group, a.group);
+  EXPECT_EQ(cfg.files[2].group, "test.toml: [[file]] at line 17");  // its own, shared by its matches
+  EXPECT_FALSE(cfg.files[2].shared_hooks);
+
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\ngroup = \"g\"\nfirstaction = [\"/x\"]\n"
+                      "[[file]]\npath = \"/b\"\nkeep = 2\ndaily = true\ngroup = \"g\"\n"),
+            (std::vector<std::string>{"c.toml:7: group \"g\": 'firstaction' differs from the [[file]] at line 1 "
+                                      "(the tables of a group share firstaction, lastaction, shared_hooks and, with "
+                                      "shared_hooks, prerotate and postrotate)"}));
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\ngroup = \"g\"\nshared_hooks = true\n"
+                      "prerotate = [\"/p\"]\n"
+                      "[[file]]\npath = \"/b\"\nkeep = 2\ndaily = true\ngroup = \"g\"\nshared_hooks = true\n"),
+            (std::vector<std::string>{"c.toml:8: group \"g\": 'prerotate' differs from the [[file]] at line 1 "
+                                      "(the tables of a group share firstaction, lastaction, shared_hooks and, with "
+                                      "shared_hooks, prerotate and postrotate)"}));
+  // Without shared_hooks, prerotate and postrotate stay each file's own.
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\ngroup = \"g\"\nprerotate = [\"/p\"]\n"
+                      "[[file]]\npath = \"/b\"\nkeep = 2\ndaily = true\ngroup = \"g\"\n"),
+            std::vector<std::string>{});
+  EXPECT_EQ(errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\ngroup = \"\"\n"),
+            (std::vector<std::string>{"c.toml:5: 'group' must be a non-empty name"}));
+  EXPECT_EQ(
+      errors_of("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\nlastaction = \"/bin/x\"\n"),
+      (std::vector<std::string>{"c.toml:5: 'lastaction' must be an array of strings such as "
+                                "[\"/usr/bin/prog\", \"arg\"] or a table { command = [...], timeout = \"30s\" }"}));
+}
+
+// olddir: absolute, or relative to the file's directory; create_olddir
+// asks for it to be made (true, or a table like create's).
+TEST(rotated_config, olddir_resolves_against_the_files_directory_and_create_olddir_needs_it) {
+  auto cfg = config_from(
+      "[[file]]\npath = \"/v/a.log\"\nkeep = 2\ndaily = true\nolddir = \"archive\"\n"
+      "create_olddir = { mode = \"0750\", owner = \"0\", group = \"0\" }\n"
+      "[[file]]\npath = \"/v/b.log\"\nkeep = 2\ndaily = true\nolddir = \"/w/old\"\ncreate_olddir = true\n"
+      "[[file]]\npath = \"/v/c.log\"\nkeep = 2\ndaily = true\n");
+  EXPECT_EQ(cfg.files[0].olddir, "/v/archive");
+  EXPECT_TRUE(cfg.files[0].create_olddir.enabled);
+  EXPECT_EQ(cfg.files[0].create_olddir.mode, mode_t(0750));
+  EXPECT_EQ(cfg.files[0].create_olddir.owner, uid_t(0));
+  EXPECT_EQ(cfg.files[1].olddir, "/w/old");
+  EXPECT_TRUE(cfg.files[1].create_olddir.enabled);
+  EXPECT_FALSE(cfg.files[1].create_olddir.mode);
+  EXPECT_EQ(cfg.files[2].olddir, "");
+  EXPECT_FALSE(cfg.files[2].create_olddir.enabled);
+  auto one = [](const std::string& line) {
+    return errors_of("[[file]]\npath = \"/v/a.log\"\nkeep = 2\ndaily = true\n" + line + "\n");
+  };
+  EXPECT_EQ(one("olddir = \".\""), (std::vector<std::string>{"c.toml:5: 'olddir' is the file's own directory"}));
+  EXPECT_EQ(one("olddir = \"../old\""), (std::vector<std::string>{"c.toml:5: 'olddir' must not contain '..'"}));
+  EXPECT_EQ(one("create_olddir = true"), (std::vector<std::string>{"c.toml:1: 'create_olddir' goes with 'olddir'"}));
+  EXPECT_EQ(
+      one("olddir = \"old\"\ncreate_olddir = { mode = \"9\" }"),
+      (std::vector<std::string>{"c.toml:6: 'create_olddir.mode' must be octal digits such as \"0640\", not \"9\""}));
+}
+
+// --check (load_config) refuses an olddir on another filesystem than its
+// file, naming the [[file]]'s line, as logrotate does; a missing olddir is
+// judged by the directory it would be created in.
+TEST(rotated_config, an_olddir_on_another_filesystem_is_refused_with_its_line) {
+  rotated_test::temp_dir dir;
+  rotated_test::write_text(dir / "c.toml",
+                           "[[file]]\npath = \"" + dir / "a.log" +
+                               "\"\nkeep = 2\ndaily = true\nolddir = \"old\"\n"
+                               "create_olddir = true\n[[file]]\npath = \"" +
+                               dir / "b.log" + "\"\nkeep = 2\ndaily = true\nolddir = \"/proc/rotated-old\"\n",
+                           0644);
+  EXPECT_EQ(rotated::load_config(dir / "c.toml", false).errors,
+            (std::vector<std::string>{dir / "c.toml" + ":7: 'olddir' /proc/rotated-old is on another filesystem than " +
+                                      dir.path() + " (versions are renamed into it)"}));
+}
+
 // include_dir: a drop-in directory like logrotate.d. Its NAME.toml files
 // add [[file]] tables in name order; other names and hidden files are
 // skipped; a drop-in holds nothing else; a path watched twice across

@@ -589,6 +589,36 @@ TEST(rotated_e2e, import_logrotate_output_passes_check) {
   EXPECT_NE(out.find(dir / "missing: cannot read"), std::string::npos) << out;
 }
 
+// A logrotate block of two files with olddir, createolddir, sharedscripts,
+// firstaction and lastaction, imported, checked and rotated by --force:
+// the versions land in the created olddir and each group hook runs once.
+TEST(rotated_e2e, an_imported_group_with_olddir_rotates_into_it_and_runs_its_hooks_once) {
+  temp_dir dir;
+  write_text(dir / "a.log", "a\n");
+  write_text(dir / "b.log", "b\n");
+  write_text(dir / "logrotate.conf", dir / "a.log " + dir / "b.log" +
+                                         " {\n  rotate 2\n  olddir old\n  createolddir 0750 root root\n"
+                                         "  sharedscripts\n  firstaction\n    /usr/bin/touch " +
+                                         dir / "first" + "\n  endscript\n  postrotate\n    /usr/bin/touch " +
+                                         dir / "post" + "\n  endscript\n  lastaction\n    /usr/bin/touch " +
+                                         dir / "last" + "\n  endscript\n}\n");
+  auto [irc, toml] = run_rotated({"--import-logrotate", dir / "logrotate.conf"});
+  ASSERT_EQ(irc, 0) << toml;
+  write_text(dir / "rotated.toml", toml, 0600);
+  auto [crc, cout] = run_rotated({"--config", dir / "rotated.toml", "--check"});
+  EXPECT_EQ(cout, dir / "rotated.toml" + ": valid, 2 file(s)\n") << toml;
+  auto [rc, out] = run_rotated({"--config", dir / "rotated.toml", "--force", "--state-dir", dir / "state"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(list_dir(dir / "old"), (std::vector<std::string>{"a.log.1", "b.log.1"})) << out;
+  EXPECT_EQ(read_text(dir / "old/a.log.1"), "a\n");
+  for (const char* hook : {"firstaction of ", "postrotate of ", "lastaction of "}) {
+    std::size_t first = out.find(hook);
+    EXPECT_NE(first, std::string::npos) << hook << "\n" << out;
+    EXPECT_EQ(out.find(hook, first + 1), std::string::npos) << hook << " ran twice\n" << out;
+  }
+  for (const char* mark : {"first", "post", "last"}) EXPECT_TRUE(exists(dir / mark)) << mark;
+}
+
 TEST(rotated_e2e, the_bundled_example_and_demo_configurations_are_valid) {
   temp_dir dir;
   // Copied, so that the copy is ours and private whoever owns the checkout.

@@ -8,9 +8,12 @@
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <cstring>
+#include <sstream>
 
 #include <weft/loop.hpp>
+#include <weft/task.hpp>
 
 #include "engine.hpp"
 #include "engine_internal.hpp"
@@ -688,30 +691,165 @@ TEST(rotated_engine, max_age_removes_the_versions_last_written_longer_ago) {
   EXPECT_NE(std::find(dry.begin(), dry.end(), "would remove app.log.3 (older than max_age 10d)"), dry.end());
 }
 
+// olddir: the versions go to another directory of the same filesystem and
+// shift, compress and age there; the file's directory keeps only the file.
+TEST(rotated_engine, olddir_holds_the_versions_which_shift_compress_and_age_there) {
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 3, true);
+  f.olddir = dir / "old";
+  f.max_age = std::chrono::hours(24 * 10);
+  ASSERT_EQ(::mkdir(f.olddir.c_str(), 0755), 0);
+  const rotated::wall_time at = rotated::wall_clock::now();
+  for (const char* text : {"one\n", "two\n", "three\n"}) {
+    write_text(f.path, text);
+    auto r = e.rotate(f, at);
+    ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+    auto c = e.compress(f, r.versions);
+    EXPECT_TRUE(c.errors.empty());
+  }
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "old"}));
+  EXPECT_EQ(list_dir(f.olddir), (std::vector<std::string>{"app.log.1", "app.log.2.gz", "app.log.3.gz"}));
+  EXPECT_EQ(read_text(f.olddir + "/app.log.1"), "three\n");
+  EXPECT_EQ(gunzip(f.olddir + "/app.log.2.gz"), "two\n");
+  EXPECT_EQ(gunzip(f.olddir + "/app.log.3.gz"), "one\n");
+  set_mtime(f.olddir + "/app.log.2.gz", at - std::chrono::hours(24 * 30));
+  write_text(f.path, "four\n");
+  auto r = e.rotate(f, at);
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  EXPECT_NE(std::find(r.actions.begin(), r.actions.end(), "removed app.log.3.gz (older than max_age 10d)"),
+            r.actions.end());
+  EXPECT_EQ(list_dir(f.olddir), (std::vector<std::string>{"app.log.1", "app.log.2"}));
+  EXPECT_EQ(read_text(f.olddir + "/app.log.2"), "three\n");
+}
+
+// As root, olddir follows the rules of the file's directory (SECURITY):
+// writable by others it is refused; owned by a user it is worked in as
+// that user, which the file's directory must then allow too.
+TEST(rotated_engine, as_root_olddir_follows_the_rules_of_the_files_directory) {
+  ASSERT_EQ(::geteuid(), 0u) << "this test checks what root does in a user's olddir: run it as root";
+  const uid_t nobody = 65534;
+  temp_dir dir, state;
+  auto e = make_engine(state, -1, /*as_root=*/true);
+  auto f = policy(dir / "app.log", 2);
+  f.olddir = dir / "old";
+  ASSERT_EQ(::mkdir(f.olddir.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(f.olddir.c_str(), 0777), 0);
+  write_text(f.path, "x\n");
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "directory " + f.olddir + " is writable by others (set allow_world_writable = true to allow)");
+  ASSERT_EQ(::chmod(f.olddir.c_str(), 0755), 0);
+  ASSERT_EQ(::chown(f.olddir.c_str(), nobody, nobody), 0);
+  r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::skipped);
+  EXPECT_EQ(r.reason, "olddir " + f.olddir + " and directory " + dir.path() + " would be worked in as different users");
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "old"}));
+  EXPECT_EQ(list_dir(f.olddir), std::vector<std::string>{});
+  ASSERT_EQ(::chown(dir.path().c_str(), nobody, nobody), 0);  // both the user's: worked in as the user
+  ASSERT_EQ(::chown(f.path.c_str(), nobody, nobody), 0);
+  r = e.rotate(f, rotated::wall_clock::now());
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  struct stat st {};
+  ASSERT_EQ(::lstat((f.olddir + "/app.log.1").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody);
+  ASSERT_EQ(::lstat(f.path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody);  // the fresh file, created as the user
+}
+
+TEST(rotated_engine, dateext_versions_go_to_olddir) {
+  rotated_test::tz_scope tz("UTC");
+  temp_dir dir, state;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 1);
+  f.dateext = "-%Y%m%d";
+  f.olddir = dir / "old";
+  ASSERT_EQ(::mkdir(f.olddir.c_str(), 0755), 0);
+  write_text(f.path, "a\n");
+  ASSERT_EQ(e.rotate(f, rotated_test::utc("2026-12-05T10:00:00Z")).status, rotated::outcome::rotated);
+  write_text(f.path, "b\n");
+  ASSERT_EQ(e.rotate(f, rotated_test::utc("2026-12-06T10:00:00Z")).status, rotated::outcome::rotated);
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "old"}));
+  EXPECT_EQ(list_dir(f.olddir), (std::vector<std::string>{"app.log-20261206"}));
+  EXPECT_EQ(read_text(f.olddir + "/app.log-20261206"), "b\n");
+}
+
+// A missing olddir is an error unless create_olddir asks for it (made with
+// its mode); one on another filesystem, or reached through a symlink, is
+// refused at run time too and nothing moves.
+TEST(rotated_engine, olddir_is_created_on_request_and_refused_elsewhere_or_through_a_symlink) {
+  temp_dir dir, state, decoy;
+  auto e = make_engine(state);
+  auto f = policy(dir / "app.log", 2);
+  f.olddir = dir / "old";
+  write_text(f.path, "x\n");
+  auto r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::failed);
+  EXPECT_NE(r.reason.find(std::strerror(ENOENT)), std::string::npos) << r.reason;
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log"}));
+  f.create_olddir = rotated::create_spec{true, 0750, {}, {}};
+  EXPECT_EQ(e.describe(f),
+            (std::vector<std::string>{"would create olddir " + f.olddir + " and rotate app.log into it"}));
+  r = e.rotate(f, rotated::wall_clock::now());
+  ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+  struct stat st {};
+  ASSERT_EQ(::lstat(f.olddir.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  EXPECT_EQ(list_dir(f.olddir), (std::vector<std::string>{"app.log.1"}));
+
+  f.olddir = "/proc";
+  r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::failed);
+  EXPECT_EQ(r.reason, "olddir /proc is on another filesystem than " + dir.path() + ": " + std::strerror(EXDEV));
+  ASSERT_EQ(::symlink(decoy.path().c_str(), (dir / "link").c_str()), 0);
+  f.olddir = dir / "link";
+  r = e.rotate(f, rotated::wall_clock::now());
+  EXPECT_EQ(r.status, rotated::outcome::failed);
+  EXPECT_EQ(list_dir(decoy.path()), std::vector<std::string>{});
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "link", "old"}));
+}
+
 // chattr +a on the live file makes its rename to .1 fail with EPERM (the
 // hook fails that step the same way without root). Each attempt must leave
 // every retained version where it was: nothing is dropped or shifted
 // before the step that can fail has succeeded.
-void final_step_failure_keeps_every_version(bool copytruncate) {
+void final_step_failure_keeps_every_version(bool copytruncate, bool olddir = false) {
   temp_dir dir, state;
   auto f = policy(dir / "app.log", 3);
   f.copytruncate = copytruncate;
+  const std::string versions = olddir ? dir / "old" : dir.path();
+  if (olddir) {
+    ASSERT_EQ(::mkdir(versions.c_str(), 0755), 0);
+    f.olddir = versions;
+  }
   rotated::engine_options o;
   o.state_dir = state.path();
   o.fail_final_step = EPERM;
   rotated::engine e(o);
   write_text(f.path, "live\n");
-  for (int v = 1; v <= 3; ++v) write_text(f.path + "." + std::to_string(v), "v" + std::to_string(v) + "\n");
+  for (int v = 1; v <= 3; ++v) write_text(versions + "/app.log." + std::to_string(v), "v" + std::to_string(v) + "\n");
   for (int attempt = 0; attempt < 3; ++attempt) {
     SCOPED_TRACE("attempt " + std::to_string(attempt));
     auto r = e.rotate(f, rotated::wall_clock::now());
     EXPECT_EQ(r.status, rotated::outcome::failed);
     EXPECT_NE(r.reason.find(std::strerror(EPERM)), std::string::npos) << r.reason;
-    EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2", "app.log.3"}));
+    if (olddir) {
+      EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "old"}));
+      EXPECT_EQ(list_dir(versions), (std::vector<std::string>{"app.log.1", "app.log.2", "app.log.3"}));
+    } else {
+      EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2", "app.log.3"}));
+    }
     EXPECT_EQ(read_text(f.path), "live\n");
-    for (int v = 1; v <= 3; ++v) EXPECT_EQ(read_text(f.path + "." + std::to_string(v)), "v" + std::to_string(v) + "\n");
+    for (int v = 1; v <= 3; ++v)
+      EXPECT_EQ(read_text(versions + "/app.log." + std::to_string(v)), "v" + std::to_string(v) + "\n");
     EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
   }
+  o.fail_final_step = 0;  // then a rotation that succeeds finds every version to shift
+  rotated::engine fine(o);
+  ASSERT_EQ(fine.rotate(f, rotated::wall_clock::now()).status, rotated::outcome::rotated);
+  EXPECT_EQ(read_text(versions + "/app.log.1"), "live\n");
+  EXPECT_EQ(read_text(versions + "/app.log.3"), "v2\n");
 }
 
 TEST(rotated_engine, a_cascade_whose_final_rename_fails_keeps_every_retained_version) {
@@ -720,6 +858,11 @@ TEST(rotated_engine, a_cascade_whose_final_rename_fails_keeps_every_retained_ver
 
 TEST(rotated_engine, a_copytruncate_whose_copy_fails_keeps_every_retained_version) {
   final_step_failure_keeps_every_version(true);
+}
+
+TEST(rotated_engine, a_final_rename_into_olddir_that_fails_keeps_every_retained_version) {
+  final_step_failure_keeps_every_version(false, true);
+  final_step_failure_keeps_every_version(true, true);
 }
 
 TEST(rotated_engine, copytruncate_copies_then_truncates_the_same_inode) {
@@ -780,23 +923,29 @@ TEST(rotated_engine, a_dry_run_description_touches_nothing) {
 // The crash test: the same rotation (keep 3, gzip) stopped dead after each
 // of its steps in turn, then recovered (twice, as a crash during recovery
 // would). Every time the result is the rotation done exactly once.
-TEST(rotated_engine, a_crash_after_any_step_is_completed_by_recovery_exactly_once) {
+// With olddir the versions live there, and the journal names it.
+int crash_after_any_step_is_completed_by_recovery_exactly_once(bool olddir) {
   int total_steps = -1;
   for (int crash_after = 0;; ++crash_after) {
-    SCOPED_TRACE("crash after step " + std::to_string(crash_after));
+    SCOPED_TRACE("crash after step " + std::to_string(crash_after) + (olddir ? " with olddir" : ""));
     temp_dir dir, state;
     auto f = policy(dir / "app.log", 3, true);
+    const std::string v = olddir ? dir / "old/app.log" : f.path;  // where the versions are
+    if (olddir) {
+      f.olddir = dir / "old";
+      EXPECT_EQ(::mkdir(f.olddir.c_str(), 0755), 0);
+    }
     write_text(f.path, "v0\n");
-    write_text(f.path + ".1", "v1\n");
-    write_gz(f.path + ".2.gz", "v2\n");
-    write_gz(f.path + ".3.gz", "v3\n");
+    write_text(v + ".1", "v1\n");
+    write_gz(v + ".2.gz", "v2\n");
+    write_gz(v + ".3.gz", "v3\n");
     rotated::wall_time at = rotated_test::utc("2026-03-08T05:00:00Z");
     auto crashing = make_engine(state, crash_after);
     bool crashed = false;
     rotated::rotation_report r;
     try {
       r = crashing.rotate(f, at);
-      ASSERT_EQ(r.status, rotated::outcome::rotated) << r.reason;
+      EXPECT_EQ(r.status, rotated::outcome::rotated) << r.reason;
       crashing.compress(f);
     } catch (const rotated::simulated_crash&) {
       crashed = true;
@@ -804,29 +953,43 @@ TEST(rotated_engine, a_crash_after_any_step_is_completed_by_recovery_exactly_onc
     auto recovering = make_engine(state);
     if (crashed) {
       auto first = recovering.recover();
-      ASSERT_EQ(first.size(), 1u);
+      if (first.size() != 1u) return ADD_FAILURE() << "recovered " << first.size(), -1;
       EXPECT_EQ(first[0].path, f.path);
       EXPECT_EQ(first[0].at, at);
       auto second = recovering.recover();  // as after a crash during recovery
-      ASSERT_EQ(second.size(), 1u);
+      if (second.size() != 1u) return ADD_FAILURE() << "recovered again " << second.size(), -1;
       for (const auto& a : second[0].actions) ADD_FAILURE() << "second recovery did: " << a;
       recovering.finish(second[0].journal);
     } else {
       recovering.finish(r.journal);
       total_steps = crash_after;
     }
-    EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "app.log.1", "app.log.2.gz", "app.log.3.gz"}));
+    if (olddir) {
+      EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"app.log", "old"}));
+      EXPECT_EQ(list_dir(f.olddir), (std::vector<std::string>{"app.log.1", "app.log.2.gz", "app.log.3.gz"}));
+    } else {
+      EXPECT_EQ(list_dir(dir.path()),
+                (std::vector<std::string>{"app.log", "app.log.1", "app.log.2.gz", "app.log.3.gz"}));
+    }
     EXPECT_EQ(read_text(f.path), "");
-    EXPECT_EQ(read_text(f.path + ".1"), "v0\n");
-    EXPECT_EQ(gunzip(f.path + ".2.gz"), "v1\n");
-    EXPECT_EQ(gunzip(f.path + ".3.gz"), "v2\n");
+    EXPECT_EQ(read_text(v + ".1"), "v0\n");
+    EXPECT_EQ(gunzip(v + ".2.gz"), "v1\n");
+    EXPECT_EQ(gunzip(v + ".3.gz"), "v2\n");
     EXPECT_TRUE(rotated_test::pending_journals(state.path()).empty());
     if (!crashed) break;
   }
+  return total_steps;
+}
+
+TEST(rotated_engine, a_crash_after_any_step_is_completed_by_recovery_exactly_once) {
   // journal, .3.gz to its hold name, .2.gz -> .3.gz, .1 -> .2, app.log ->
   // .1, the held .3.gz dropped, fresh, then compress .2: temp written,
   // renamed, source removed.
-  EXPECT_EQ(total_steps, 10);
+  EXPECT_EQ(crash_after_any_step_is_completed_by_recovery_exactly_once(false), 10);
+}
+
+TEST(rotated_engine, a_crash_after_any_step_of_a_cascade_into_olddir_is_completed_by_recovery_exactly_once) {
+  EXPECT_EQ(crash_after_any_step_is_completed_by_recovery_exactly_once(true), 10);
 }
 
 TEST(rotated_engine, recovery_keeps_a_file_the_writer_recreated_after_the_crash) {
@@ -961,6 +1124,12 @@ TEST(rotated_engine, the_journal_round_trips_through_its_text_form) {
   EXPECT_EQ(back->dateext, "-%Y%m%d");
   EXPECT_EQ(back->steps.size(), 2u);
   EXPECT_EQ(back->id, 42u);
+  EXPECT_EQ(back->olddir, "");
+  j.olddir = "/var/log/old dir";
+  back = rotated::journal::parse(j.serialize());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->olddir, "/var/log/old dir");
+  EXPECT_EQ(back->serialize(), j.serialize());
   EXPECT_FALSE(rotated::journal::parse("rotated journal v1\nat 1\npath /x\n"));
 }
 
@@ -1177,6 +1346,177 @@ TEST(rotated_service, prerotate_must_succeed_for_the_rotation_and_postrotate_run
   EXPECT_EQ(read_text(f.path), "");
   EXPECT_EQ(read_text(f.path + ".1"), "old\n");
   EXPECT_EQ(read_text(f.path + ".seen"), "old\n");
+}
+
+// A hook that appends a word (and the file it was run for, when asked) to
+// a shared log, so that a test sees which hooks ran and in what order.
+rotated::hook_spec say(const std::string& log, const std::string& word, bool with_file = false) {
+  std::string line = with_file ? word + " $(basename \"$ROTATED_FILE\")" : word;
+  return rotated::hook_spec{{"/bin/sh", "-c", "echo \"" + line + "\" >> " + log}, std::chrono::seconds(30)};
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::vector<std::string> out;
+  std::istringstream in(read_text(path).value_or(""));
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+// Rotates each file in its own task, all at once (as triggers due at the
+// same instant do), and returns their outcomes.
+std::vector<rotated::outcome> rotate_together(rotated::service& svc, const std::vector<rotated::file_policy>& files) {
+  std::vector<weft::task<rotated::outcome>> tasks;
+  rotated::wall_time at = rotated::wall_clock::now();
+  for (const auto& f : files)
+    tasks.push_back(weft::spawn([&svc, &f, at] { return svc.rotate(f, "test", at, 0).status; }));
+  std::vector<rotated::outcome> out;
+  for (auto& t : tasks) out.push_back(t.join());
+  return out;
+}
+
+// The files `names` in `dir`, of one group, each set up by `set`.
+std::vector<rotated::file_policy> group_of(const temp_dir& dir, std::initializer_list<const char*> names,
+                                           const std::function<void(rotated::file_policy&)>& set) {
+  std::vector<rotated::file_policy> files;
+  for (const char* name : names) {
+    auto f = policy(dir / name, 2);
+    f.group = "g";
+    set(f);
+    files.push_back(f);
+  }
+  return files;
+}
+
+// firstaction and lastaction run once around the rotations of a group's
+// files; with shared_hooks so do prerotate and postrotate, once for all.
+TEST(rotated_service, a_group_runs_firstaction_and_shared_hooks_once_around_its_rotations) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  const std::string log = dir / "hooks.txt";
+  auto files = group_of(dir, {"a.log", "b.log", "c.log"}, [&](rotated::file_policy& f) {
+    f.shared_hooks = true;
+    f.firstaction = say(log, "first");
+    f.prerotate = say(log, "pre");
+    f.postrotate = say(log, "post");
+    f.lastaction = say(log, "last");
+    f.missing_ok = true;
+  });
+  write_text(files[0].path, "a\n");
+  write_text(files[1].path, "b\n");  // c.log is missing: skipped, no hook of its own
+  weft::loop lp;
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 2);
+    EXPECT_EQ(rotate_together(svc, files),
+              (std::vector<rotated::outcome>{rotated::outcome::rotated, rotated::outcome::rotated,
+                                             rotated::outcome::skipped}));
+  });
+  EXPECT_EQ(lines_of(log), (std::vector<std::string>{"first", "pre", "post", "last"}));
+  EXPECT_EQ(read_text(files[0].path + ".1"), "a\n");
+  EXPECT_EQ(read_text(files[1].path + ".1"), "b\n");
+}
+
+// Without shared_hooks, prerotate and postrotate run for each file, inside
+// the group's firstaction .. lastaction; a round in which no file rotates
+// (all missing) runs no hook at all.
+TEST(rotated_service, without_shared_hooks_each_file_runs_its_own_inside_the_group_round) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  const std::string log = dir / "hooks.txt";
+  auto files = group_of(dir, {"a.log", "b.log"}, [&](rotated::file_policy& f) {
+    f.firstaction = say(log, "first");
+    f.prerotate = say(log, "pre", true);
+    f.postrotate = say(log, "post", true);
+    f.lastaction = say(log, "last");
+    f.missing_ok = true;
+  });
+  weft::loop lp;
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 2);
+    EXPECT_EQ(rotate_together(svc, files),
+              (std::vector<rotated::outcome>{rotated::outcome::skipped, rotated::outcome::skipped}));
+    EXPECT_EQ(lines_of(log), std::vector<std::string>{});
+    write_text(files[0].path, "a\n");
+    write_text(files[1].path, "b\n");
+    EXPECT_EQ(rotate_together(svc, files),
+              (std::vector<rotated::outcome>{rotated::outcome::rotated, rotated::outcome::rotated}));
+  });
+  auto seen = lines_of(log);
+  ASSERT_EQ(seen.size(), 6u);
+  EXPECT_EQ(seen.front(), "first");
+  EXPECT_EQ(seen.back(), "last");
+  std::vector<std::string> middle(seen.begin() + 1, seen.end() - 1);
+  std::sort(middle.begin(), middle.end());
+  EXPECT_EQ(middle, (std::vector<std::string>{"post a.log", "post b.log", "pre a.log", "pre b.log"}));
+}
+
+// A failing firstaction fails the rotations of its round (logged; the
+// trigger retries) and runs no lastaction; a hung one is killed at its
+// timeout (on the loop: virtual time here) and fails them all the same.
+TEST(rotated_service, a_failing_or_hung_firstaction_fails_every_rotation_of_its_round) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  const std::string log = dir / "hooks.txt";
+  auto files = group_of(dir, {"a.log", "b.log"}, [&](rotated::file_policy& f) {
+    f.firstaction = rotated::hook_spec{{"false"}, std::chrono::seconds(30)};
+    f.lastaction = say(log, "last");
+    write_text(f.path, "x\n");
+  });
+  {
+    weft::loop lp;
+    lp.run_until_complete([&] {
+      rotated::service svc(o, false, 2);
+      EXPECT_EQ(rotate_together(svc, files),
+                (std::vector<rotated::outcome>{rotated::outcome::failed, rotated::outcome::failed}));
+    });
+  }
+  for (auto& f : files) f.firstaction = rotated::hook_spec{{"sleep", "30"}, std::chrono::seconds(2)};
+  {
+    weft::loop lp({.virtual_time = true});
+    lp.run_until_complete([&] {
+      rotated::service svc(o, false, 2);
+      auto start = lp.now();
+      EXPECT_EQ(rotate_together(svc, files),
+                (std::vector<rotated::outcome>{rotated::outcome::failed, rotated::outcome::failed}));
+      EXPECT_EQ(lp.now() - start, std::chrono::seconds(2));
+    });
+  }
+  EXPECT_EQ(lines_of(log), std::vector<std::string>{});
+  EXPECT_EQ(list_dir(dir.path()), (std::vector<std::string>{"a.log", "b.log"}));
+}
+
+// While a group's firstaction runs (here until the test lets it finish),
+// a file of another group rotates.
+TEST(rotated_service, a_group_waiting_on_its_firstaction_holds_up_no_other_group) {
+  temp_dir dir, state;
+  rotated::engine_options o;
+  o.state_dir = state.path();
+  const std::string log = dir / "hooks.txt", go = dir / "go";
+  auto files = group_of(dir, {"a.log", "b.log"}, [&](rotated::file_policy& f) {
+    f.firstaction =
+        rotated::hook_spec{{"/bin/sh", "-c", "while [ ! -e " + go + " ]; do sleep 0.01; done; echo first >> " + log},
+                           std::chrono::seconds(30)};
+    f.lastaction = say(log, "last");
+    write_text(f.path, "x\n");
+  });
+  auto other = policy(dir / "other.log", 2);
+  other.group = "h";
+  other.firstaction = say(log, "other first");
+  write_text(other.path, "o\n");
+  weft::loop lp;
+  lp.run_until_complete([&] {
+    rotated::service svc(o, false, 2);
+    auto group = weft::spawn([&] { return rotate_together(svc, files); });
+    EXPECT_EQ(svc.rotate(other, "test", rotated::wall_clock::now(), 0).status, rotated::outcome::rotated);
+    EXPECT_FALSE(group.done());
+    write_text(go, "");
+    EXPECT_EQ(group.join(), (std::vector<rotated::outcome>{rotated::outcome::rotated, rotated::outcome::rotated}));
+  });
+  EXPECT_EQ(lines_of(log), (std::vector<std::string>{"other first", "first", "last"}));
+  EXPECT_EQ(read_text(other.path + ".1"), "o\n");
+  EXPECT_EQ(read_text(files[1].path + ".1"), "x\n");
 }
 
 TEST(rotated_service, the_state_is_saved_only_once_the_rotated_directories_are_synced) {

@@ -47,7 +47,9 @@ TEST(rotated_import, dpkg_translates_completely) {
   EXPECT_EQ(r.toml.find("# untranslated"), std::string::npos) << r.toml;
 }
 
-TEST(rotated_import, rsyslog_gives_one_entry_per_file_and_names_sharedscripts) {
+// sharedscripts over several paths: one group of [[file]] tables sharing
+// its postrotate.
+TEST(rotated_import, rsyslog_gives_one_entry_per_file_in_one_group_sharing_its_hooks) {
   auto r = rotated::import_logrotate({fixture("rsyslog")});
   auto cfg = parsed(r, 6);
   for (const auto& f : cfg.files) {
@@ -55,12 +57,46 @@ TEST(rotated_import, rsyslog_gives_one_entry_per_file_and_names_sharedscripts) {
     EXPECT_EQ(f.calendar->period, rotated::calendar_period::weekly);
     ASSERT_TRUE(f.postrotate);
     EXPECT_EQ(f.postrotate->command, (std::vector<std::string>{"/usr/lib/rsyslog/rsyslog-rotate"}));
+    EXPECT_TRUE(f.shared_hooks);
+    EXPECT_EQ(f.group, "imported.toml: group " + fixture("rsyslog") + ":3");
   }
   EXPECT_EQ(cfg.files[5].path, "/var/log/cron.log");
+  EXPECT_EQ(r.toml.find("# untranslated"), std::string::npos) << r.toml;
+}
+
+// firstaction and lastaction become the group's; a block of one path
+// needs no group name, a pattern's matches form its group by themselves.
+TEST(rotated_import, firstaction_and_lastaction_translate_to_the_group_hooks) {
+  auto r = rotated::import_logrotate_text(
+      "/var/log/a.log /var/log/b.log {\n  daily\n  rotate 2\n  firstaction\n    /usr/bin/first\n  endscript\n"
+      "  lastaction\n    /usr/bin/last x || true\n  endscript\n}\n"
+      "/var/log/c/*.log {\n  weekly\n  rotate 3\n  sharedscripts\n  postrotate\n    /usr/bin/reopen\n  endscript\n"
+      "  firstaction\n    echo $1 | mail root\n  endscript\n  preremove\n    /bin/true\n  endscript\n}\n",
+      "l.conf");
+  auto cfg = parsed(r, 3);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto& f = cfg.files[i];
+    ASSERT_TRUE(f.firstaction && f.lastaction);
+    EXPECT_EQ(f.firstaction->command, (std::vector<std::string>{"/usr/bin/first"}));
+    EXPECT_EQ(f.lastaction->command, (std::vector<std::string>{"/usr/bin/last", "x"}));
+    EXPECT_FALSE(f.shared_hooks);
+    EXPECT_EQ(f.group, "imported.toml: group l.conf:1");
+  }
+  const auto& c = cfg.files[2];
+  EXPECT_TRUE(c.pattern);
+  EXPECT_TRUE(c.shared_hooks);
+  EXPECT_FALSE(c.firstaction);
+  EXPECT_EQ(c.group, "imported.toml: [[file]] at line " + std::to_string(c.line));
   EXPECT_TRUE(has_line(r.toml,
-                       "# untranslated `sharedscripts`: rotated runs the scripts once per file rotated, not "
-                       "once per block"))
+                       "# untranslated `firstaction`: a shell script, and rotated runs no shell; were it "
+                       "wanted:"))
       << r.toml;
+  EXPECT_TRUE(has_line(r.toml, "#  firstaction = [\"/bin/sh\", \"-c\", \"echo $1 | mail root\"]")) << r.toml;
+  EXPECT_TRUE(has_line(r.toml,
+                       "# untranslated `preremove` (l.conf:21): rotated runs no hook before it removes a "
+                       "version; the script is left out"))
+      << r.toml;
+  EXPECT_EQ(r.toml.find("group = \"l.conf:11\""), std::string::npos) << r.toml;
 }
 
 TEST(rotated_import, nginx_keeps_its_pattern_and_names_the_shell_prerotate) {
@@ -72,6 +108,7 @@ TEST(rotated_import, nginx_keeps_its_pattern_and_names_the_shell_prerotate) {
   EXPECT_EQ(f.keep, 14u);
   EXPECT_EQ(f.calendar->period, rotated::calendar_period::daily);
   EXPECT_FALSE(f.prerotate);
+  EXPECT_TRUE(f.shared_hooks);
   ASSERT_TRUE(f.postrotate);
   EXPECT_EQ(f.postrotate->command, (std::vector<std::string>{"invoke-rc.d", "nginx", "rotate"}));
   EXPECT_TRUE(
@@ -128,10 +165,7 @@ TEST(rotated_import, globals_includes_and_untranslatable_directives) {
   for (const std::string& line : std::vector<std::string>{
            "# untranslated `frobnicate` (" + dir / "main.conf" + ":3): no rotated equivalent",
            "# untranslated `dateyesterday` (" + a + ":3): rotated dates a version by the time of its rotation",
-           "dateext = \"-%Y-%m-%d\"",
-           "# untranslated `olddir /var/log/old` (" + a +
-               ":4): rotated keeps versions beside the file; olddir is not "
-               "supported",
+           "dateext = \"-%Y-%m-%d\"", "olddir = \"/var/log/old\"",
            "# untranslated `mail root` (" + a + ":5): rotated never mails a dropped version",
            "# untranslated path \"/var/log/a.log\": named by an earlier block, whose settings rotated keeps",
            "# untranslated path \"/var/*/x.log\": a pattern in a directory name; rotated takes patterns in the file "
@@ -139,6 +173,29 @@ TEST(rotated_import, globals_includes_and_untranslatable_directives) {
            "# untranslated `maxsize` with `size`: size alone decides, as in logrotate"})
     EXPECT_TRUE(has_line(r.toml, line)) << line << "\n---\n" << r.toml;
   EXPECT_EQ(r.toml.find("old.log"), std::string::npos);
+  EXPECT_EQ(cfg.files[0].olddir, "/var/log/old");
+}
+
+// olddir (relative to the file's directory, as in logrotate) and
+// createolddir with its mode and owner, and --check (load_config, which
+// also checks the filesystem) accepts the output.
+TEST(rotated_import, olddir_and_createolddir_translate) {
+  temp_dir dir;
+  auto r = rotated::import_logrotate_text("createolddir 0750 root root\n" + dir / "a.log" +
+                                              " {\n  rotate 2\n  olddir old\n}\n" + dir / "b.log" +
+                                              " {\n  rotate 2\n  olddir " + dir / "older" + "\n  nocreateolddir\n}\n",
+                                          "l.conf");
+  auto cfg = parsed(r, 2);
+  EXPECT_EQ(cfg.files[0].olddir, dir / "old");
+  EXPECT_TRUE(cfg.files[0].create_olddir.enabled);
+  EXPECT_EQ(cfg.files[0].create_olddir.mode, mode_t(0750));
+  EXPECT_EQ(cfg.files[0].create_olddir.owner, uid_t(0));
+  EXPECT_EQ(cfg.files[1].olddir, dir / "older");
+  EXPECT_FALSE(cfg.files[1].create_olddir.enabled);
+  write_text(dir / "c.toml", r.toml, 0644);
+  auto checked = rotated::load_config(dir / "c.toml", false);
+  for (const auto& e : checked.errors) ADD_FAILURE() << e;
+  EXPECT_TRUE(checked.value);
 }
 
 }  // namespace
