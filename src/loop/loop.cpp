@@ -57,14 +57,36 @@ loop_core::loop_core(weft::loop& o, const loop_options& opts) : facade(o), optio
   exception_handler = &default_exception_handler;
 }
 
+loop_core::~loop_core() {
+  // Wake-ups that came after the loop closed: their waits are over, so
+  // firing them only lets go of what they hold.
+  lock_guard lock(remote_mutex);
+  for (remote_message& m : remote)
+    if (m.fire != nullptr) m.fire(m.arg);
+}
+
 void loop_core::take_remote() {
-  std::vector<std::function<void()>> batch;
   {
     lock_guard lock(remote_mutex);
-    batch.swap(remote);
+    remote_batch_.swap(remote);  // both keep their capacity: no allocation per message
     remote_pending.store(false, std::memory_order_relaxed);
   }
-  for (auto& fn : batch) facade.call_soon(std::move(fn));
+  // Every wake-up is fired even if queueing a callable throws (a lost
+  // wake-up would hang its task); the callables after that are dropped.
+  struct finish {
+    std::vector<remote_message>& batch;
+    std::size_t next = 0;
+    ~finish() {
+      for (; next < batch.size(); ++next)
+        if (batch[next].fire != nullptr) batch[next].fire(batch[next].arg);
+      batch.clear();
+    }
+  } taking{remote_batch_};
+  for (; taking.next < remote_batch_.size(); ++taking.next) {
+    remote_message& m = remote_batch_[taking.next];
+    if (m.fire != nullptr) m.fire(m.arg);
+    else facade.call_soon(std::move(m.fn));
+  }
 }
 
 // Forced inline into turn(), like resume(): a return executed right after

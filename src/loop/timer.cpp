@@ -135,23 +135,27 @@ timer_handle call_at(loop::time_point when, std::function<void()> callback, std:
   return detail::running_loop("call_at").call_at(when, std::move(callback), name);
 }
 
-// One eventfd write per burst. The queue and remote_pending are written
-// under remote_mutex, and the loop clears the flag under it when it takes
-// the batch (take_remote). So a caller that finds the flag set knows that
-// its callback joins a batch not yet taken, and that the caller who set the
-// flag has written, or is about to write, the eventfd; the loop takes the
-// batch after every poll, so that write's wake-up covers this callback too.
-// A caller that finds it clear writes. A write landing after the loop took
-// the batch costs one spurious wake-up, nothing more.
 void loop::call_soon_threadsafe(std::function<void()> callback) {
   if (!callback) throw std::invalid_argument("weft: empty callback");
-  bool was_pending;
+  core_->post_remote({std::move(callback)});
+}
+
+// One eventfd write per burst. The queue and remote_pending are written
+// under remote_mutex, and the loop clears the flag under it when it takes
+// the batch (take_remote). So a sender that finds the flag set knows that
+// its message joins a batch not yet taken, and that the sender who set the
+// flag has written, or is about to write, the eventfd; the loop takes the
+// batch after every poll, so that write's wake-up covers this message too.
+// A sender that finds it clear writes. A write landing after the loop took
+// the batch costs one spurious wake-up, nothing more.
+void detail::loop_core::post_remote(remote_message m) {
+  bool first;
   {
-    detail::lock_guard lock(core_->remote_mutex);
-    core_->remote.push_back(std::move(callback));
-    was_pending = core_->remote_pending.exchange(true, std::memory_order_release);
+    lock_guard lock(remote_mutex);
+    remote.push_back(std::move(m));
+    first = !remote_pending.exchange(true, std::memory_order_release);
   }
-  if (!was_pending) core_->reactor.wake();
+  if (first) reactor.wake();
 }
 
 timer_handle::timer_handle(detail::callback_node* node) noexcept : node_(node) {}
