@@ -159,13 +159,24 @@ bool loop_core::turn() {
   // A zero-timeout poll with no fd watched would be a wasted syscall (the
   // remote queue has its own flag).
   bool io_happened = false;
-  if (!timeout || timeout->count() > 0 || reactor.watched() > 0) {
+  bool blocks = !timeout || timeout->count() > 0;
+  if (blocks || reactor.watched() > 0) {
+    // Dekker with post_remote() (src/loop/timer.cpp): announce the sleep,
+    // then look at the queue; a sender either sees the announcement and
+    // writes the eventfd, or its message is seen here.
+    if (blocks) {
+      sleeping.store(true, std::memory_order_seq_cst);
+      if (remote_pending.load(std::memory_order_seq_cst)) timeout = std::chrono::nanoseconds::zero();
+    }
     io_ready_.clear();
     io_happened = reactor.poll(timeout, io_ready_);
     for (task_base* t : io_ready_) unpark(t, wake_reason::woken);
-    // Time passed while it blocked: "waiting since" must not date from
-    // before. One clock read per blocking poll, a syscall anyway.
-    if (!timeout || timeout->count() > 0) last_now = now();
+    if (blocks) {
+      sleeping.store(false, std::memory_order_relaxed);
+      // Time passed while it blocked: "waiting since" must not date from
+      // before. One clock read per blocking poll, a syscall anyway.
+      last_now = now();
+    }
   }
   if (remote_pending.load(std::memory_order_acquire)) take_remote();
   if (options.virtual_time && ready.empty() && !io_happened && !returning() && !timers.empty() &&

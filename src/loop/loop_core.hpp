@@ -189,8 +189,8 @@ class loop_core : public scheduler_state {
     void (*fire)(void*) noexcept = nullptr;  // non-null: a wake-up
     void* arg = nullptr;
   };
-  // Any thread. Queues m; writes the eventfd if m is the first of a batch
-  // (ordering argued in src/loop/timer.cpp).
+  // Any thread. Queues m; writes the eventfd only if m is the first of a
+  // batch and the loop may be asleep (ordering argued in src/loop/timer.cpp).
   // std::bad_alloc if it cannot be queued.
   void post_remote(remote_message m);
   // A wake-up from another thread: fire(arg) runs on this loop's thread,
@@ -202,6 +202,9 @@ class loop_core : public scheduler_state {
   annotated_mutex remote_mutex;
   std::vector<remote_message> remote WEFT_GUARDED_BY(remote_mutex);
   std::atomic<bool> remote_pending{false};
+  // Set while the loop is in (or about to enter) a blocking poll: only
+  // then does a message need the eventfd (src/loop/timer.cpp).
+  std::atomic<bool> sleeping{false};
 
   ~loop_core();
 
