@@ -28,6 +28,13 @@ RUNS = [
      "off, the same document root): a fixed 13-byte response and a 4 KiB static file."),
 ]
 
+# What --quick passes each run. http_compare has no --quick. The loops run
+# gets longer windows and more rounds than the others: it checks a ratio of
+# CPU per request between two configurations of one server, which 0.3 s
+# windows on a shared 2-CPU machine leave swinging by more than the 10 %
+# the claim allows; 5 rounds of 1 s add about a minute.
+QUICK = {"echo": ["--quick"], "loops": ["--quick", "--rounds", "5", "--seconds", "1"], "http": []}
+
 # (run, server, case or None for every case, figure, relation, factor, source); figure: rps or cpu,
 # each the ratio of the server's median to the run's reference server in the same case.
 CLAIMS = [
@@ -53,8 +60,7 @@ def parse(output):
 def run_all(quick):
     results = {}
     for key, script, _, _, _ in RUNS:
-        quick_flag = ["--quick"] if quick and key != "http" else []  # http_compare has no --quick
-        command = [sys.executable, os.path.join(ROOT, script[0])] + script[1:] + quick_flag
+        command = [sys.executable, os.path.join(ROOT, script[0])] + script[1:] + (QUICK[key] if quick else [])
         print(f"report.py: running {' '.join(command[1:])}", file=sys.stderr)
         done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
         results[key] = (done.returncode, done.stdout, done.stderr[-2000:])
@@ -98,8 +104,9 @@ def render(results, verdicts, chart_made):
     add("## Servers")
     add("")
     add("Each compare script interleaves its servers round by round (at least 3 rounds) and reports medians; "
-        "server CPU per request is the server process's utime+stime over the measured window divided by the "
-        "requests completed in it. On these 2-CPU machines the client and the kernel bound req/s, so the CPU "
+        "server CPU per request is the server process's user and system time over the measured window divided "
+        "by the requests completed in it (echo: its CPU-time clock, to the nanosecond; HTTP: utime+stime, in "
+        "clock ticks). On these 2-CPU machines the client and the kernel bound req/s, so the CPU "
         "column is the one that tells servers apart.")
     for key, script, title, reference, what in RUNS:
         add("")

@@ -57,14 +57,36 @@ loop_core::loop_core(weft::loop& o, const loop_options& opts) : facade(o), optio
   exception_handler = &default_exception_handler;
 }
 
+loop_core::~loop_core() {
+  // Wake-ups that came after the loop closed: their waits are over, so
+  // firing them only lets go of what they hold.
+  lock_guard lock(remote_mutex);
+  for (remote_message& m : remote)
+    if (m.fire != nullptr) m.fire(m.arg);
+}
+
 void loop_core::take_remote() {
-  std::vector<std::function<void()>> batch;
   {
     lock_guard lock(remote_mutex);
-    batch.swap(remote);
+    remote_batch_.swap(remote);  // both keep their capacity: no allocation per message
     remote_pending.store(false, std::memory_order_relaxed);
   }
-  for (auto& fn : batch) facade.call_soon(std::move(fn));
+  // Every wake-up is fired even if queueing a callable throws (a lost
+  // wake-up would hang its task); the callables after that are dropped.
+  struct finish {
+    std::vector<remote_message>& batch;
+    std::size_t next = 0;
+    ~finish() {
+      for (; next < batch.size(); ++next)
+        if (batch[next].fire != nullptr) batch[next].fire(batch[next].arg);
+      batch.clear();
+    }
+  } taking{remote_batch_};
+  for (; taking.next < remote_batch_.size(); ++taking.next) {
+    remote_message& m = remote_batch_[taking.next];
+    if (m.fire != nullptr) m.fire(m.arg);
+    else facade.call_soon(std::move(m.fn));
+  }
 }
 
 // Forced inline into turn(), like resume(): a return executed right after
@@ -137,13 +159,24 @@ bool loop_core::turn() {
   // A zero-timeout poll with no fd watched would be a wasted syscall (the
   // remote queue has its own flag).
   bool io_happened = false;
-  if (!timeout || timeout->count() > 0 || reactor.watched() > 0) {
+  bool blocks = !timeout || timeout->count() > 0;
+  if (blocks || reactor.watched() > 0) {
+    // Dekker with post_remote() (src/loop/timer.cpp): announce the sleep,
+    // then look at the queue; a sender either sees the announcement and
+    // writes the eventfd, or its message is seen here.
+    if (blocks) {
+      sleeping.store(true, std::memory_order_seq_cst);
+      if (remote_pending.load(std::memory_order_seq_cst)) timeout = std::chrono::nanoseconds::zero();
+    }
     io_ready_.clear();
     io_happened = reactor.poll(timeout, io_ready_);
     for (task_base* t : io_ready_) unpark(t, wake_reason::woken);
-    // Time passed while it blocked: "waiting since" must not date from
-    // before. One clock read per blocking poll, a syscall anyway.
-    if (!timeout || timeout->count() > 0) last_now = now();
+    if (blocks) {
+      sleeping.store(false, std::memory_order_relaxed);
+      // Time passed while it blocked: "waiting since" must not date from
+      // before. One clock read per blocking poll, a syscall anyway.
+      last_now = now();
+    }
   }
   if (remote_pending.load(std::memory_order_acquire)) take_remote();
   if (options.virtual_time && ready.empty() && !io_happened && !returning() && !timers.empty() &&

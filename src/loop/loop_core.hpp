@@ -181,14 +181,38 @@ class loop_core : public scheduler_state {
   // every task has finished.
   std::shared_ptr<void> default_executor;
 
+  // What other threads send the loop, in arrival order: a callable
+  // (call_soon_threadsafe), queued as a callback when the batch is taken,
+  // or a wake-up (post_remote_wakeup), fired then, on this thread.
+  struct remote_message {
+    std::function<void()> fn;
+    void (*fire)(void*) noexcept = nullptr;  // non-null: a wake-up
+    void* arg = nullptr;
+  };
+  // Any thread. Queues m; writes the eventfd only if m is the first of a
+  // batch and the loop may be asleep (ordering argued in src/loop/timer.cpp).
+  // std::bad_alloc if it cannot be queued.
+  void post_remote(remote_message m);
+  // A wake-up from another thread: fire(arg) runs on this loop's thread,
+  // once: when the loop takes the batch, or when it is destroyed (then no
+  // task of it waits any more). fire must not throw or run user code; it
+  // unparks a task. Any thread; std::bad_alloc if it cannot be queued.
+  void post_remote_wakeup(void (*fire)(void*) noexcept, void* arg) { post_remote({{}, fire, arg}); }
+
   annotated_mutex remote_mutex;
-  std::vector<std::function<void()>> remote WEFT_GUARDED_BY(remote_mutex);
+  std::vector<remote_message> remote WEFT_GUARDED_BY(remote_mutex);
   std::atomic<bool> remote_pending{false};
+  // Set while the loop is in (or about to enter) a blocking poll: only
+  // then does a message need the eventfd (src/loop/timer.cpp).
+  std::atomic<bool> sleeping{false};
+
+  ~loop_core();
 
  private:
   void take_remote();
-  void worker_main(bool poolable);    // the body of every worker
-  std::vector<task_base*> io_ready_;  // reused by every poll
+  std::vector<remote_message> remote_batch_;  // the batch being taken; capacity kept
+  void worker_main(bool poolable);            // the body of every worker
+  std::vector<task_base*> io_ready_;          // reused by every poll
   // Workers suspended between tasks, each with a default stack. Capacity
   // for all it may hold is reserved with the first poolable worker, so
   // retiring one into it cannot fail.

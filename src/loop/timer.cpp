@@ -135,23 +135,37 @@ timer_handle call_at(loop::time_point when, std::function<void()> callback, std:
   return detail::running_loop("call_at").call_at(when, std::move(callback), name);
 }
 
-// One eventfd write per burst. The queue and remote_pending are written
-// under remote_mutex, and the loop clears the flag under it when it takes
-// the batch (take_remote). So a caller that finds the flag set knows that
-// its callback joins a batch not yet taken, and that the caller who set the
-// flag has written, or is about to write, the eventfd; the loop takes the
-// batch after every poll, so that write's wake-up covers this callback too.
-// A caller that finds it clear writes. A write landing after the loop took
-// the batch costs one spurious wake-up, nothing more.
 void loop::call_soon_threadsafe(std::function<void()> callback) {
   if (!callback) throw std::invalid_argument("weft: empty callback");
-  bool was_pending;
+  core_->post_remote({std::move(callback)});
+}
+
+// One eventfd write per burst, and none while the loop is awake.
+//
+// The batch: the queue and remote_pending are written under remote_mutex,
+// and the loop clears the flag under it when it takes the batch
+// (take_remote). A sender that finds the flag set joins a batch not yet
+// taken, whose first sender has seen to the loop's waking (below); the
+// loop takes the batch after every poll, so that covers this message too.
+//
+// The write: the first sender of a batch writes only if the loop is
+// `sleeping`. This is Dekker's pattern, all four accesses seq_cst: the
+// sender sets remote_pending, then reads sleeping; the loop, before every
+// blocking poll, sets sleeping, then reads remote_pending (turn()). In the
+// single order of seq_cst operations one of the two reads comes last and
+// sees the other side's write: either the sender sees sleeping and
+// writes, or the loop sees the message and does not block. A sender that
+// reads sleeping false read it before the loop's next announcement, so
+// that announcement's read of remote_pending sees its message. A write that
+// lands after the loop woke anyway costs one spurious wake-up, nothing more.
+void detail::loop_core::post_remote(remote_message m) {
+  bool first;
   {
-    detail::lock_guard lock(core_->remote_mutex);
-    core_->remote.push_back(std::move(callback));
-    was_pending = core_->remote_pending.exchange(true, std::memory_order_release);
+    lock_guard lock(remote_mutex);
+    remote.push_back(std::move(m));
+    first = !remote_pending.exchange(true, std::memory_order_seq_cst);
   }
-  if (!was_pending) core_->reactor.wake();
+  if (first && sleeping.load(std::memory_order_seq_cst)) reactor.wake();
 }
 
 timer_handle::timer_handle(detail::callback_node* node) noexcept : node_(node) {}

@@ -4,7 +4,6 @@
 
 #include "loop/loop_core.hpp"
 #include "weft/detail/fatal.hpp"
-#include "weft/loop.hpp"
 
 namespace weft::detail {
 
@@ -16,32 +15,24 @@ void release(cross_wake_token* token) noexcept {
 
 namespace {
 
-// What runs on the waiter's loop. Copyable, as std::function demands: each
-// copy owns a reference to the token.
-struct wake_message {
-  explicit wake_message(cross_wake_token* t) noexcept : token(t) {}
-  wake_message(const wake_message& o) noexcept : token(o.token) { token->refs.fetch_add(1, std::memory_order_relaxed); }
-  wake_message(wake_message&& o) noexcept : token(std::exchange(o.token, nullptr)) {}
-  wake_message& operator=(const wake_message&) = delete;
-  ~wake_message() {
-    if (token != nullptr) release(token);
-  }
-  // On the waiter's loop thread, the only one that touches armed and task.
-  void operator()() const noexcept {
-    if (token->armed) unpark(token->task, wake_reason::woken);
-  }
-  cross_wake_token* token;
-};
+// The wake-up, fired on the waiter's loop thread (the only one that
+// touches armed and task); it owns the reference that post() handed it.
+void fire(void* arg) noexcept {
+  auto* token = static_cast<cross_wake_token*>(arg);
+  if (token->armed) unpark(token->task, wake_reason::woken);
+  release(token);
+}
 
 }  // namespace
 
 void cross_wake::post() noexcept {
   if (token_ == nullptr) return;
   try {
-    home_->call_soon_threadsafe(wake_message(std::exchange(token_, nullptr)));
+    home_->post_remote_wakeup(&fire, token_);
   } catch (...) {
     fatal("weft: a cross-loop wake-up could not be queued (out of memory)");
   }
+  token_ = nullptr;
 }
 
 wake_reason cross_wait(std::unique_lock<std::mutex>& lock, cross_wait_list& list, cross_waiter& w,
@@ -50,7 +41,7 @@ wake_reason cross_wait(std::unique_lock<std::mutex>& lock, cross_wait_list& list
   w.token = new cross_wake_token;
   w.token->task = &self;
   w.token->armed = true;
-  w.home = &self.loop->facade;
+  w.home = self.loop;
   w.chosen = false;
   list.push_back(w);
   wake_reason why;

@@ -1,13 +1,16 @@
 // Entry points, run-queue order, callbacks, stop, close, deadlock.
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <latch>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -16,6 +19,7 @@
 
 #include "weft/detail/loop/park.hpp"
 #include "weft/loop.hpp"
+#include "weft/sync/event.hpp"
 
 namespace {
 
@@ -275,13 +279,26 @@ std::uint64_t eventfd_count(int fd) {
   throw std::runtime_error("no eventfd-count for fd " + std::to_string(fd));
 }
 
-TEST(loop_run, a_burst_of_call_soon_threadsafe_writes_the_wake_eventfd_once) {
-  std::set<int> before = open_eventfds();
-  loop lp;
+// The loop's eventfd among those opened by making it.
+int wake_eventfd(const std::set<int>& before) {
   std::set<int> after = open_eventfds();
   std::vector<int> made;
   std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(made));
-  ASSERT_EQ(made.size(), 1u);
+  if (made.size() != 1) throw std::runtime_error("the loop opened " + std::to_string(made.size()) + " eventfds");
+  return made[0];
+}
+
+// The scheduling state of one of this process's threads (R, S, D ...).
+char thread_state(pid_t tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return stat.at(stat.rfind(')') + 2);
+}
+
+TEST(loop_run, a_burst_of_call_soon_threadsafe_to_a_loop_not_asleep_writes_no_eventfd) {
+  std::set<int> before = open_eventfds();
+  loop lp;
+  int fd = wake_eventfd(before);
   int ran = 0;
   auto burst = [&] {
     std::thread([&] {
@@ -289,15 +306,53 @@ TEST(loop_run, a_burst_of_call_soon_threadsafe_writes_the_wake_eventfd_once) {
     }).join();
   };
   for (int round = 1; round <= 2; ++round) {
-    std::uint64_t start = eventfd_count(made[0]);
-    burst();
-    EXPECT_EQ(eventfd_count(made[0]) - start, 1u) << "round " << round;
+    std::uint64_t start = eventfd_count(fd);
+    burst();  // the loop is not running: it looks at its queue before it sleeps
+    EXPECT_EQ(eventfd_count(fd) - start, 0u) << "round " << round;
     lp.run_until_complete([] {
       weft::yield_now();
       weft::yield_now();
     });  // takes the batch and runs it
     EXPECT_EQ(ran, 100 * round);
   }
+}
+
+TEST(loop_run, a_burst_of_call_soon_threadsafe_to_a_sleeping_loop_writes_the_eventfd_once) {
+  std::set<int> before = open_eventfds();
+  std::latch made(1), burst_sent(1);
+  std::atomic<pid_t> loop_tid{0};
+  std::atomic<loop*> target{nullptr};
+  std::atomic<weft::event*> all_ran{nullptr};
+  int ran = 0;  // the loop thread's
+  auto count = [&] {
+    if (++ran == 100) all_ran.load()->set();
+  };
+  std::thread loop_thread([&] {
+    loop lp;
+    weft::event done;
+    all_ran = &done;
+    target = &lp;
+    loop_tid = ::gettid();
+    made.count_down();
+    loop::keep_alive alive(lp);
+    lp.run_until_complete([&] { done.wait(); });  // asleep in epoll until the first message
+    EXPECT_EQ(ran, 100);
+  });
+  made.wait();
+  int fd = wake_eventfd(before);
+  // Nothing but its poll puts the loop thread to sleep now.
+  while (thread_state(loop_tid) != 'S') std::this_thread::yield();
+  std::uint64_t start = eventfd_count(fd);
+  // The first message wakes the loop and holds it awake, in its callback,
+  // until the burst is over: every later one finds it awake.
+  target.load()->call_soon_threadsafe([&] {
+    burst_sent.wait();
+    count();
+  });
+  for (int i = 1; i < 100; ++i) target.load()->call_soon_threadsafe(count);
+  EXPECT_EQ(eventfd_count(fd) - start, 1u);
+  burst_sent.count_down();
+  loop_thread.join();
 }
 
 }  // namespace

@@ -19,9 +19,11 @@
 //     re-armed and delivered at the task's next suspension point.
 //
 // The wake-up: a cross_wake posts a reference to the waiter's token to the
-// waiter's loop with loop::call_soon_threadsafe (batched: a burst of posts
-// writes the loop's eventfd once). On that loop's thread the token unparks
-// the task if the wait is still on (`armed`). The token is on the heap,
+// waiter's loop as a remote wake-up (loop_core::post_remote_wakeup, the
+// queue of call_soon_threadsafe: batched, a burst of posts writes the
+// loop's eventfd at most once, and none while the loop is awake). On that
+// loop's thread, as it takes the batch, the token unparks the task if the
+// wait is still on (`armed`); no callback is made. The token is on the heap,
 // reference counted, because the message may arrive after the wait is over
 // and the waiter's stack reused.
 //
@@ -30,7 +32,7 @@
 //   1. the structure's state and `chosen`: its mutex (the waker writes, then
 //      unlocks; the waiter, woken by message or by cancellation, locks
 //      before it reads);
-//   2. the message (the token pointer): call_soon_threadsafe's own mutex;
+//   2. the message (the token pointer): the loop's remote queue mutex;
 //   3. the token's lifetime: `refs`, decremented with acq_rel, so every
 //      other owner's accesses happen before the last owner's delete. Its `armed` and `task` are touched only on
 //      the waiter's loop thread: by the wait itself and by the message,
@@ -47,11 +49,9 @@
 #include "weft/detail/intrusive_list.hpp"
 #include "weft/detail/loop/park.hpp"
 
-namespace weft {
-class loop;
-}
-
 namespace weft::detail {
+
+class loop_core;
 
 // Shared by a wait and the messages that may wake it.
 struct cross_wake_token {
@@ -63,7 +63,7 @@ void release(cross_wake_token* token) noexcept;
 
 // A task waiting on a cross-loop structure; lives on its stack for the wait.
 struct cross_waiter : list_hook {
-  weft::loop* home = nullptr;  // the task's loop, for the wake-up message
+  loop_core* home = nullptr;  // the task's loop, for the wake-up message
   cross_wake_token* token = nullptr;
   bool chosen = false;  // guarded by the structure's mutex
 };
@@ -113,7 +113,7 @@ class cross_wake {
   void post() noexcept;
 
  private:
-  weft::loop* home_ = nullptr;
+  loop_core* home_ = nullptr;
   cross_wake_token* token_ = nullptr;
 };
 
