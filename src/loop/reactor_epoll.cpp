@@ -1,7 +1,9 @@
 #include "loop/reactor_epoll.hpp"
 
+#include <linux/futex.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -41,6 +43,20 @@ std::atomic<bool> have_pwait2{false};
 #else
 std::atomic<bool> have_pwait2{true};
 #endif
+
+// The futex sleep is off under ThreadSanitizer for the same reason: a raw
+// futex syscall is a call TSan does not know, so a deferred dump signal
+// would never run its handler, whose wake() the sleeper waits for.
+#if defined(WEFT_TSAN)
+constexpr bool futex_sleep = false;
+#else
+constexpr bool futex_sleep = true;
+#endif
+
+std::uint32_t* futex_word(std::atomic<std::uint32_t>& a) noexcept {
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+  return reinterpret_cast<std::uint32_t*>(&a);
+}
 
 }  // namespace
 
@@ -220,6 +236,7 @@ int reactor_epoll::wait(std::optional<std::chrono::nanoseconds> timeout) {
 
 bool reactor_epoll::poll(std::optional<std::chrono::nanoseconds> timeout, std::vector<task_base*>& ready) {
   if (timeout && timeout->count() < 0) timeout = std::chrono::nanoseconds::zero();
+  if (futex_sleep && watched_ == 0 && (!timeout || timeout->count() > 0)) return sleep_on_futex(timeout);
   int n = wait(timeout);
   epoll_event* events = as_events(events_);
   for (int i = 0; i < n; ++i) {
@@ -240,7 +257,44 @@ bool reactor_epoll::poll(std::optional<std::chrono::nanoseconds> timeout, std::v
   return n > 0;
 }
 
+// Nothing waits on an fd, so only wake() can end the sleep early. Any
+// eventfd write meanwhile stays pending in epoll as an edge: at worst one
+// spurious wake-up of a later epoll poll.
+bool reactor_epoll::sleep_on_futex(std::optional<std::chrono::nanoseconds> timeout) noexcept {
+  in_futex_.store(true, std::memory_order_seq_cst);
+  std::uint32_t seen = wakes_.load(std::memory_order_seq_cst);
+  if (seen == wakes_seen_) {
+    timespec ts{};
+    if (timeout) {
+      ts.tv_sec = static_cast<time_t>(timeout->count() / 1'000'000'000);
+      ts.tv_nsec = static_cast<long>(timeout->count() % 1'000'000'000);
+    }
+    // EINTR, ETIMEDOUT and EAGAIN (wakes_ moved on) all end the sleep.
+    ::syscall(SYS_futex, futex_word(wakes_), FUTEX_WAIT_PRIVATE, seen, timeout ? &ts : nullptr, nullptr, 0);
+  }
+  in_futex_.store(false, std::memory_order_seq_cst);
+  std::uint32_t now = wakes_.load(std::memory_order_seq_cst);
+  bool woken = now != wakes_seen_;
+  wakes_seen_ = now;
+  return woken;
+}
+
+// Async-signal-safe (the dump signal's handler calls it). Dekker's pattern
+// with sleep_on_futex(), every access seq_cst: wake() counts, then reads
+// in_futex_; the sleeper sets in_futex_, then reads the count. Either the
+// sleeper's read sees this wake's count (and it does not sleep, or the
+// futex's own compare fails), or this read sees in_futex_ and wakes the
+// futex. A wake that read in_futex_ true but lands after the sleeper left
+// is not lost: its count precedes the sleeper's store of false, so the
+// sleeper's last read counts it and poll() reports a wake-up. One that read
+// it false writes the eventfd, which an epoll poll sees; a futex sleep
+// then sees its count at the next sleep.
 void reactor_epoll::wake() noexcept {
+  wakes_.fetch_add(1, std::memory_order_seq_cst);
+  if (futex_sleep && in_futex_.load(std::memory_order_seq_cst)) {
+    ::syscall(SYS_futex, futex_word(wakes_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    return;
+  }
   std::uint64_t one = 1;
   [[maybe_unused]] ssize_t w = ::write(wake_fd_, &one, sizeof one);
 }

@@ -28,6 +28,7 @@
 // Loop thread only, except wake().
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -112,8 +113,17 @@ class reactor_epoll {
   void take_all(list<io_waiter>& waiters, std::vector<task_base*>& ready) noexcept;
   void abort_all(list<io_waiter>& waiters) noexcept;
 
+  bool sleep_on_futex(std::optional<std::chrono::nanoseconds> timeout) noexcept;
+
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
+  // A loop with no fd waited on sleeps on a futex instead of in epoll
+  // (waking a futex waiter is the cheaper kernel path). Every wake() counts
+  // in wakes_ first, then wakes the futex if in_futex_ says the loop may
+  // sleep there, else the eventfd; the ordering is argued at wake().
+  std::atomic<std::uint32_t> wakes_{0};
+  std::atomic<bool> in_futex_{false};
+  std::uint32_t wakes_seen_ = 0;  // loop thread only: wakes_ at the last futex sleep
   std::size_t watched_ = 0;
   std::vector<fd_state> fds_;
   list<io_registration> registrations_;

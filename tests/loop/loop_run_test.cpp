@@ -1,4 +1,5 @@
 // Entry points, run-queue order, callbacks, stop, close, deadlock.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <latch>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -18,6 +20,8 @@
 #include <vector>
 
 #include "weft/detail/loop/park.hpp"
+#include "weft/detail/sanitizer.hpp"
+#include "weft/fd_wait.hpp"
 #include "weft/loop.hpp"
 #include "weft/sync/event.hpp"
 
@@ -317,8 +321,26 @@ TEST(loop_run, a_burst_of_call_soon_threadsafe_to_a_loop_not_asleep_writes_no_ev
   }
 }
 
-TEST(loop_run, a_burst_of_call_soon_threadsafe_to_a_sleeping_loop_writes_the_eventfd_once) {
+// Where a sleeping thread of this process sleeps in the kernel
+// (/proc/.../wchan: futex_do_wait, do_epoll_wait ...).
+std::string kernel_wait_of(pid_t tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/wchan");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+struct burst_seen {
+  std::uint64_t eventfd_writes;
+  std::string slept_in;  // the loop thread's wchan before the burst
+};
+
+// A burst of 100 call_soon_threadsafe to a loop asleep in its poll, with
+// (watch_an_fd) or without a task waiting on a pipe meanwhile. The first
+// message wakes the loop and holds it awake, in its callback, until the
+// burst is over: every later one finds it awake.
+burst_seen burst_to_a_sleeping_loop(bool watch_an_fd) {
   std::set<int> before = open_eventfds();
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
   std::latch made(1), burst_sent(1);
   std::atomic<pid_t> loop_tid{0};
   std::atomic<loop*> target{nullptr};
@@ -335,24 +357,60 @@ TEST(loop_run, a_burst_of_call_soon_threadsafe_to_a_sleeping_loop_writes_the_eve
     loop_tid = ::gettid();
     made.count_down();
     loop::keep_alive alive(lp);
-    lp.run_until_complete([&] { done.wait(); });  // asleep in epoll until the first message
+    lp.run_until_complete([&] {
+      std::optional<weft::task<void>> reader;
+      if (watch_an_fd) reader = weft::spawn([&] { weft::wait_readable(pipe_fds[0]); });
+      done.wait();  // asleep in the poll until the first message
+      if (reader) reader->join();
+    });
     EXPECT_EQ(ran, 100);
   });
   made.wait();
   int fd = wake_eventfd(before);
-  // Nothing but its poll puts the loop thread to sleep now.
-  while (thread_state(loop_tid) != 'S') std::this_thread::yield();
+  // Asleep in its poll: in epoll_wait or on its futex (a brief sleep on
+  // the way there, on a lock, shows neither).
+  burst_seen seen{0, {}};
+  auto in_its_poll = [&] {
+    seen.slept_in = kernel_wait_of(loop_tid);
+    return thread_state(loop_tid) == 'S' &&
+           (seen.slept_in.find("epoll") != std::string::npos || seen.slept_in.find("futex") != std::string::npos);
+  };
+  for (auto give_up = std::chrono::steady_clock::now() + 10s; !in_its_poll();) {
+    if (std::chrono::steady_clock::now() > give_up) throw std::runtime_error("never asleep: " + seen.slept_in);
+    std::this_thread::yield();
+  }
   std::uint64_t start = eventfd_count(fd);
-  // The first message wakes the loop and holds it awake, in its callback,
-  // until the burst is over: every later one finds it awake.
   target.load()->call_soon_threadsafe([&] {
     burst_sent.wait();
     count();
   });
   for (int i = 1; i < 100; ++i) target.load()->call_soon_threadsafe(count);
-  EXPECT_EQ(eventfd_count(fd) - start, 1u);
+  seen.eventfd_writes = eventfd_count(fd) - start;
   burst_sent.count_down();
+  char byte = 1;
+  EXPECT_EQ(::write(pipe_fds[1], &byte, 1), 1);
   loop_thread.join();
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+  return seen;
+}
+
+TEST(loop_run, a_burst_to_a_loop_asleep_in_epoll_writes_the_eventfd_once) {
+  burst_seen seen = burst_to_a_sleeping_loop(true);
+  EXPECT_NE(seen.slept_in.find("epoll"), std::string::npos) << seen.slept_in;
+  EXPECT_EQ(seen.eventfd_writes, 1u);
+}
+
+// With no fd waited on, the loop sleeps on a futex, which is cheaper to
+// wake than an epoll wait: the burst wakes it without the eventfd.
+TEST(loop_run, a_burst_to_a_loop_with_no_fd_waited_on_wakes_its_futex_not_the_eventfd) {
+  burst_seen seen = burst_to_a_sleeping_loop(false);
+#if defined(WEFT_TSAN)
+  EXPECT_EQ(seen.eventfd_writes, 1u);  // no futex sleep under TSan (src/loop/reactor_epoll.cpp)
+#else
+  EXPECT_NE(seen.slept_in.find("futex"), std::string::npos) << seen.slept_in;
+  EXPECT_EQ(seen.eventfd_writes, 0u);
+#endif
 }
 
 }  // namespace
