@@ -187,10 +187,17 @@ std::size_t send_some(socket& s, std::span<const std::byte> data, detail::loop_t
   }));
 }
 
+// A stream read: recv_some, then the short-read rule (socket_io::after_stream_read).
+std::size_t stream_recv(socket& s, std::span<std::byte> into, detail::loop_time deadline) {
+  std::size_t n = recv_some(s, into, deadline);
+  socket_io::after_stream_read(s, n, into.size());
+  return n;
+}
+
 }  // namespace
 
 std::size_t stream_socket::read_some(std::span<std::byte> into, timeout t) {
-  return recv_some(*this, into, detail::deadline_of(t ? t : read_timeout_));
+  return stream_recv(*this, into, detail::deadline_of(t ? t : read_timeout_));
 }
 
 std::size_t stream_socket::write_some(std::span<const std::byte> data, timeout t) {
@@ -201,7 +208,7 @@ void stream_socket::read_exact(std::span<std::byte> into, timeout t) {
   detail::loop_time deadline = detail::deadline_of(t ? t : read_timeout_);
   std::size_t got = 0;
   while (got < into.size()) {
-    std::size_t n = recv_some(*this, into.subspan(got), deadline);
+    std::size_t n = stream_recv(*this, into.subspan(got), deadline);
     if (n == 0) throw end_of_stream(got);
     got += n;
   }
