@@ -228,13 +228,14 @@ bool reactor_epoll::poll(std::optional<std::chrono::nanoseconds> timeout, std::v
     if ((data & 1) == 0) {
       auto* reg = static_cast<io_registration*>(events[i].data.ptr);
       if (e & (EPOLLRDHUP | EPOLLPRI | error_events)) reg->short_read_empties = false;
+      // Most edges find nobody waiting in one direction: no call for it.
       if (e & (read_events | error_events)) {
         reg->readable = true;
-        take_all(reg->readers, ready);
+        if (!reg->readers.empty()) take_all(reg->readers, ready);
       }
       if (e & (EPOLLOUT | error_events)) {
         reg->writable = true;
-        take_all(reg->writers, ready);
+        if (!reg->writers.empty()) take_all(reg->writers, ready);
       }
       continue;
     }

@@ -20,18 +20,10 @@ namespace detail {
 
 constinit thread_local io_budget_state budget;
 
-void charge_budget() {
-  auto* sched = weft::detail::current_scheduler;
-  const void* t = sched != nullptr ? sched->running : nullptr;
-  if (t == nullptr) return;  // outside a task nothing can wait, nor yield
-  if (budget.task != t) {
-    budget = {t, 0};
-    return;
-  }
-  if (budget.spent < io_budget) return;
+void spend_budget(const void* task) {
   budget.spent = 0;
   yield_now();
-  budget = {t, 0};
+  budget = {task, 0};
 }
 
 loop_time deadline_of(timeout t) { return t ? weft::detail::loop_now() + *t : weft::detail::no_deadline; }

@@ -31,9 +31,23 @@ struct io_budget_state {
 };
 extern constinit thread_local io_budget_state budget;
 
+// The running task has spent its budget: yields, then starts a new count.
+void spend_budget(const void* task);
+
 // Before an operation's first syscall: yields if the running task has spent
-// its budget (before, so a cancellation there loses no data).
-void charge_budget();
+// its budget (before, so a cancellation there loses no data). Inline, and
+// the yield out of line, so that the common case is a few loads.
+inline void charge_budget() {
+  auto* sched = weft::detail::current_scheduler;
+  const void* t = sched != nullptr ? sched->running : nullptr;
+  if (t == nullptr) return;  // outside a task nothing can wait, nor yield
+  if (budget.task != t) {
+    budget = {t, 0};
+    return;
+  }
+  if (budget.spent >= io_budget) [[unlikely]]
+    spend_budget(t);
+}
 
 loop_time deadline_of(timeout t);
 
