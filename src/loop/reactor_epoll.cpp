@@ -95,7 +95,7 @@ reactor_epoll::~reactor_epoll() {
 io_registration* reactor_epoll::attach(int fd) {
   auto* reg = new io_registration;
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;  // EPOLLPRI: see short_read_empties
   ev.data.ptr = reg;
   if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
     int err = errno;
@@ -244,8 +244,16 @@ bool reactor_epoll::poll(std::optional<std::chrono::nanoseconds> timeout, std::v
     std::uint64_t data = events[i].data.u64;
     if ((data & 1) == 0) {
       auto* reg = static_cast<io_registration*>(events[i].data.ptr);
-      if (e & (read_events | error_events)) take_all(reg->readers, ready);
-      if (e & (EPOLLOUT | error_events)) take_all(reg->writers, ready);
+      if (e & (EPOLLRDHUP | EPOLLPRI | error_events)) reg->short_read_empties = false;
+      // Most edges find nobody waiting in one direction: no call for it.
+      if (e & (read_events | error_events)) {
+        reg->readable = true;
+        if (!reg->readers.empty()) take_all(reg->readers, ready);
+      }
+      if (e & (EPOLLOUT | error_events)) {
+        reg->writable = true;
+        if (!reg->writers.empty()) take_all(reg->writers, ready);
+      }
       continue;
     }
     int fd = static_cast<int>(data >> 1);

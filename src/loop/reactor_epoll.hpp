@@ -3,8 +3,9 @@
 //
 // Two kinds of fd:
 //  - An fd weft owns (a socket) has an io_registration: it joins the epoll
-//    set once, edge-triggered for EPOLLIN|EPOLLOUT|EPOLLRDHUP, at its first
-//    wait, and leaves it once, when closed. Waits on it cost no epoll_ctl.
+//    set once, edge-triggered for EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLPRI, at
+//    its first wait, and leaves it once, when closed. Waits on it cost no
+//    epoll_ctl.
 //    Edge-triggered is what makes that possible: a persistent level-triggered
 //    EPOLLOUT would report a writable socket at every poll, so level needs an
 //    EPOLL_CTL_MOD per wait. Edges are never lost because every user tries
@@ -54,9 +55,26 @@ struct io_waiter : list_hook {
 // fd (a socket) from its first wait until it closes the fd. Heap-allocated:
 // epoll holds its address. Detached (reactor null) if the loop is destroyed
 // first, so that closing the fd later touches nothing of the loop.
+//
+// `readable`/`writable`: false once an operation found the kernel side empty
+// (EAGAIN, or a short read on a stream socket, src/net/socket_io.hpp) and no
+// edge has come since; every edge poll() sees sets them, waiters or not, so
+// an edge that comes while no task waits is not lost. An operation that
+// finds its flag false waits for the next edge instead of making the syscall
+// that would answer EAGAIN (nginx's `ready`).
+//
+// `short_read_empties`: true until an edge reports end of stream, an error
+// or urgent data (EPOLLRDHUP, EPOLLHUP, EPOLLERR, EPOLLPRI). Each of those
+// can end a read short while the next recv still has something to say (0,
+// the error, the bytes past the urgent mark) and no new edge will come for
+// it, so from then on a short read no longer clears `readable` (nginx's
+// `pending_eof`).
 struct io_registration : list_hook {  // list_hook: the reactor's registrations
   reactor_epoll* reactor = nullptr;
   int fd = -1;
+  bool readable = true;
+  bool writable = true;
+  bool short_read_empties = true;
   list<io_waiter> readers;
   list<io_waiter> writers;
 };

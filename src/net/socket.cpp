@@ -20,18 +20,10 @@ namespace detail {
 
 constinit thread_local io_budget_state budget;
 
-void charge_budget() {
-  auto* sched = weft::detail::current_scheduler;
-  const void* t = sched != nullptr ? sched->running : nullptr;
-  if (t == nullptr) return;  // outside a task nothing can wait, nor yield
-  if (budget.task != t) {
-    budget = {t, 0};
-    return;
-  }
-  if (budget.spent < io_budget) return;
+void spend_budget(const void* task) {
   budget.spent = 0;
   yield_now();
-  budget = {t, 0};
+  budget = {task, 0};
 }
 
 loop_time deadline_of(timeout t) { return t ? weft::detail::loop_now() + *t : weft::detail::no_deadline; }
@@ -187,10 +179,17 @@ std::size_t send_some(socket& s, std::span<const std::byte> data, detail::loop_t
   }));
 }
 
+// A stream read: recv_some, then the short-read rule (socket_io::after_stream_read).
+std::size_t stream_recv(socket& s, std::span<std::byte> into, detail::loop_time deadline) {
+  std::size_t n = recv_some(s, into, deadline);
+  socket_io::after_stream_read(s, n, into.size());
+  return n;
+}
+
 }  // namespace
 
 std::size_t stream_socket::read_some(std::span<std::byte> into, timeout t) {
-  return recv_some(*this, into, detail::deadline_of(t ? t : read_timeout_));
+  return stream_recv(*this, into, detail::deadline_of(t ? t : read_timeout_));
 }
 
 std::size_t stream_socket::write_some(std::span<const std::byte> data, timeout t) {
@@ -201,7 +200,7 @@ void stream_socket::read_exact(std::span<std::byte> into, timeout t) {
   detail::loop_time deadline = detail::deadline_of(t ? t : read_timeout_);
   std::size_t got = 0;
   while (got < into.size()) {
-    std::size_t n = recv_some(*this, into.subspan(got), deadline);
+    std::size_t n = stream_recv(*this, into.subspan(got), deadline);
     if (n == 0) throw end_of_stream(got);
     got += n;
   }

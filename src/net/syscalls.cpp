@@ -5,7 +5,7 @@
 namespace weft::net::detail {
 
 const syscall_table libc_syscalls = {
-    &::recv, &::send, &::sendmsg, &::recvfrom, &::sendto, &::accept4, &::connect, &::sendfile,
+    &::recv, &::send, &::sendmsg, &::recvfrom, &::sendto, &::accept4, &::connect, &::sendfile, true,
 };
 
 syscall_table sys = libc_syscalls;

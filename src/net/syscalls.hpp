@@ -21,6 +21,12 @@ struct syscall_table {
   int (*accept4)(int fd, sockaddr* addr, socklen_t* len, int flags);
   int (*connect)(int fd, const sockaddr* addr, socklen_t len);
   ssize_t (*sendfile)(int out_fd, int in_fd, off_t* offset, size_t count);
+  // Whether a recv on a stream socket that returns fewer bytes than asked
+  // found the receive queue empty, as the kernel's does (socket_io.hpp,
+  // after_stream_read). A `recv` that cuts transfers short while bytes are
+  // left must set it false, or the reader would wait for an edge that
+  // never comes.
+  bool short_recv_empties;
 };
 
 extern syscall_table sys;

@@ -114,6 +114,25 @@ TEST(faults, short_writes_and_reads_still_move_every_byte) {
   });
 }
 
+TEST(faults, short_reads_that_leave_bytes_on_a_registered_socket_still_move_every_byte) {
+  loop lp;
+  lp.run_until_complete([&] {
+    auto [a, b] = socketpair();
+    std::string got(10, '\0');
+    auto reader = weft::spawn([&, &s = b] { s.read_exact(bytes(got)); });
+    weft::yield_now();  // the reader waits: b is registered
+    // Cut short with bytes left, unlike the kernel's recv: the socket layer
+    // must not take a short read for an empty queue.
+    faults f({4, 3, 2, 1});
+    sys.recv = &faulty_recv;
+    sys.short_recv_empties = false;
+    a.write_all(bytes("0123456789"));
+    reader.join();
+    EXPECT_EQ(got, "0123456789");
+    EXPECT_EQ(schedule::calls, 4u);
+  });
+}
+
 TEST(faults, econnreset_on_recv_is_a_system_error_with_that_code) {
   loop lp;
   lp.run_until_complete([&] {

@@ -1,17 +1,20 @@
 // Sockets on the real reactor over loopback: data, errors, timeouts (virtual
-// time), cancellation, closing under a waiter, fairness.
+// time), cancellation, closing under a waiter, the readiness a registration
+// keeps, fairness.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#include "net/syscalls.hpp"
 #include "net_test_util.hpp"
 #include "weft/error.hpp"
 #include "weft/net/udp.hpp"
@@ -335,6 +338,83 @@ TEST(tcp, operations_on_a_closed_socket_are_ebadf) {
     char buf[1];
     EXPECT_EQ(error_of([&] { client.read_some(std::as_writable_bytes(std::span(buf))); }), EBADF);
   });
+}
+
+// Counts the socket layer's recv calls on one fd, passing them through.
+struct counting_recv {
+  static inline int fd = -1;
+  static inline int calls = 0;
+  static ssize_t recv(int f, void* buf, size_t len, int flags) {
+    if (f == fd) ++calls;
+    return detail::libc_syscalls.recv(f, buf, len, flags);
+  }
+  explicit counting_recv(int f) {
+    fd = f;
+    calls = 0;
+    detail::sys.recv = &recv;
+  }
+  ~counting_recv() { detail::sys = detail::libc_syscalls; }
+  counting_recv(const counting_recv&) = delete;
+  counting_recv& operator=(const counting_recv&) = delete;
+};
+
+// An echo task on `server`, `rounds` pings from `client`, then end of
+// stream; returns the recv calls the echo task made.
+int echo_recvs(stream_socket& client, stream_socket& server, int rounds) {
+  counting_recv counting(server.native_handle());
+  auto echo = weft::spawn([&s = server] {
+    std::array<std::byte, 64> buf;
+    while (std::size_t n = s.read_some(buf)) s.write_all(std::span(buf).first(n));
+  });
+  std::string back(4, '\0');
+  for (int i = 0; i < rounds; ++i) {
+    client.write_all(bytes("ping"));
+    client.read_exact(bytes(back));
+    EXPECT_EQ(back, "ping");
+  }
+  client.shutdown_write();
+  echo.join();
+  return counting.calls;
+}
+
+TEST(readiness, a_short_read_spares_the_recv_that_would_find_nothing) {
+  loop lp;
+  lp.run_until_complete([&] {
+    // One recv per ping (4 bytes of 64 asked: the queue is empty, so the
+    // next read waits for the next edge without a recv), one that finds
+    // nothing after the first ping, which the echo read before its socket
+    // was registered (the registration comes with the first wait), and one
+    // that reads the end of stream. Without the rule: 20 more, 41.
+    auto [a, b] = socketpair();
+    EXPECT_EQ(echo_recvs(a, b, 20), 20 + 1 + 1);
+    auto [client, server] = tcp_pair();
+    EXPECT_EQ(echo_recvs(client, server, 20), 20 + 1 + 1);
+  });
+}
+
+TEST(readiness, bytes_and_end_of_stream_in_one_read_still_end_the_stream) {
+  // The short read that takes the last bytes also takes the end of stream;
+  // the read after it must return 0, not wait for an edge. Both orders: the
+  // end of stream seen by the poll that wakes the reader, or arriving after
+  // it (its edge still to come). A 1 s timeout on virtual time turns a
+  // reader that waits for good into a timeout_error.
+  for (bool eof_after_the_wake : {false, true}) {
+    loop lp({.virtual_time = true});
+    lp.run_until_complete([&] {
+      auto [a, b] = socketpair();
+      auto reader = weft::spawn([&s = b] {
+        std::string got;
+        char buf[64];
+        while (std::size_t n = s.read_some(std::as_writable_bytes(std::span(buf)), 1s)) got.append(buf, n);
+        return got;
+      });
+      weft::yield_now();  // the reader waits, registered
+      a.write_all(bytes("last"));
+      if (eof_after_the_wake) weft::yield_now();  // the poll behind this yield wakes the reader after us
+      a.shutdown_write();
+      EXPECT_EQ(reader.join(), "last") << "eof after the wake: " << eof_after_the_wake;
+    });
+  }
 }
 
 TEST(fairness, a_task_that_always_finds_data_yields_after_the_budget) {
