@@ -42,8 +42,11 @@ void check_config(std::string_view text) {
     check(digits != std::string::npos && digits > source.size() + 1 && e.compare(digits, 2, ": ") == 0);
   }
   if (!r.value) return;
-  check(!r.value->files.empty());
+  // Without [[file]] tables only an include_dir may supply them, which
+  // load_config reads (parse_config leaves the directory alone).
+  check(!r.value->files.empty() || !r.value->include_dir.empty());
   check(r.value->state_dir.empty() || normalised(r.value->state_dir));
+  check(r.value->include_dir.empty() || normalised(r.value->include_dir));
   std::set<std::string> paths;
   std::map<std::string, const rotated::file_policy*> groups;
   for (const rotated::file_policy& f : r.value->files) {
