@@ -2,6 +2,7 @@
 // translated or named with the reason, on fixtures in the style of the
 // logrotate.d files Debian's packages install (tests/rotated/logrotate.d).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "logrotate_import.hpp"
 #include "support.hpp"
@@ -30,6 +31,24 @@ rotated::config parsed(const rotated::import_result& r, std::size_t files) {
 
 bool has_line(const std::string& text, const std::string& line) {
   return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+// The files themselves, as Debian 12's packages install them (apt, dpkg,
+// nginx-common, rsyslog, and logrotate's btmp and wtmp; .ci/install-deps
+// installs the packages for this test): each translates into a valid
+// configuration with every translation error-free.
+TEST(rotated_import, the_logrotate_d_files_installed_by_debian_packages_translate) {
+  for (const char* name : {"apt", "dpkg", "nginx", "rsyslog", "btmp", "wtmp"}) {
+    const std::string path = std::string("/etc/logrotate.d/") + name;
+    ASSERT_EQ(::access(path.c_str(), R_OK), 0) << path << " is not installed: run .ci/install-deps";
+    auto r = rotated::import_logrotate({path});
+    EXPECT_TRUE(r.errors.empty()) << path;
+    EXPECT_GE(r.files, 1u) << path;
+    auto c = rotated::parse_config(r.toml, path + ".toml");
+    for (const auto& e : c.errors) ADD_FAILURE() << e << "\n" << r.toml;
+    ASSERT_TRUE(c.value) << path;
+    EXPECT_EQ(c.value->files.size(), r.files) << path;
+  }
 }
 
 TEST(rotated_import, dpkg_translates_completely) {
