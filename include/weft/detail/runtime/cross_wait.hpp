@@ -20,8 +20,9 @@
 //
 // The wake-up: a cross_wake posts a reference to the waiter's token to the
 // waiter's loop as a remote wake-up (loop_core::post_remote_wakeup, the
-// queue of call_soon_threadsafe: batched, a burst of posts writes the
-// loop's eventfd at most once, and none while the loop is awake). On that
+// queue of call_soon_threadsafe: batched, a burst of posts wakes the loop
+// at most once, by futex or eventfd (src/loop/reactor_epoll.cpp), and not
+// at all while it is awake). On that
 // loop's thread, as it takes the batch, the token unparks the task if the
 // wait is still on (`armed`); no callback is made. The token is on the heap,
 // reference counted, because the message may arrive after the wait is over
