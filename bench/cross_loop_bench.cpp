@@ -1,22 +1,28 @@
 // Between threads: one message to a task (fiber) on another loop and one
-// back. Each iteration is a round trip; both sides block while they wait
-// (nothing spins), so the figure is dominated by two cross-thread wake-ups.
-// Real time is the figure (report.py compares real time); the benchmark
-// thread's CPU time is the part of it spent on that thread.
+// back. Each iteration is a round trip. A side that blocks while it waits
+// costs a cross-thread wake-up per message, which dominates the figure;
+// weft's loops spin for a while before they block (loop_options::
+// idle_spin), and no_spin turns that off. Real time is the figure
+// (report.py compares real time); the benchmark thread's CPU time is the
+// part of it spent on that thread, all of it where that side spins.
 //
 //   BM_cross_loop_pingpong               weft::runtime with two loops; the
 //                                        benchmark thread is loop 0, an echo
 //                                        task on loop 1; two cross_channels
+//   BM_cross_loop_pingpong/no_spin       the same, idle_spin = 0: both
+//                                        sides block while they wait
 //   BM_cross_loop_pingpong/eventfd_floor two pthreads, a lock-free slot and
 //                                        one eventfd each, written by hand:
 //                                        the least a blocking hand-off costs
 //   BM_cross_loop_pingpong/boost_fiber   Boost.Fiber buffered_channels
-//                                        between fibers on two threads
+//                                        between fibers on two threads; its
+//                                        threads block while they wait
 #include <benchmark/benchmark.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <boost/fiber/all.hpp>
 #include <cerrno>
 #include <cstdint>
@@ -29,8 +35,8 @@ namespace {
 
 constexpr std::uint64_t stop_value = ~std::uint64_t{0};
 
-void BM_cross_loop_pingpong(benchmark::State& state) {
-  weft::runtime rt({.loops = 2});
+void cross_loop_pingpong(benchmark::State& state, std::chrono::nanoseconds idle_spin) {
+  weft::runtime rt({.loops = 2, .loop = {.idle_spin = idle_spin}});
   rt.run([&] {
     weft::cross_channel<std::uint64_t> ping(1, "ping");
     weft::cross_channel<std::uint64_t> pong(1, "pong");
@@ -47,7 +53,11 @@ void BM_cross_loop_pingpong(benchmark::State& state) {
     echo.join();
   });
 }
+void BM_cross_loop_pingpong(benchmark::State& state) { cross_loop_pingpong(state, weft::loop_options{}.idle_spin); }
 BENCHMARK(BM_cross_loop_pingpong);
+
+void BM_cross_loop_pingpong_no_spin(benchmark::State& state) { cross_loop_pingpong(state, {}); }
+BENCHMARK(BM_cross_loop_pingpong_no_spin)->Name("BM_cross_loop_pingpong/no_spin");
 
 // One side of the floor: blocks in read() on its own eventfd, then reads
 // the slot the other side wrote before its write() to that eventfd (the

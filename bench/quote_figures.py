@@ -12,6 +12,7 @@ names the figure; --write fills in the value, --check fails when it differs:
 
 Keys (FIGURES below lists the named ones):
     BENCH median_ns | min_ns | max_ns   a row of a benchmark table
+    BENCH cpu_ns                        its CPU column, where it has one
     BENCH instructions                  callgrind's count per iteration
     BENCH ratio_to REFERENCE            the ratio column of a claim
     NAME                                a named figure out of a program's output
@@ -144,6 +145,8 @@ def figures(text):
                 name = name.group(1)
                 if "median ns" in cells:
                     values[f"{name} median_ns"] = cells["median ns"]
+                if "median CPU ns" in cells:
+                    values[f"{name} cpu_ns"] = cells["median CPU ns"]
                 if "–" in cells.get("min–max ns", ""):
                     values[f"{name} min_ns"], values[f"{name} max_ns"] = cells["min–max ns"].split("–")
                 ir = cells.get("instructions / iteration", "")

@@ -60,11 +60,14 @@ SECTIONS = [
      "and join it. queue_pingpong: a round trip through two queues. timers/N: N tasks sleeping a "
      "random 0-1 s on virtual time, all joined (CPU cost per timer = median / N)."),
     ("Between loops", r"^BM_cross_loop_pingpong",
-     "A round trip between threads: a message to a task on another loop and one back, both sides "
-     "blocking while they wait. weft: two loops of a weft::runtime and two cross_channels; "
-     "eventfd_floor: two pthreads, a lock-free slot and an eventfd each, written by hand (the least a "
-     "blocking hand-off costs); boost_fiber: Boost.Fiber buffered_channels between fibers on two "
-     "threads. Go's channels with GOMAXPROCS=2 are under \"other runtimes\" below."),
+     "A round trip between threads: a message to a task on another loop and one back. weft: two loops "
+     "of a weft::runtime and two cross_channels, with the loops' default spin before sleep "
+     "(loop_options::idle_spin, docs/multicore.md); no_spin: the same with idle_spin = 0, so both sides "
+     "block while they wait; eventfd_floor: two pthreads, a lock-free slot and an eventfd each, written "
+     "by hand (the least a blocking hand-off costs); boost_fiber: Boost.Fiber buffered_channels between "
+     "fibers on two threads (its threads block while they wait). The CPU column is the benchmark "
+     "thread's CPU time per round trip (one side's): a spinning side spends its wait on the CPU. Go's "
+     "channels with GOMAXPROCS=2 are under \"other runtimes\" below."),
     ("Sockets", r"^BM_socket_",
      "Two tasks of one loop bouncing 64 bytes over a Unix socket pair; one iteration is a round trip "
      "(two waits, two polls). registered: weft::net sockets, in epoll once for their lifetime; "
@@ -85,7 +88,11 @@ CLAIMS = [
     ("BM_socket_pingpong/registered", "<=", 1.0, "BM_socket_pingpong/per_wait", "issue 15"),
     ("BM_cross_loop_pingpong", "<=", 1.2, "BM_cross_loop_pingpong/eventfd_floor", "issue 19"),
     ("BM_cross_loop_pingpong", "<", 1.0, "BM_cross_loop_pingpong/boost_fiber", "issue 19"),
+    ("BM_cross_loop_pingpong/no_spin", "<=", 1.2, "BM_cross_loop_pingpong/eventfd_floor", "issue 19, spin off"),
 ]
+
+# Sections whose table also shows the benchmark thread's CPU time.
+CPU_SECTIONS = {"Between loops"}
 
 # (benchmark, its function as callgrind names it). Wildcards allowed; the
 # name must end with the parameter list so that lambdas inside the
@@ -176,7 +183,7 @@ def run_benchmarks(bench, repetitions, name_filter):
         command.append(f"--benchmark_filter={name_filter}")
     print(f"report.py: running {' '.join(command)}", file=sys.stderr)
     output = json.loads(run(command).stdout)
-    samples, errors, order = {}, {}, {}
+    samples, cpu_samples, errors, order = {}, {}, {}, {}
     for entry in output["benchmarks"]:
         if entry.get("run_type") != "iteration":
             continue
@@ -187,9 +194,11 @@ def run_benchmarks(bench, repetitions, name_filter):
             errors[name] = entry.get("error_message", "error")
             continue
         samples.setdefault(name, []).append(entry["real_time"] * TO_NS[entry["time_unit"]])
+        cpu_samples.setdefault(name, []).append(entry["cpu_time"] * TO_NS[entry["time_unit"]])
     output["context"]["load_avg_after"] = read_load_average()
     summary = {name: {"median": statistics.median(samples[name]), "min": min(samples[name]),
-                      "max": max(samples[name]), "n": len(samples[name])}
+                      "max": max(samples[name]), "n": len(samples[name]),
+                      "cpu_median": statistics.median(cpu_samples[name])}
                for name in sorted(samples, key=lambda n: order[n])}
     return summary, errors, output["context"], command
 
@@ -404,11 +413,15 @@ def render(args, summary, errors, context, command, verdicts, instructions, mill
             add("")
         if names:
             show_ir = any(n in instructions for n in names)
-            add("| benchmark | median ns | min–max ns |" + (" instructions / iteration |" if show_ir else ""))
-            add("|---|---:|---:|" + ("---:|" if show_ir else ""))
+            show_cpu = title in CPU_SECTIONS
+            add("| benchmark | median ns | min–max ns |" + (" median CPU ns |" if show_cpu else "") +
+                (" instructions / iteration |" if show_ir else ""))
+            add("|---|---:|---:|" + ("---:|" if show_cpu else "") + ("---:|" if show_ir else ""))
             for name in names:
                 s = summary[name]
                 row = f"| `{name}` | {fmt_ns(s['median'])} | {fmt_ns(s['min'])}–{fmt_ns(s['max'])} |"
+                if show_cpu:
+                    row += f" {fmt_ns(s['cpu_median'])} |"
                 if show_ir:
                     ir = instructions.get(name)
                     row += f" {ir[0]:.1f} |" if ir and ir[0] is not None else " – |"

@@ -11,7 +11,9 @@
 //      make ready runs next turn);
 //   2. polls the reactor: without waiting if anything is ready, else until
 //      the next timer, else for as long as something outside can still wake
-//      the loop; tasks whose fds are ready join the queue;
+//      the loop; tasks whose fds are ready join the queue. A loop with no
+//      fd waited on may first spin for a message from another thread
+//      (loop_options::idle_spin);
 //   3. fires the due timers in (deadline, scheduling) order: their tasks and
 //      callbacks join the queue.
 // So a program on virtual time produces the same trace on every run.
@@ -80,6 +82,16 @@ struct loop_options {
   // since the loop sleeps in epoll_pwait2 until its next deadline.
   // Zero: leave the thread's slack alone. See docs/event-loop.md, "Time".
   std::chrono::nanoseconds timer_slack = std::chrono::microseconds(1);
+  // Spinning before sleep: a loop about to block with no fd waited on (so
+  // only another thread can wake it: a cross-loop message, an executor's
+  // result, call_soon_threadsafe) first watches for a message for up to
+  // this long, adapting how long to how soon messages came after earlier
+  // sleeps, and not at all once the machine looks loaded (its spin lost
+  // the CPU). It trades up to this much CPU per sleep for a wake-up that
+  // costs no syscall and, on a virtual machine, no hypervisor round trip.
+  // Zero (or less): never spin. See docs/multicore.md, "Spinning before
+  // sleep".
+  std::chrono::nanoseconds idle_spin = std::chrono::microseconds(100);
   // Fiber dump on demand: when this signal arrives (e.g. SIGUSR1, from
   // `kill -USR1 <pid>`), the loop writes dump() to stderr at its next turn.
   // The handler is installed while such a loop exists; it only sets a flag

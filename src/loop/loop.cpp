@@ -160,6 +160,15 @@ bool loop_core::turn() {
   // remote queue has its own flag).
   bool io_happened = false;
   bool blocks = !timeout || timeout->count() > 0;
+  // Only another thread can wake a loop with no fd watched: it may spin
+  // for that first (src/loop/idle_spin.hpp), then sleeps what is left.
+  bool idle = blocks && reactor.watched() == 0;
+  if (idle && spinner.spin(remote_pending, timeout)) {
+    idle = false;  // a message came: no sleep
+    timeout = std::chrono::nanoseconds::zero();
+    last_now = now();
+  }
+  blocks = !timeout || timeout->count() > 0;
   if (blocks || reactor.watched() > 0) {
     // Dekker with post_remote() (src/loop/timer.cpp): announce the sleep,
     // then look at the queue; a sender either sees the announcement and
@@ -178,6 +187,7 @@ bool loop_core::turn() {
       last_now = now();
     }
   }
+  if (idle) spinner.woke(remote_pending.load(std::memory_order_acquire));
   if (remote_pending.load(std::memory_order_acquire)) take_remote();
   if (options.virtual_time && ready.empty() && !io_happened && !returning() && !timers.empty() &&
       timers.top_deadline() > virtual_now)

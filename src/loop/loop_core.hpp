@@ -22,6 +22,7 @@
 
 #include "annotated_mutex.hpp"
 #include "debug/registry.hpp"
+#include "loop/idle_spin.hpp"
 #include "loop/reactor_epoll.hpp"
 #include "loop/timer_heap.hpp"
 #include "loop/timer_slack.hpp"
@@ -158,6 +159,7 @@ class loop_core : public scheduler_state {
   loop_options options;
   timer_heap timers;
   reactor_epoll reactor;
+  idle_spin spinner{options.idle_spin};
   list<task_base> tasks;                  // unfinished
   list<task_base> held;                   // finished, referenced by handles
   list<future_base> futures;              // every future made on this loop and not yet destroyed
