@@ -1,19 +1,23 @@
 /* The limit in bench/echo_compare: a hand-written, level-triggered epoll echo
- * server in C, one thread, what a server written straight to the kernel does.
+ * server in C, what a server written straight to the kernel does.
  *
- *   epoll_echo_server [HOST [PORT]]     (127.0.0.1, 0 = any free port)
+ *   epoll_echo_server [HOST [PORT [THREADS]]]   (127.0.0.1, 0 = any free port, 1)
  *
  * Prints "listening on HOST:PORT" as its first line, like weft's
  * examples/net/echo_server, and serves until killed. Each readable
  * connection gets one read of up to 64 KiB and one write of what came; bytes
  * the socket would not take wait in a per-connection buffer, with EPOLLOUT
- * on, while reading from that connection pauses.
+ * on, while reading from that connection pauses. With THREADS > 1, each
+ * thread has its own SO_REUSEPORT listener and epoll set, as weft's
+ * `--loops N` has one per loop (echo_compare --loops compares the two).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,23 +62,21 @@ static int send_pending(struct connection* c) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  const char* host = argc > 1 ? argv[1] : "127.0.0.1";
-  int port = argc > 2 ? atoi(argv[2]) : 0;
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-    fprintf(stderr, "epoll_echo_server: %s is not an IPv4 address\n", host);
-    return 2;
-  }
+static int listener(struct sockaddr_in* addr) {
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
-  if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) die("socket");
-  if (bind(lfd, (struct sockaddr*)&addr, sizeof addr) != 0 || listen(lfd, 4096) != 0) die("bind");
-  socklen_t len = sizeof addr;
-  if (getsockname(lfd, (struct sockaddr*)&addr, &len) != 0) die("getsockname");
-  printf("listening on %s:%d\n", host, ntohs(addr.sin_port));
-  fflush(stdout);
+  if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    die("socket");
+  if (bind(lfd, (struct sockaddr*)addr, sizeof *addr) != 0 || listen(lfd, 4096) != 0) die("bind");
+  socklen_t len = sizeof *addr;
+  if (getsockname(lfd, (struct sockaddr*)addr, &len) != 0) die("getsockname");
+  return lfd;
+}
 
+static void* serve(void* arg) {
+  int lfd = (int)(intptr_t)arg;
+  int one = 1;
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) die("epoll_create1");
   struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL}; /* NULL: the listener */
@@ -119,4 +121,27 @@ int main(int argc, char** argv) {
       else if (s > 0) set_events(ep, c, EPOLLOUT);
     }
   }
+  return NULL;
+}
+
+int main(int argc, char** argv) {
+  const char* host = argc > 1 ? argv[1] : "127.0.0.1";
+  int port = argc > 2 ? atoi(argv[2]) : 0;
+  int threads = argc > 3 ? atoi(argv[3]) : 1;
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  if (inet_pton(AF_INET, host, &addr.sin_addr) != 1 || threads < 1) {
+    fprintf(stderr, "epoll_echo_server: usage: [HOST [PORT [THREADS]]], HOST an IPv4 address, THREADS >= 1\n");
+    return 2;
+  }
+  /* Every listener before the first line: a client that reads the port
+   * then connects finds them all. */
+  int first = listener(&addr);
+  for (int t = 1; t < threads; ++t) {
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, serve, (void*)(intptr_t)listener(&addr)) != 0) die("pthread_create");
+  }
+  printf("listening on %s:%d\n", host, ntohs(addr.sin_port));
+  fflush(stdout);
+  serve((void*)(intptr_t)first);
+  return 0;
 }
