@@ -143,6 +143,7 @@ struct config {
   // A drop-in directory (`include_dir`): its NAME.toml files add [[file]]
   // tables (load_config reads them; parse_config only records the key).
   std::string include_dir;
+  int include_dir_line = 0;  // where `source` sets it, for messages
   std::vector<file_policy> files;
 };
 

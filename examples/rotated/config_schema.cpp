@@ -551,6 +551,7 @@ config_result parse_text(std::string_view text, const std::string& source, bool 
         std::string& dir = key == "state_dir" ? cfg.state_dir : cfg.include_dir;
         dir = normalise_path(*s, why);
         if (dir.empty()) r.at(v, "'" + std::string(key) + "' " + why);
+        if (key == "include_dir") cfg.include_dir_line = key_line;
       }
     } else if (key == "file") {
       const toml::array* files = v.as_array();
@@ -640,15 +641,16 @@ void check_olddirs(const config& part, std::vector<std::string>& errors) {
 // order; hidden files and other names skipped) to `cfg`, or the errors.
 void load_drop_ins(config& cfg, bool as_root, std::vector<std::string>& errors) {
   const std::string& dir = cfg.include_dir;
+  const std::string where = cfg.source + ":" + std::to_string(cfg.include_dir_line) + ": include_dir " + dir + ": ";
   unique_fd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   struct stat st {};
   if (!dirfd || ::fstat(dirfd.get(), &st) != 0) {
-    errors.push_back(cfg.source + ": include_dir " + dir + ": " + std::strerror(errno));
+    errors.push_back(where + std::strerror(errno));
     return;
   }
   if (as_root && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
-    errors.push_back(dir +
-                     ": refusing a drop-in directory not owned by root or writable by group or others "
+    errors.push_back(where +
+                     "refusing a drop-in directory not owned by root or writable by group or others "
                      "(running as root)");
     return;
   }
@@ -656,7 +658,7 @@ void load_drop_ins(config& cfg, bool as_root, std::vector<std::string>& errors) 
   dir_stream d(listing >= 0 ? ::fdopendir(listing) : nullptr);
   if (!d) {
     if (listing >= 0) ::close(listing);
-    errors.push_back(dir + ": cannot list: " + std::strerror(errno));
+    errors.push_back(where + "cannot list: " + std::strerror(errno));
     return;
   }
   std::vector<std::string> names;

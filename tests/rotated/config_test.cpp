@@ -330,6 +330,23 @@ TEST(rotated_config, include_dir_adds_the_file_tables_of_its_toml_files) {
                                       ": nothing to watch"}));
 }
 
+// A drop-in directory that cannot be read, or that root may not trust, is
+// reported at the include_dir line, as every other mistake is.
+TEST(rotated_config, an_include_dir_it_cannot_use_is_reported_at_its_line) {
+  rotated_test::temp_dir dir;
+  rotated_test::write_text(dir / "main.toml", "state_dir = \"/s\"\ninclude_dir = \"" + dir / "rotated.d" + "\"\n",
+                           0644);
+  EXPECT_EQ(rotated::load_config(dir / "main.toml", false).errors,
+            (std::vector<std::string>{dir / "main.toml:2: include_dir " + dir / "rotated.d" +
+                                      ": No such file or directory"}));
+  ASSERT_EQ(::mkdir((dir / "rotated.d").c_str(), 0775), 0);
+  ASSERT_EQ(::chmod((dir / "rotated.d").c_str(), 0775), 0);  // whatever the umask
+  EXPECT_EQ(rotated::load_config(dir / "main.toml", true).errors,
+            (std::vector<std::string>{dir / "main.toml:2: include_dir " + dir / "rotated.d" +
+                                      ": refusing a drop-in directory not owned by root or writable by group or "
+                                      "others (running as root)"}));
+}
+
 TEST(rotated_config, dateext_takes_true_or_a_pattern_it_can_recognise) {
   auto f = [](const std::string& line) {
     return config_from("[[file]]\npath = \"/a\"\nkeep = 2\ndaily = true\n" + line + "\n").files[0].dateext;
