@@ -65,12 +65,16 @@ bool idle_spin::switched_out(clock::time_point now) noexcept {
   return switched;
 }
 
-// At most once per look_interval: a switch since the last look, if that
-// look was recent (the count then covers spinning, not a long-past spell).
-void idle_spin::look_for_contention(clock::time_point now) noexcept {
-  if (now - last_look_ < look_interval) return;
+// A switch since the last look, if that look was recent: then the count
+// covers spinning, not a long stretch without (which only re-baselines).
+bool idle_spin::contended(clock::time_point now) noexcept {
   bool recent = now - last_look_ <= stale_look;
-  if (switched_out(now) && recent) policy_.lost_cpu(since_epoch(now));
+  return switched_out(now) && recent;
+}
+
+// At most once per look_interval.
+void idle_spin::look_for_contention(clock::time_point now) noexcept {
+  if (now - last_look_ >= look_interval && contended(now)) policy_.lost_cpu(since_epoch(now));
 }
 
 bool idle_spin::spin(const std::atomic<bool>& pending, std::optional<std::chrono::nanoseconds>& timeout) noexcept {
@@ -96,7 +100,7 @@ bool idle_spin::spin(const std::atomic<bool>& pending, std::optional<std::chrono
     clock::time_point t = clock::now();
     bool gap = t - last >= lost_cpu_gap;
     last = t;
-    if (gap && switched_out(t)) {
+    if (gap && contended(t)) {
       policy_.lost_cpu(since_epoch(t));
       break;
     }

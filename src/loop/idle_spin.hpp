@@ -26,14 +26,14 @@
 // later. So the spin calls sched_yield() every few µs (a thread it keeps
 // from its CPU, perhaps the sender, gets it), and the loop watches its
 // thread's involuntary context switches (getrusage's ru_nivcsw; a yield
-// that runs someone else counts as one). One during a gap of `lost_cpu_gap`
-// between two clock reads of a spin, or one between two readings of the
-// count taken by spins (at most once per look_interval, and only readings
-// up to stale_look apart), means that another thread wanted this CPU. The
-// machine is then loaded, and no loop of the process spins for a quiet
-// period, which doubles with each loss that follows the last period within
-// its length (up to a second) and otherwise starts over
-// (contention_window).
+// that runs someone else counts as one), reading the count when a spin's
+// clock shows a gap of `lost_cpu_gap`, and otherwise at most once per
+// look_interval. A switch between two readings up to stale_look apart
+// (a longer stretch, or one without spinning, only re-baselines) means
+// that another thread wanted this CPU. The machine is then loaded, and no
+// loop of the process spins for a quiet period, which doubles with each
+// loss that follows the last period within its length (up to a second) and
+// otherwise starts over (contention_window).
 //
 // Loop thread only, except contention_window (any thread).
 #pragma once
@@ -123,6 +123,7 @@ class idle_spin {
  private:
   static std::chrono::nanoseconds since_epoch(clock::time_point t) noexcept { return t.time_since_epoch(); }
   bool switched_out(clock::time_point now) noexcept;
+  bool contended(clock::time_point now) noexcept;
   void look_for_contention(clock::time_point now) noexcept;
   idle_spin_policy policy_;
   bool enabled_;
