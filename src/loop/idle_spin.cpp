@@ -50,7 +50,7 @@ void idle_spin_policy::slept(duration now, duration after, bool by_message) noex
 }
 
 idle_spin::idle_spin(std::chrono::nanoseconds limit, contention_window& contention) noexcept
-    : policy_(limit, contention), enabled_(limit.count() > 0) {
+    : policy_(limit, contention) {
   switched_out(clock::now());
 }
 
@@ -78,7 +78,7 @@ void idle_spin::look_for_contention(clock::time_point now) noexcept {
 }
 
 bool idle_spin::spin(const std::atomic<bool>& pending, std::optional<std::chrono::nanoseconds>& timeout) noexcept {
-  if (!enabled_) return false;
+  if (!policy_.enabled()) return false;
   clock::time_point start = clock::now();
   idle_since_ = start;
   std::chrono::nanoseconds budget = policy_.budget(since_epoch(start));
@@ -111,7 +111,7 @@ bool idle_spin::spin(const std::atomic<bool>& pending, std::optional<std::chrono
 }
 
 void idle_spin::woke(bool by_message) noexcept {
-  if (!enabled_) return;
+  if (!policy_.enabled()) return;
   clock::time_point t = clock::now();
   policy_.slept(since_epoch(t), t - idle_since_, by_message);
 }

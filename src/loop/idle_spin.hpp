@@ -72,10 +72,12 @@ class idle_spin_policy {
  public:
   using duration = std::chrono::nanoseconds;
 
-  // limit zero: never spin.
+  // limit zero (or less): never spin.
   idle_spin_policy(duration limit, contention_window& contention) noexcept
       : limit_(limit), start_(limit / 8), contention_(contention) {}
 
+  // Whether it may ever spin (a positive limit).
+  bool enabled() const noexcept { return limit_ > duration::zero(); }
   // How long to spin at `now`.
   duration budget(duration now) const noexcept { return contention_.quiet(now) ? duration::zero() : budget_; }
   // A spin (or none), then a sleep: the loop woke at `now`, `after` it went
@@ -126,7 +128,6 @@ class idle_spin {
   bool contended(clock::time_point now) noexcept;
   void look_for_contention(clock::time_point now) noexcept;
   idle_spin_policy policy_;
-  bool enabled_;
   long involuntary_switches_ = 0;  // getrusage's ru_nivcsw at the last look
   clock::time_point last_look_{};
   clock::time_point idle_since_{};
