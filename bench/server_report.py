@@ -12,6 +12,8 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench", "net"))
+import compare_common as cc  # noqa: E402
 CHART = "docs/performance-servers.png"
 
 # (script arguments, title, reference server, what the cases are)
@@ -24,7 +26,9 @@ RUNS = [
      "one acceptor handing connections round-robin), and beside them the hand-written epoll server on one "
      "thread and on two (`epoll/2`: a SO_REUSEPORT listener and epoll set per thread, the same CPUs). On 2 "
      "CPUs the client shares a CPU with the second loop or thread, so req/s says little; server CPU per "
-     "request is the figure."),
+     "request is the figure. `/batch`: the same servers under SCHED_BATCH (`chrt -b 0`), whose threads do "
+     "not preempt the client when its request wakes them (bench/echo_compare says why that matters here); "
+     "their ratios are to `weft/1/batch`."),
     ("http", ["bench/http_compare"], "HTTP servers", "nginx",
      "wrk -t1 -c100 with keep-alive against weft's examples/net/http_server and nginx (one worker, access log "
      "off, the same document root): a fixed 13-byte response and a 4 KiB static file."),
@@ -34,20 +38,22 @@ RUNS = [
 # gets longer windows and more rounds than the others: it checks a ratio of
 # CPU per request between two configurations of one server, which 0.3 s
 # windows on a shared 2-CPU machine leave swinging by more than the 10 %
-# the claim allows; 5 rounds of 1 s add about a minute.
+# the claim allows; 5 rounds of 1 s add about three minutes.
 QUICK = {"echo": ["--quick"], "loops": ["--quick", "--rounds", "5", "--seconds", "1"], "http": []}
 
 # (run, server, case or None for every case, figure, relation, factor, source, reference); figure: rps
-# or cpu, each the ratio of the server's median to the reference's in the same case; reference None:
-# the run's reference server. The epoll/2 line is no claim on weft: it shows what splitting one
-# server over two threads costs a hand-written server on the same CPUs.
+# or cpu, each the median over the rounds of the server's figure over the reference's in the same case
+# and round; reference None: the run's reference server. The epoll/2 lines are no claim on weft: they
+# show what splitting one server over two threads costs a hand-written server on the same CPUs.
 CLAIMS = [
     ("echo", "weft", None, "rps", ">=", 0.95, "issue 15", None),
     ("echo", "weft", None, "cpu", "<=", 1.1, "issue 15", None),
     ("echo", "weft", "100", "rps", ">=", 1.0, "issue 15", "asio"),
     ("echo", "weft", "1000", "rps", ">=", 1.0, "issue 15", "asio"),
     ("loops", "weft/2", None, "cpu", "<=", 1.1, "issue 19", None),
+    ("loops", "weft/2/batch", None, "cpu", "<=", 1.1, "issue 19, SCHED_BATCH", "weft/1/batch"),
     ("loops", "epoll/2", None, "cpu", "<=", 1.1, "the same split, hand-written", "epoll/1"),
+    ("loops", "epoll/2/batch", None, "cpu", "<=", 1.1, "the same split, hand-written", "epoll/1/batch"),
     ("http", "weft", None, "rps", ">=", 1.0, "issue 15", None),
 ]
 
@@ -57,9 +63,19 @@ def parse(output):
     rows = {}
     for line in output.splitlines():
         parts = line.split()
-        if len(parts) == 5 and not line.startswith("#"):
+        if len(parts) == 5 and not line.startswith(("#", "=")):
             rows[(parts[0], parts[1])] = tuple(float(x) for x in parts[2:])
     return rows
+
+
+def parse_rounds(output):
+    """{(server, case): [(req_s, p99_us, cpu_us) of each round]} from its '=' lines."""
+    rounds = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 7 and parts[0] == "=":
+            rounds.setdefault((parts[1], parts[2]), []).append(tuple(float(x) for x in parts[4:]))
+    return rounds
 
 
 def run_all(quick):
@@ -72,18 +88,23 @@ def run_all(quick):
     return results
 
 
-def ratio(rows, server, reference, case, column):
-    a, b = rows.get((server, case)), rows.get((reference, case))
-    if not a or not b or b[column] == 0:
-        return None
-    return a[column] / b[column]
+def table_reference(reference, server):
+    """The row a table's ratio compares `server` with: a /batch server (a
+    run under SCHED_BATCH) with the reference under SCHED_BATCH too."""
+    return reference + "/batch" if server.endswith("/batch") else reference
+
+
+def ratio(rounds, server, reference, case, column):
+    """The median of each round's ratio (compare_common.paired_ratio)."""
+    a, b = rounds.get((server, case)), rounds.get((reference, case))
+    return cc.paired_ratio(a, b, column) if a and b else None
 
 
 def evaluate(results):
     verdicts = []
     for run, server, only_case, figure, relation, factor, source, reference in CLAIMS:
         _, output, _ = results.get(run, (1, "", ""))
-        rows = parse(output)
+        rows = parse_rounds(output)
         reference = reference or next(r[3] for r in RUNS if r[0] == run)
         cases = [only_case] if only_case else sorted({c for (_, c) in rows}, key=case_order) or ["every case"]
         for case in cases:
@@ -116,9 +137,10 @@ def render(results, verdicts, chart_made):
         add(f"### {title}")
         add("")
         code, output, errors = results[key]
-        add(what + f" `python3 {' '.join(script)}`; ratios to `{reference}` in the same case.")
+        add(what + f" `python3 {' '.join(script)}`; ratios to `{reference}` in the same case, each the "
+            "median over the rounds of that round's ratio.")
         add("")
-        rows = parse(output)
+        rows, rounds = parse(output), parse_rounds(output)
         if code != 0 or not rows:
             add(f"Not measured: the script exited with {code}.")
             add("")
@@ -129,8 +151,9 @@ def render(results, verdicts, chart_made):
         add("| server | case | req/s | p99 µs | server CPU µs / request | req/s ratio | CPU ratio |")
         add("|---|---|---:|---:|---:|---:|---:|")
         for (server, case), (rps, p99, cpu) in sorted(rows.items(), key=lambda kv: (case_order(kv[0][1]), kv[0][0])):
+            ref = table_reference(reference, server)
             shown = ["" if r is None else f"{r:.2f}"
-                     for r in (ratio(rows, server, reference, case, 0), ratio(rows, server, reference, case, 2))]
+                     for r in (ratio(rounds, server, ref, case, 0), ratio(rounds, server, ref, case, 2))]
             add(f"| `{server}` | {case} | {rps:,.0f} | {p99:,.0f} | {cpu:.2f} | {shown[0]} | {shown[1]} |")
         spread = [line[2:] for line in output.splitlines() if line.startswith("# ")]
         if spread:

@@ -65,13 +65,21 @@ def build_weft_examples(targets):
     return found
 
 
-class server:
-    """A server process pinned to `cpus` (SERVER_CPU unless given); `port` is read from its first line."""
+def sched_batch():
+    """Puts the calling process under SCHED_BATCH (what `chrt -b 0` does);
+    its threads inherit it."""
+    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
-    def __init__(self, name, argv, env=None, cpus=SERVER_CPU):
+
+class server:
+    """A server process pinned to `cpus` (SERVER_CPU unless given), under
+    SCHED_BATCH with `batch`; `port` is read from its first line."""
+
+    def __init__(self, name, argv, env=None, cpus=SERVER_CPU, batch=False):
         self.name = name
         self.proc = subprocess.Popen(["taskset", "-c", cpus, *argv], stdout=subprocess.PIPE,
-                                     env={**os.environ, **(env or {})}, text=True, start_new_session=True)
+                                     env={**os.environ, **(env or {})}, text=True, start_new_session=True,
+                                     preexec_fn=sched_batch if batch else None)
         line = self.proc.stdout.readline()
         if not line.startswith("listening on "):
             self.stop()
@@ -112,18 +120,34 @@ def header(title, rounds):
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 
 
-def report(rows, reference, label):
-    """rows: {(server, case): [(req_s, p99_us, cpu_us), ...]}. Prints the
-    median lines, then as comments each figure's min-max and req/s and CPU
-    per request as ratios to `reference` in the same case."""
+def paired_ratio(runs, reference_runs, column):
+    """The median over rounds of one figure's ratio to the reference's in
+    the same round. Round r of each was measured within one case's turn,
+    seconds apart, so a machine that turns slower or faster for a while
+    (these shared VMs do, by up to 1.7 times) moves both alike; the ratio of
+    two medians would take each from whichever rounds the mode favoured."""
+    ratios = [a[column] / b[column] for a, b in zip(runs, reference_runs) if b[column] > 0]
+    return statistics.median(ratios) if ratios else None
+
+
+def report(rows, reference, label, reference_of=None):
+    """rows: {(server, case): [(req_s, p99_us, cpu_us) of each round]}.
+    Prints the median lines, each round's figures as '= server case round
+    req/s p99 cpu' lines, then as comments each figure's min-max and req/s
+    and CPU per request as ratios (paired_ratio) to a reference server in
+    the same case: reference_of(name) when given, else `reference` (which
+    names them)."""
     med = {k: tuple(statistics.median(r[i] for r in v) for i in range(3)) for k, v in rows.items()}
     for (name, case), (rps, p99, cpu) in med.items():
         print(f"{name} {case} {rps:.0f} {p99:.0f} {cpu:.2f}")
-    print(f"# {'server':<10} {label:<8} {'req/s min-max':>17} {'p99 us min-max':>15} {'cpu us/req min-max':>19}"
-          f" {'req/s ratio':>11} {'cpu ratio':>9}  (ratios to {reference})")
     for (name, case), v in rows.items():
-        ref = med.get((reference, case))
-        ratio = f"{med[(name, case)][0] / ref[0]:11.2f} {med[(name, case)][2] / ref[2]:9.2f}" if ref else ""
+        for r, (rps, p99, cpu) in enumerate(v):
+            print(f"= {name} {case} {r} {rps:.0f} {p99:.0f} {cpu:.2f}")
+    print(f"# {'server':<10} {label:<8} {'req/s min-max':>17} {'p99 us min-max':>15} {'cpu us/req min-max':>19}"
+          f" {'req/s ratio':>11} {'cpu ratio':>9}  (medians of each round's ratio to {reference})")
+    for (name, case), v in rows.items():
+        ref = rows.get((reference_of(name) if reference_of else reference, case))
+        ratio = f"{paired_ratio(v, ref, 0):11.2f} {paired_ratio(v, ref, 2):9.2f}" if ref else ""
         lo = [min(r[i] for r in v) for i in range(3)]
         hi = [max(r[i] for r in v) for i in range(3)]
         print(f"# {name:<10} {case:<8} {lo[0]:8.0f}-{hi[0]:<8.0f} {lo[1]:7.0f}-{hi[1]:<7.0f} "
