@@ -1,8 +1,9 @@
 """The server benchmarks' part of docs/performance.md (issues 15 and 19).
 
-bench/report.py --servers runs bench/echo_compare, bench/echo_compare
---loops 2 and bench/http_compare (each interleaves its servers round by
-round and prints medians), turns their lines into tables with ratios, checks
+bench/report.py --servers runs bench/echo_compare and bench/http_compare,
+each also with --loops 2 (each interleaves its servers round by round and
+prints medians and each round's figures), turns their lines into tables
+with ratios, checks
 the issues' claims on them, and draws docs/performance-servers.png with
 matplotlib when Debian's python3-matplotlib is there.
 """
@@ -32,14 +33,22 @@ RUNS = [
     ("http", ["bench/http_compare"], "HTTP servers", "nginx",
      "wrk -t1 -c100 with keep-alive against weft's examples/net/http_server and nginx (one worker, access log "
      "off, the same document root): a fixed 13-byte response and a 4 KiB static file."),
+    ("http-loops", ["bench/http_compare", "--loops", "2"], "HTTP on 1 and 2 loops", "weft/1",
+     "The same two cases with weft's http_server on one loop and on two (`--loops 2`, a SO_REUSEPORT listener "
+     "per loop) and nginx with one worker process and with two (`listen ... reuseport`), on the same CPUs; "
+     "wrk shares CPU 1 with the second loop or worker. `/batch`: under SCHED_BATCH, ratios to "
+     "`weft/1/batch`, as in the echo run above."),
 ]
 
-# What --quick passes each run. http_compare has no --quick. The loops run
-# gets longer windows and more rounds than the others: it checks a ratio of
-# CPU per request between two configurations of one server, which 0.3 s
-# windows on a shared 2-CPU machine leave swinging by more than the 10 %
-# the claim allows; 5 rounds of 1 s add about three minutes.
-QUICK = {"echo": ["--quick"], "loops": ["--quick", "--rounds", "5", "--seconds", "1"], "http": []}
+# What --quick passes each run. http_compare has no --quick: its quick
+# loops run takes 2 s windows (3 rounds, 8 servers, 2 cases: about two
+# minutes). The echo loops run gets longer windows and more rounds than the
+# other echo run: it checks a ratio of CPU per request between two
+# configurations of one server, which 0.3 s windows on a shared 2-CPU
+# machine leave swinging by more than the 10 % the claim allows; 5 rounds
+# of 1 s add about three minutes.
+QUICK = {"echo": ["--quick"], "loops": ["--quick", "--rounds", "5", "--seconds", "1"], "http": [],
+         "http-loops": ["--seconds", "2"]}
 
 # (run, server, case or None for every case, figure, relation, factor, source, reference); figure: rps
 # or cpu, each the median over the rounds of the server's figure over the reference's in the same case

@@ -65,6 +65,28 @@ def build_weft_examples(targets):
     return found
 
 
+def process_cpu_seconds(pid):
+    """utime + stime of a process, all threads."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid):
+    """The live child processes of every thread of `pid`."""
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            found += [int(c) for c in f.read().split()]
+    return found
+
+
+def split_reference(name):
+    """The server a --loops row's ratios compare with: one loop, under the
+    same scheduling policy."""
+    return "weft/1/batch" if name.endswith("/batch") else "weft/1"
+
+
 def sched_batch():
     """Puts the calling process under SCHED_BATCH (what `chrt -b 0` does);
     its threads inherit it."""
@@ -89,10 +111,9 @@ class server:
         self.pid = self.proc.pid
 
     def cpu_seconds(self):
-        """utime + stime of the server, all threads."""
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """utime + stime of the server, all threads, and of its live child
+        processes (nginx's workers)."""
+        return sum(process_cpu_seconds(pid) for pid in [self.pid, *children(self.pid)])
 
     def stop(self):
         # The whole process group the server leads (a wrapper's children too).
