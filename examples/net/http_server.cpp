@@ -1,5 +1,6 @@
 // An HTTP/1.1 server on weft (issue 15): keep-alive, pipelining, size
-// limits, a fixed-response route and static files sent with sendfile.
+// limits, a fixed-response route and static files (small ones copied into
+// the answer, larger ones sent with sendfile).
 //
 //   http_server [--host 127.0.0.1] [--port 0] [--loops 1] [--root DIR] [--processes N]
 //
@@ -121,6 +122,9 @@ class connection {
           linger_close();  // requests pipelined after this one go unanswered
           return;
         }
+        // Answers wait to go out together, but not without bound: a read
+        // can hold hundreds of requests, each for a copied file.
+        if (out_.size() >= batched_answer_bytes) flush();
       }
       flush();
     }
@@ -167,12 +171,50 @@ class connection {
     }
     if (file.fd < 0 || !S_ISREG(st.st_mode)) return append_error(out_, 404, r);
     auto size = static_cast<std::size_t>(st.st_size);
+    std::size_t answer_at = out_.size();
     append_head(out_, 200, r, "application/octet-stream", size);
     if (head) return;
-    flush();  // the head, and answers before it, go first
+    if (size > copied_file_bytes) {
+      if (!send_file_after_head(file.fd, size))
+        throw std::runtime_error("http_server: " + *rel + " shrank while being sent");
+      return;
+    }
+    if (int err = append_file(file.fd, size); err != 0) {
+      out_.resize(answer_at);  // the answers before this one still go
+      flush();
+      if (err > 0) throw std::system_error(err, std::generic_category(), "http_server: read " + *rel);
+      throw std::runtime_error("http_server: " + *rel + " shrank while being read");
+    }
+  }
+
+  // A file this small is read into the answer: one read costs less than
+  // sendfile's extra system calls (the head's own write, and blocking
+  // SIGPIPE around it), and head and body then leave in one segment.
+  static constexpr std::size_t copied_file_bytes = 16 * 1024;
+  // How much of the answers to pipelined requests waits for the next one.
+  static constexpr std::size_t batched_answer_bytes = 64 * 1024;
+
+  // Appends the first `size` bytes of `fd` to the answer. Returns 0, or -1
+  // if the file ended first, or the errno of a read that failed.
+  int append_file(int fd, std::size_t size) {
+    std::size_t at = out_.size();
+    out_.resize(at + size);
+    for (std::size_t got = 0; got < size;) {
+      ssize_t n = ::pread(fd, out_.data() + at + got, size - got, static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errno;
+      if (n == 0) return -1;
+      got += static_cast<std::size_t>(n);
+    }
+    return 0;
+  }
+
+  // Sends the answers so far, then `size` bytes of `fd`; false if the file
+  // ended first.
+  bool send_file_after_head(int fd, std::size_t size) {
+    flush();
     off_t offset = 0;
-    if (conn_.sendfile(file.fd, offset, size) != size)
-      throw std::runtime_error("http_server: " + *rel + " shrank while being sent");
+    return conn_.sendfile(fd, offset, size) == size;
   }
 
   // Closing with unread input would send a reset, which can destroy the

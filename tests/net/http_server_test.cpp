@@ -146,6 +146,52 @@ TEST_F(http_server_example, sends_a_large_file_whole) {
   EXPECT_EQ(get("/missing").status, 404);
 }
 
+// Files up to 16 KiB are copied into the answer, larger ones go by
+// sendfile: both sides of the line, each followed by a pipelined request.
+TEST_F(http_server_example, serves_files_on_both_sides_of_the_copy_limit_whole_and_in_order) {
+  int fd = connect_loopback(port_);
+  for (std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{16383}, std::size_t{16384}, std::size_t{16385}}) {
+    std::string name = "sized" + std::to_string(size);
+    write_file(dir_ / "root" / name, big_.substr(size % 26, size));
+    send_all(fd, "GET /" + name + " HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+    response file = read_response(fd);
+    EXPECT_EQ(file.status, 200) << name;
+    EXPECT_TRUE(file.body == big_.substr(size % 26, size)) << name << ": " << file.body.size() << " bytes";
+    EXPECT_EQ(read_response(fd).body, "Hello, World!") << "after " << name;
+  }
+  ::close(fd);
+}
+
+// Peak resident memory of a process, in KiB.
+long peak_rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// Hundreds of pipelined requests for a copied file arrive in one read; the
+// server must not gather all their answers before it writes.
+TEST_F(http_server_example, pipelined_answers_are_written_before_they_pile_up) {
+  std::string content = big_.substr(0, 16384);
+  write_file(dir_ / "root" / "copied.bin", content);
+  constexpr int requests = 700;  // 23 KB of requests, about 11 MB of answers
+  std::string burst;
+  for (int i = 0; i < requests; ++i) burst += "GET /copied.bin HTTP/1.1\r\nHost: t\r\n\r\n";
+  long before = peak_rss_kib(server_->pid());
+  ASSERT_GT(before, 0);
+  int fd = connect_loopback(port_);
+  send_all(fd, burst);
+  for (int i = 0; i < requests; ++i) {
+    response r = read_response(fd);
+    ASSERT_EQ(r.status, 200) << "answer " << i;
+    ASSERT_TRUE(r.body == content) << "answer " << i;
+  }
+  ::close(fd);
+  EXPECT_LT(peak_rss_kib(server_->pid()) - before, 4 * 1024) << "KiB more at the peak";
+}
+
 TEST_F(http_server_example, serves_nothing_outside_the_root) {
   for (const char* target :
        {"/../secret", "/%2e%2e/secret", "/dir/../../secret", "/%2E%2E%2fsecret", "/dir%2f..%2f..%2fsecret", "/out",
