@@ -10,7 +10,7 @@
 // Requests are parsed by weft::net::http::request_parser with its default
 // limits (414, 431, 413, 400, 501, 505 answer requests over them, and the
 // connection closes). Answers to pipelined requests that arrive together
-// go out in one write, in order.
+// go out together, in order, in writes of about 64 KiB at most.
 //
 // No path outside the root is served, whatever the request says: targets
 // are percent-decoded and refused on any ".." segment, NUL or backslash
