@@ -100,12 +100,6 @@ def run_all(quick):
     return results
 
 
-def table_reference(reference, server):
-    """The row a table's ratio compares `server` with: a /batch server (a
-    run under SCHED_BATCH) with the reference under SCHED_BATCH too."""
-    return reference + "/batch" if server.endswith("/batch") else reference
-
-
 def ratio(rounds, server, reference, case, column):
     """The median of each round's ratio (compare_common.paired_ratio)."""
     a, b = rounds.get((server, case)), rounds.get((reference, case))
@@ -163,7 +157,7 @@ def render(results, verdicts, chart_made):
         add("| server | case | req/s | p99 µs | server CPU µs / request | req/s ratio | CPU ratio |")
         add("|---|---|---:|---:|---:|---:|---:|")
         for (server, case), (rps, p99, cpu) in sorted(rows.items(), key=lambda kv: (case_order(kv[0][1]), kv[0][0])):
-            ref = table_reference(reference, server)
+            ref = cc.same_policy(reference, server)
             shown = ["" if r is None else f"{r:.2f}"
                      for r in (ratio(rounds, server, ref, case, 0), ratio(rounds, server, ref, case, 2))]
             add(f"| `{server}` | {case} | {rps:,.0f} | {p99:,.0f} | {cpu:.2f} | {shown[0]} | {shown[1]} |")

@@ -81,10 +81,10 @@ def children(pid):
     return found
 
 
-def split_reference(name):
-    """The server a --loops row's ratios compare with: one loop, under the
-    same scheduling policy."""
-    return "weft/1/batch" if name.endswith("/batch") else "weft/1"
+def same_policy(reference, name):
+    """The reference server a row's ratios compare with: for a server under
+    SCHED_BATCH (a name ending in /batch), the reference under it too."""
+    return reference + "/batch" if name.endswith("/batch") else reference
 
 
 def sched_batch():
@@ -151,13 +151,12 @@ def paired_ratio(runs, reference_runs, column):
     return statistics.median(ratios) if ratios else None
 
 
-def report(rows, reference, label, reference_of=None):
+def report(rows, reference, label):
     """rows: {(server, case): [(req_s, p99_us, cpu_us) of each round]}.
     Prints the median lines, each round's figures as '= server case round
     req/s p99 cpu' lines, then as comments each figure's min-max and req/s
-    and CPU per request as ratios (paired_ratio) to a reference server in
-    the same case: reference_of(name) when given, else `reference` (which
-    names them)."""
+    and CPU per request as ratios (paired_ratio) to `reference` in the same
+    case (same_policy: a /batch row's to `reference`/batch)."""
     med = {k: tuple(statistics.median(r[i] for r in v) for i in range(3)) for k, v in rows.items()}
     for (name, case), (rps, p99, cpu) in med.items():
         print(f"{name} {case} {rps:.0f} {p99:.0f} {cpu:.2f}")
@@ -165,9 +164,9 @@ def report(rows, reference, label, reference_of=None):
         for r, (rps, p99, cpu) in enumerate(v):
             print(f"= {name} {case} {r} {rps:.0f} {p99:.0f} {cpu:.2f}")
     print(f"# {'server':<10} {label:<8} {'req/s min-max':>17} {'p99 us min-max':>15} {'cpu us/req min-max':>19}"
-          f" {'req/s ratio':>11} {'cpu ratio':>9}  (medians of each round's ratio to {reference})")
+          f" {'req/s ratio':>11} {'cpu ratio':>9}  (medians of each round's ratio to {reference}; /batch rows to {reference}/batch)")
     for (name, case), v in rows.items():
-        ref = rows.get((reference_of(name) if reference_of else reference, case))
+        ref = rows.get((same_policy(reference, name), case))
         ratio = f"{paired_ratio(v, ref, 0):11.2f} {paired_ratio(v, ref, 2):9.2f}" if ref else ""
         lo = [min(r[i] for r in v) for i in range(3)]
         hi = [max(r[i] for r in v) for i in range(3)]
