@@ -163,8 +163,9 @@ def report(rows, reference, label):
     for (name, case), v in rows.items():
         for r, (rps, p99, cpu) in enumerate(v):
             print(f"= {name} {case} {r} {rps:.0f} {p99:.0f} {cpu:.2f}")
+    batch = f"; /batch rows to {reference}/batch" if any(name.endswith("/batch") for name, _ in rows) else ""
     print(f"# {'server':<10} {label:<8} {'req/s min-max':>17} {'p99 us min-max':>15} {'cpu us/req min-max':>19}"
-          f" {'req/s ratio':>11} {'cpu ratio':>9}  (medians of each round's ratio to {reference}; /batch rows to {reference}/batch)")
+          f" {'req/s ratio':>11} {'cpu ratio':>9}  (medians of each round's ratio to {reference}{batch})")
     for (name, case), v in rows.items():
         ref = rows.get((same_policy(reference, name), case))
         ratio = f"{paired_ratio(v, ref, 0):11.2f} {paired_ratio(v, ref, 2):9.2f}" if ref else ""
